@@ -1,0 +1,280 @@
+"""The ``polyzarr`` command: export, import, inspect — same verbs and flags for both languages.
+
+See docs/CONTRACT.md. ``--impl julia`` runs the same command with PolyZarr.jl.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from . import __version__
+from . import metadata as md
+from .arrays import create_array
+from .errors import PolyZarrError
+from .groups import ensure_groups, open_node_array, walk
+from .stores import join, open_store, split_url
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Codec specs: "zlib:level=1", "blosc:cname=lz4,clevel=5,shuffle=1", or JSON
+
+
+def _value(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def parse_codec_spec(spec: str) -> dict | None:
+    """``id[:key=value[,key=value...]]`` or a JSON object → numcodecs config; ``none`` → None."""
+    spec = spec.strip()
+    if spec.lower() in ("none", "null", ""):
+        return None
+    if spec.startswith("{"):
+        cfg = json.loads(spec)
+        if not isinstance(cfg, dict) or "id" not in cfg:
+            raise ValueError(f"codec JSON must be an object with an 'id': {spec}")
+        return cfg
+    cid, _, rest = spec.partition(":")
+    cfg: dict[str, Any] = {"id": cid.strip()}
+    for item in filter(None, (p.strip() for p in rest.split(","))):
+        k, eq, v = item.partition("=")
+        if not eq:
+            raise ValueError(f"codec parameter {item!r} in {spec!r} is not key=value")
+        cfg[k.strip()] = _value(v.strip())
+    return cfg
+
+
+def parse_filters(values: Sequence[str] | None) -> list[dict] | None:
+    out: list[dict] = []
+    for v in values or []:
+        v = v.strip()
+        if v.startswith("["):
+            out += json.loads(v)
+            continue
+        for part in filter(None, (p.strip() for p in v.split(";"))):
+            cfg = parse_codec_spec(part)
+            if cfg is not None:
+                out.append(cfg)
+    return out or None
+
+
+def parse_ints(text: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in text.split(",") if x.strip())
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Verbs
+
+
+def to_npy_array(values: np.ndarray) -> np.ndarray:
+    """Object arrays → fixed width (str → <U longest, bytes → |S longest); others unchanged."""
+    if values.dtype.kind != "O":
+        return values
+    flat = list(values.flat)
+    if all(isinstance(x, str) for x in flat):
+        width = max((len(x) for x in flat), default=1) or 1
+        return np.array(values.tolist() if values.ndim else values[()], dtype=f"<U{width}").reshape(values.shape)
+    if all(isinstance(x, (bytes, np.bytes_)) for x in flat):
+        width = max((len(x) for x in flat), default=1) or 1
+        out = np.empty(values.shape, dtype=f"|S{width}")
+        out.flat[:] = flat
+        return out
+    kinds = sorted({type(x).__name__ for x in flat})
+    raise TypeError(f"object values of types {kinds} have no exact .npy form (only all-str or all-bytes do)")
+
+
+def export_tree(src: str, outdir: str, endpoint_url: str | None = None, log: Any = print) -> tuple[list[dict], list[dict]]:
+    """Export every array under ``src`` to ``outdir`` as .npy; returns (exported, failed)."""
+    store = open_store(src, "r", endpoint_url)
+    exported: list[dict] = []
+    failed: list[dict] = []
+    out = Path(outdir)
+    for node in walk(store):
+        if node.kind != "array":
+            if node.error is not None:
+                failed.append({"path": node.path, "category": node.error.category, "message": str(node.error)})
+                log(f"FAILED {node.path or '/'}: {node.error.describe()}")
+            continue
+        rel = node.path or _root_name(src)
+        try:
+            arr = open_node_array(store, node)
+            values = to_npy_array(arr.read())
+            target = out / f"{rel}.npy"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            np.save(target, values, allow_pickle=False)
+        except (PolyZarrError, TypeError, ValueError, OSError) as e:
+            cat = e.category if isinstance(e, PolyZarrError) else type(e).__name__
+            msg = str(e)
+            failed.append({"path": rel, "category": cat, "message": msg})
+            log(f"FAILED {rel}: {cat}: {msg}")
+            continue
+        exported.append({"path": rel, "shape": list(values.shape), "dtype": md.encode_dtype(values.dtype), "file": str(target)})
+        log(f"exported {rel} {tuple(values.shape)} {md.encode_dtype(values.dtype)}")
+    return exported, failed
+
+
+def _root_name(src: str) -> str:
+    name = src.rstrip("/").rsplit("/", 1)[-1]
+    for suffix in (".zarr", ".zip"):
+        if name.endswith(suffix) and len(name) > len(suffix):
+            name = name[: -len(suffix)]
+    return name or "array"
+
+
+def import_npy(
+    npy: str,
+    dest: str,
+    zarr_format: int = 2,
+    chunks: Sequence[int] | None = None,
+    order: str = "C",
+    compressor: dict | None | str = "default",
+    filters: list[dict] | None = None,
+    fill_value: Any = "default",
+    dimension_separator: str = ".",
+    object_codec: str | None = None,
+    attrs: dict | None = None,
+    overwrite: bool = False,
+    endpoint_url: str | None = None,
+) -> dict:
+    """Write a .npy file as a Zarr array at ``dest`` (an array URL); parent groups are created."""
+    if zarr_format != 2:
+        raise PolyZarrError("zarr_format", f"Zarr format {zarr_format} is not supported yet (only 2)")
+    values = np.load(npy, allow_pickle=False)
+    if values.dtype.kind in "OU" and object_codec is not None and values.dtype.kind == "U":
+        values = values.astype(object)
+    root, path = split_url(dest)
+    store = open_store(root, "a", endpoint_url)
+    try:
+        if path:
+            ensure_groups(store, path.rpartition("/")[0])
+        arr = create_array(
+            store, path, values.shape, values.dtype, chunks=chunks, order=order, compressor=compressor,
+            filters=filters, fill_value=fill_value, dimension_separator=dimension_separator, attributes=attrs,
+            object_codec=object_codec, overwrite=overwrite,
+        )
+        arr.write(values)
+    finally:
+        store.close()
+    return {"path": dest, "shape": list(values.shape), "dtype": md.encode_dtype(values.dtype)}
+
+
+def inspect_tree(src: str, endpoint_url: str | None = None) -> dict:
+    store = open_store(src, "r", endpoint_url)
+    nodes = []
+    for node in walk(store):
+        d: dict[str, Any] = {"path": node.path, "kind": node.kind, "zarr_format": 2, "metadata": node.metadata, "attributes": node.attributes}
+        if node.error is not None:
+            d["error"] = {"category": node.error.category, "message": str(node.error)}
+        nodes.append(d)
+    return {"nodes": nodes}
+
+
+def _codec_text(c: dict | None) -> str:
+    if c is None:
+        return "-"
+    params = ",".join(f"{k}={v}" for k, v in c.items() if k != "id")
+    return f"{c['id']}({params})" if params else c["id"]
+
+
+def format_inspect(tree: dict) -> str:
+    lines = []
+    for n in tree["nodes"]:
+        name = n["path"] or "/"
+        if "error" in n:
+            lines.append(f"{name}  {n['kind']}  ERROR {n['error']['category']}: {n['error']['message']}")
+            continue
+        if n["kind"] == "group":
+            lines.append(f"{name}  group")
+        else:
+            m = n["metadata"]
+            filters = "+".join(_codec_text(f) for f in m.get("filters") or []) or "-"
+            lines.append(
+                f"{name}  array  shape={tuple(m['shape'])} chunks={tuple(m['chunks'])} dtype={json.dumps(m['dtype'])} "
+                f"order={m['order']} fill={json.dumps(m['fill_value'])} compressor={_codec_text(m.get('compressor'))} "
+                f"filters={filters} sep={m.get('dimension_separator', '.')}"
+            )
+        if n["attributes"]:
+            lines.append(f"    attrs: {json.dumps(n['attributes'], sort_keys=True)}")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Entry point
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--impl", choices=("python", "julia"), default="python", help="which implementation runs the command")
+    common.add_argument("--endpoint-url", default=None, help="S3 endpoint (default: $AWS_ENDPOINT_URL)")
+    p = argparse.ArgumentParser(prog="polyzarr", description="Zarr interop tools (Python and Julia implementations).")
+    p.add_argument("--version", action="version", version=f"polyzarr {__version__}")
+    sub = p.add_subparsers(dest="verb", required=True)
+
+    e = sub.add_parser("export", parents=[common], help="every array under SRC → OUTDIR/<path>.npy")
+    e.add_argument("src")
+    e.add_argument("outdir")
+
+    i = sub.add_parser("import", parents=[common], help="a .npy file → a Zarr array at DEST")
+    i.add_argument("npy")
+    i.add_argument("dest")
+    i.add_argument("--zarr-format", type=int, default=2, choices=(2, 3))
+    i.add_argument("--chunks", type=parse_ints, default=None, help="e.g. 3,2,2 (default: one chunk)")
+    i.add_argument("--order", choices=("C", "F"), default="C")
+    i.add_argument("--compressor", default="zstd:level=0", help="id:key=value,... | JSON | none")
+    i.add_argument("--filters", action="append", default=None, help="id:key=value,...; repeat or separate with ';'")
+    i.add_argument("--fill-value", default=None, help="JSON encoding as in .zarray (0, NaN, \"base64\", [re, im], null); default: the dtype's zero")
+    i.add_argument("--dimension-separator", choices=(".", "/"), default=".")
+    i.add_argument("--object-codec", choices=("vlen-utf8", "vlen-bytes", "json2"), default=None)
+    i.add_argument("--attrs", default=None, help="JSON object of attributes")
+    i.add_argument("--overwrite", action="store_true")
+
+    s = sub.add_parser("inspect", parents=[common], help="the tree under SRC with each node's metadata")
+    s.add_argument("src")
+    s.add_argument("--json", action="store_true")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(argv)
+    if args.impl == "julia":
+        from .julia import run_julia_cli
+
+        return run_julia_cli(argv)
+    try:
+        if args.verb == "export":
+            _, failed = export_tree(args.src, args.outdir, args.endpoint_url)
+            return 1 if failed else 0
+        if args.verb == "import":
+            fill: Any = "default" if args.fill_value is None else _value(args.fill_value)
+            attrs = json.loads(args.attrs) if args.attrs else None
+            r = import_npy(
+                args.npy, args.dest, args.zarr_format, args.chunks, args.order, parse_codec_spec(args.compressor),
+                parse_filters(args.filters), fill, args.dimension_separator, args.object_codec, attrs,
+                args.overwrite, args.endpoint_url,
+            )
+            print(f"imported {args.npy} → {r['path']} {tuple(r['shape'])} {r['dtype']}")
+            return 0
+        if args.verb == "inspect":
+            tree = inspect_tree(args.src, args.endpoint_url)
+            print(json.dumps(tree, indent=2, sort_keys=True) if args.json else format_inspect(tree))
+            return 1 if any("error" in n for n in tree["nodes"]) else 0
+    except PolyZarrError as e:
+        print(e.describe(), file=sys.stderr)
+        return 1
+    except (ValueError, OSError) as e:
+        print(f"{type(e).__name__}: {e}", file=sys.stderr)
+        return 1
+    return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

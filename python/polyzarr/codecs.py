@@ -1,0 +1,212 @@
+"""The codec pipeline: array→array codecs, one array→bytes codec, bytes→bytes codecs.
+
+Zarr v2 maps into it (and Zarr v3 will use it as is):
+- ``order`` is an array→array ``MemoryOrder`` step (identity for "C", full transpose for "F"), so every later
+  step sees a C-contiguous array whose bytes are the chunk's stored memory order;
+- ``filters`` are array→array codecs (numcodecs filters, which flatten in that memory order, as zarr does);
+  an object codec (vlen-utf8, ...) returns bytes, which the array→bytes step then passes through;
+- the array→bytes step writes the elements in the dtype's own byte order (v2 keeps endianness in the dtype);
+- ``compressor`` is a bytes→bytes codec.
+Every codec is numcodecs' own implementation, looked up in numcodecs' registry by id.
+"""
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numcodecs
+import numpy as np
+from numcodecs.abc import Codec
+
+from .errors import ChunkError, CodecError
+from .layout import inverse_permutation, memory_permutation
+
+
+@dataclass(frozen=True)
+class ChunkSpec:
+    """What a codec's decoded side looks like: shape and dtype of the array."""
+
+    shape: tuple[int, ...]
+    dtype: np.dtype
+
+    @property
+    def nbytes(self) -> int:
+        return math.prod(self.shape) * self.dtype.itemsize
+
+
+def get_codec(config: Any, key: str = "") -> Codec:
+    """numcodecs config (``{"id": "zlib", "level": 1}``) → codec; unknown ids and bad settings → CodecError."""
+    if not isinstance(config, dict) or not isinstance(config.get("id"), str):
+        raise CodecError(key, f"a codec config must be an object with a string 'id', got {config!r}")
+    try:
+        return numcodecs.get_codec(dict(config))
+    except ValueError as e:
+        if "codec not available" in str(e):
+            raise CodecError(key, f"unknown codec id {config['id']!r}") from None
+        raise CodecError(key, f"bad configuration for codec {config['id']!r}: {e}") from None
+    except (TypeError, KeyError, RuntimeError) as e:
+        raise CodecError(key, f"bad configuration for codec {config['id']!r}: {e}") from None
+
+
+def _codec_failure(codec: Codec, action: str, key: str, e: Exception) -> CodecError:
+    return CodecError(key, f"{codec.codec_id} {action} failed: {type(e).__name__}: {e}")
+
+
+class ArrayArrayCodec(ABC):
+    @abstractmethod
+    def resolve(self, spec: ChunkSpec | None) -> ChunkSpec | None:
+        """The encoded side's spec, or None when the codec's output shape is not fixed (flat numcodecs output)."""
+
+    @abstractmethod
+    def encode(self, arr: np.ndarray) -> Any: ...
+
+    @abstractmethod
+    def decode(self, arr: Any, spec: ChunkSpec | None, key: str) -> np.ndarray:
+        """Inverse of encode; ``spec`` is the decoded side's spec (None if unknown)."""
+
+
+class ArrayBytesCodec(ABC):
+    @abstractmethod
+    def encode(self, arr: Any) -> Any: ...
+
+    @abstractmethod
+    def decode(self, buf: Any, spec: ChunkSpec | None, key: str) -> np.ndarray: ...
+
+
+class BytesBytesCodec(ABC):
+    @abstractmethod
+    def encode(self, buf: Any) -> Any: ...
+
+    @abstractmethod
+    def decode(self, buf: Any, key: str) -> Any: ...
+
+
+def _fit(arr: Any, spec: ChunkSpec | None, key: str, what: str) -> np.ndarray:
+    """View a decoded buffer as ``spec`` (dtype and shape), checking its size first."""
+    a = np.asarray(arr) if not isinstance(arr, (bytes, bytearray, memoryview)) else np.frombuffer(arr, dtype=np.uint8)
+    if spec is None:
+        return a
+    if spec.dtype.kind == "O" or a.dtype.kind == "O":
+        if a.size != math.prod(spec.shape):
+            raise ChunkError(key, f"{what} decoded to {a.size} elements, expected {math.prod(spec.shape)} for chunk shape {list(spec.shape)}")
+        return a.reshape(spec.shape)
+    if a.nbytes != spec.nbytes:
+        raise ChunkError(key, f"{what} decoded to {a.nbytes} bytes, expected {spec.nbytes} ({list(spec.shape)} × {spec.dtype.itemsize}-byte {spec.dtype.str})")
+    if a.dtype != spec.dtype:
+        a = np.ascontiguousarray(a).reshape(-1).view(spec.dtype)
+    return a.reshape(spec.shape)
+
+
+@dataclass
+class MemoryOrder(ArrayArrayCodec):
+    """v2 ``order``: permute axes so the array is C-contiguous in its stored memory order (a view)."""
+
+    order: str
+
+    def perm(self, ndim: int) -> tuple[int, ...]:
+        return memory_permutation(ndim, self.order)
+
+    def resolve(self, spec: ChunkSpec | None) -> ChunkSpec | None:
+        if spec is None:
+            return None
+        return ChunkSpec(tuple(spec.shape[p] for p in self.perm(len(spec.shape))), spec.dtype)
+
+    def encode(self, arr: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(arr.transpose(self.perm(arr.ndim)))
+
+    def decode(self, arr: Any, spec: ChunkSpec | None, key: str) -> np.ndarray:
+        assert spec is not None
+        arr = _fit(arr, self.resolve(spec), key, "chunk")
+        return arr.transpose(inverse_permutation(self.perm(arr.ndim)))
+
+
+@dataclass
+class NumcodecsFilter(ArrayArrayCodec):
+    """A v2 filter: any numcodecs codec applied to the chunk in memory order."""
+
+    codec: Codec
+
+    def resolve(self, spec: ChunkSpec | None) -> ChunkSpec | None:
+        return None
+
+    def encode(self, arr: np.ndarray) -> Any:
+        try:
+            return self.codec.encode(arr)
+        except Exception as e:  # numcodecs raises anything from ValueError to RuntimeError
+            raise _codec_failure(self.codec, "encode", "", e) from None
+
+    def decode(self, arr: Any, spec: ChunkSpec | None, key: str) -> np.ndarray:
+        try:
+            out = self.codec.decode(arr)
+        except Exception as e:
+            raise _codec_failure(self.codec, "decode", key, e) from None
+        return _fit(out, spec, key, f"filter {self.codec.codec_id}")
+
+
+@dataclass
+class RawBytes(ArrayBytesCodec):
+    """v2's array→bytes step: the elements' bytes in the dtype's own byte order, C memory order."""
+
+    def encode(self, arr: Any) -> Any:
+        if isinstance(arr, np.ndarray):
+            if arr.dtype.kind == "O":
+                raise CodecError("", "object arrays need an object codec (vlen-utf8, vlen-bytes, json2, ...) in filters")
+            # Keep the dtype: blosc takes its typesize from the buffer's itemsize, as with zarr-python.
+            return np.ascontiguousarray(arr)
+        return arr  # an object codec already produced bytes
+
+    def decode(self, buf: Any, spec: ChunkSpec | None, key: str) -> np.ndarray:
+        return _fit(buf, spec, key, "chunk")
+
+
+@dataclass
+class NumcodecsCompressor(BytesBytesCodec):
+    codec: Codec
+
+    def encode(self, buf: Any) -> Any:
+        try:
+            return self.codec.encode(buf)
+        except Exception as e:
+            raise _codec_failure(self.codec, "encode", "", e) from None
+
+    def decode(self, buf: Any, key: str) -> Any:
+        try:
+            return self.codec.decode(buf)
+        except Exception as e:
+            raise _codec_failure(self.codec, "decode", key, e) from None
+
+
+@dataclass
+class CodecPipeline:
+    array_array: list[ArrayArrayCodec] = field(default_factory=list)
+    array_bytes: ArrayBytesCodec = field(default_factory=RawBytes)
+    bytes_bytes: list[BytesBytesCodec] = field(default_factory=list)
+
+    @classmethod
+    def from_v2(cls, order: str, filters: Sequence[dict] | None, compressor: dict | None, key: str = "") -> "CodecPipeline":
+        aa: list[ArrayArrayCodec] = [MemoryOrder(order)]
+        aa += [NumcodecsFilter(get_codec(f, f"{key}:filters[{i}]")) for i, f in enumerate(filters or [])]
+        bb = [NumcodecsCompressor(get_codec(compressor, f"{key}:compressor"))] if compressor is not None else []
+        return cls(aa, RawBytes(), bb)
+
+    def encode(self, chunk: np.ndarray) -> bytes:
+        data: Any = chunk
+        for c in self.array_array:
+            data = c.encode(data)
+        data = self.array_bytes.encode(data)
+        for b in self.bytes_bytes:
+            data = b.encode(data)
+        return data.tobytes() if isinstance(data, np.ndarray) else bytes(data)
+
+    def decode(self, data: Any, spec: ChunkSpec, key: str) -> np.ndarray:
+        specs: list[ChunkSpec | None] = [spec]
+        for c in self.array_array:
+            specs.append(c.resolve(specs[-1]))
+        for b in reversed(self.bytes_bytes):
+            data = b.decode(data, key)
+        arr = self.array_bytes.decode(data, specs[-1], key)
+        for c, s in zip(reversed(self.array_array), reversed(specs[:-1])):
+            arr = c.decode(arr, s, key)
+        return arr

@@ -1,0 +1,195 @@
+"""Zarr v2 data types: numpy typestrings ⇄ numpy dtypes ⇄ Julia element types.
+
+This module and ``metadata.py`` are the only places that know the spec's spellings. The table below is data:
+one row per typestring kind, with the item sizes and byte orders it admits and the Julia type the Julia side
+uses for it (``julia/src/dtypes.jl`` holds the mirror table).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .errors import DtypeError
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One row of the typestring table."""
+
+    code: str  # numpy kind character in the typestring
+    name: str  # human name
+    sizes: tuple[int, ...] | None  # admitted sizes (the typestring's number); None = any positive
+    julia: str  # Julia type; {n} = the typestring's number, {unit}/{count} for datetimes
+    flexible: bool = False  # size given in the typestring is a length (S, U, V)
+
+
+KINDS: dict[str, Kind] = {
+    k.code: k
+    for k in (
+        Kind("b", "bool", (1,), "Bool"),
+        Kind("i", "signed integer", (1, 2, 4, 8), "Int{bits}"),
+        Kind("u", "unsigned integer", (1, 2, 4, 8), "UInt{bits}"),
+        Kind("f", "float", (2, 4, 8), "Float{bits}"),
+        Kind("c", "complex", (8, 16), "ComplexF{halfbits}"),
+        Kind("M", "datetime64", (8,), "Datetime64{{:{unit},{count}}}"),
+        Kind("m", "timedelta64", (8,), "Timedelta64{{:{unit},{count}}}"),
+        Kind("S", "fixed-width bytes (NUL-padded)", None, "FixedBytesString{{{n}}}", flexible=True),
+        Kind("U", "fixed-width UTF-32 string", None, "FixedUTF32String{{{n}}}", flexible=True),
+        Kind("V", "raw bytes", None, "RawBytes{{{n}}}", flexible=True),
+        Kind("O", "object (needs an object codec)", (8,), "Any"),
+    )
+}
+
+# numpy datetime units, coarsest first.
+DATETIME_UNITS = ("Y", "M", "W", "D", "h", "m", "s", "ms", "us", "ns", "ps", "fs", "as")
+
+_TYPESTR = re.compile(r"^(?P<order>[<>|=])(?P<kind>[A-Za-z])(?P<size>\d*)(?:\[(?P<count>\d*)(?P<unit>[A-Za-z]+)\])?$")
+
+
+def _byteorder_ok(order: str, kind: Kind, size: int) -> str | None:
+    """Return the problem with this byte-order character for this kind, or None."""
+    if order == "=":
+        return "native byte order '=' is machine-dependent; use '<' or '>'"
+    one_byte = kind.code in "SVbO" or (kind.code in "iu" and size == 1)
+    if not one_byte and order == "|":
+        return f"kind '{kind.code}' with {size}-byte items needs an explicit byte order '<' or '>'"
+    return None
+
+
+def parse_typestr(s: str, key: str = "") -> np.dtype:
+    """Parse one numpy typestring (not structured) strictly; raise DtypeError naming it."""
+    where = key or s
+    if not isinstance(s, str):
+        raise DtypeError(where, f"dtype must be a typestring or a list of fields, got {s!r}")
+    m = _TYPESTR.match(s)
+    if not m:
+        raise DtypeError(where, f"malformed typestring {s!r}")
+    order, code, size_s = m["order"], m["kind"], m["size"]
+    kind = KINDS.get(code)
+    if kind is None:
+        raise DtypeError(where, f"unknown kind {code!r} in typestring {s!r}")
+    if code == "O" and size_s == "":
+        size_s = "8"
+    if size_s == "":
+        raise DtypeError(where, f"typestring {s!r} has no size")
+    size = int(size_s)
+    if kind.sizes is not None and size not in kind.sizes:
+        raise DtypeError(where, f"typestring {s!r}: {kind.name} cannot have size {size} (allowed: {kind.sizes})")
+    if kind.flexible and size == 0:
+        raise DtypeError(where, f"typestring {s!r}: zero-width {kind.name} is not allowed")
+    problem = _byteorder_ok(order, kind, size)
+    if problem:
+        raise DtypeError(where, f"typestring {s!r}: {problem}")
+    if code == "U" and order == "|":
+        raise DtypeError(where, f"typestring {s!r}: UTF-32 strings need a byte order '<' or '>'")
+    if code in "Mm":
+        if m["unit"] is None:
+            raise DtypeError(where, f"typestring {s!r}: {kind.name} needs a unit, e.g. {s}[ns]")
+        if m["unit"] not in DATETIME_UNITS:
+            raise DtypeError(where, f"typestring {s!r}: unknown time unit {m['unit']!r} (one of {', '.join(DATETIME_UNITS)})")
+        if m["count"] == "0":
+            raise DtypeError(where, f"typestring {s!r}: unit multiple must be positive")
+    elif m["unit"] is not None:
+        raise DtypeError(where, f"typestring {s!r}: only M8/m8 take a [unit]")
+    try:
+        return np.dtype(s)
+    except TypeError as e:  # pragma: no cover - the checks above should catch everything numpy rejects
+        raise DtypeError(where, f"numpy rejects typestring {s!r}: {e}") from None
+
+
+def _parse_shape(v: Any, where: str) -> tuple[int, ...]:
+    if isinstance(v, int) and not isinstance(v, bool):
+        v = [v]
+    if not isinstance(v, (list, tuple)) or not all(isinstance(x, int) and not isinstance(x, bool) and x >= 0 for x in v):
+        raise DtypeError(where, f"sub-array shape must be a list of non-negative integers, got {v!r}")
+    return tuple(v)
+
+
+def parse_dtype(spec: Any, key: str = "") -> np.dtype:
+    """Parse a Zarr v2 ``dtype`` field: a typestring or a structured field list."""
+    if isinstance(spec, str):
+        return parse_typestr(spec, key)
+    if not isinstance(spec, list) or not spec:
+        raise DtypeError(key, f"dtype must be a typestring or a non-empty list of fields, got {spec!r}")
+    names: list[str] = []
+    formats: list[Any] = []
+    offsets: list[int] = []
+    offset = 0
+    for i, field in enumerate(spec):
+        where = f"{key}[{i}]"
+        if not isinstance(field, (list, tuple)) or len(field) not in (2, 3) or not isinstance(field[0], str):
+            raise DtypeError(where, f"a structured field is [name, dtype] or [name, dtype, shape], got {field!r}")
+        fdt = parse_dtype(field[1], where)
+        if len(field) == 3:
+            fdt = np.dtype((fdt, _parse_shape(field[2], where)))
+        name = field[0]
+        if name == "":  # padding, as numpy's descr writes it: occupies bytes, no field
+            offset += fdt.itemsize
+            continue
+        if name in names:
+            raise DtypeError(where, f"duplicate field name {name!r}")
+        names.append(name)
+        formats.append(fdt)
+        offsets.append(offset)
+        offset += fdt.itemsize
+    if not names:
+        raise DtypeError(key, "structured dtype has no named fields")
+    return np.dtype({"names": names, "formats": formats, "offsets": offsets, "itemsize": offset})
+
+
+def encode_dtype(dt: np.dtype) -> str | list:
+    """numpy dtype → Zarr v2 ``dtype`` JSON value (typestring, or descr-style list for structured)."""
+    dt = np.dtype(dt)
+    if dt.fields is None:
+        if dt.subdtype is not None:
+            raise DtypeError(str(dt), "a sub-array dtype is only allowed as a field of a structured dtype")
+        return dt.str
+    return [_field_json(f) for f in dt.descr]
+
+
+def _field_json(f: tuple) -> list:
+    name, sub = f[0], f[1]
+    out: list[Any] = [name, [_field_json(g) for g in sub] if isinstance(sub, list) else sub]
+    if len(f) == 3:
+        out.append(list(f[2]))
+    return out
+
+
+def julia_type(dt: np.dtype) -> str:
+    """The Julia element type PolyZarr uses for this dtype (see docs/CONTRACT.md)."""
+    dt = np.dtype(dt)
+    if dt.fields is not None:
+        names = [n for n in dt.names]
+        types = []
+        for n in names:
+            fdt = dt.fields[n][0]
+            if fdt.subdtype is not None:
+                base, shape = fdt.subdtype
+                types.append(f"NTuple{{{int(np.prod(shape))}, {julia_type(base)}}}")
+            else:
+                types.append(julia_type(fdt))
+        syms = ", ".join(f":{n}" for n in names) + ("," if len(names) == 1 else "")
+        return f"NamedTuple{{({syms}), Tuple{{{', '.join(types)}}}}}"
+    kind = KINDS[dt.kind]
+    if dt.kind in "Mm":
+        unit, count = np.datetime_data(dt)
+        return kind.julia.format(unit=unit, count=count)
+    n = dt.itemsize // 4 if dt.kind == "U" else dt.itemsize
+    return kind.julia.format(n=n, bits=8 * dt.itemsize, halfbits=4 * dt.itemsize)
+
+
+def describe(spec: Any) -> dict[str, Any]:
+    """Everything ``polyzarr explain`` shows about one dtype spec."""
+    dt = parse_dtype(spec, key=str(spec))
+    order = {"<": "little", ">": "big", "|": "not applicable", "=": "little"}[dt.byteorder]
+    return {
+        "typestr": encode_dtype(dt),
+        "numpy": repr(dt),
+        "julia": julia_type(dt),
+        "itemsize": dt.itemsize,
+        "byteorder": order,
+        "kind": "structured" if dt.fields is not None else KINDS[dt.kind].name,
+    }

@@ -1,0 +1,104 @@
+"""The one place that knows axis order: chunk grids, chunk keys, memory layouts and the Julia view.
+
+Zarr shape ``S`` with v2 order ``"C"`` is a numpy array of shape ``S`` and a Julia array of size
+``reversed(S)`` over the same bytes; order ``"F"`` stores each chunk in Fortran memory order, which Julia
+sees with size ``S``. Everything else in the package asks this module instead of reversing tuples itself.
+"""
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+from typing import Iterator, Sequence
+
+import numpy as np
+
+
+def memory_permutation(ndim: int, order: str) -> tuple[int, ...]:
+    """Axes permutation that turns a logical chunk into its C-contiguous stored form.
+
+    ``"C"``: identity. ``"F"``: full reversal (Fortran bytes of A are the C bytes of A.T).
+    """
+    return tuple(range(ndim)) if order == "C" else tuple(reversed(range(ndim)))
+
+
+def inverse_permutation(perm: Sequence[int]) -> tuple[int, ...]:
+    inv = [0] * len(perm)
+    for i, p in enumerate(perm):
+        inv[p] = i
+    return tuple(inv)
+
+
+def julia_size(shape: Sequence[int], order: str) -> tuple[int, ...]:
+    """Size of the Julia array PolyZarr.jl returns for a Zarr array of this shape and order."""
+    return tuple(reversed(shape)) if order == "C" else tuple(shape)
+
+
+def julia_index(index: Sequence[int], order: str) -> tuple[int, ...]:
+    """numpy (0-based, Zarr order) index → Julia (1-based) index of the same element."""
+    j = tuple(i + 1 for i in index)
+    return tuple(reversed(j)) if order == "C" else j
+
+
+def julia_strides(shape: Sequence[int], order: str) -> tuple[int, ...]:
+    """Julia strides (in elements) of the Julia view of a chunk-sized array: always column-major."""
+    size = julia_size(shape, order)
+    out, acc = [], 1
+    for s in size:
+        out.append(acc)
+        acc *= s
+    return tuple(out)
+
+
+def julia_dimension_names(names: Sequence[str] | None, order: str) -> list[str] | None:
+    """xarray's ``_ARRAY_DIMENSIONS`` (Zarr order) as PolyZarr.jl exposes them."""
+    if names is None:
+        return None
+    return list(reversed(names)) if order == "C" else list(names)
+
+
+def chunk_key(index: Sequence[int], sep: str) -> str:
+    """Chunk grid index (Zarr order, 0-based) → key relative to the array. A 0-d array's one chunk is "0"."""
+    return sep.join(str(i) for i in index) if index else "0"
+
+
+def grid_shape(shape: Sequence[int], chunks: Sequence[int]) -> tuple[int, ...]:
+    return tuple(math.ceil(s / c) for s, c in zip(shape, chunks))
+
+
+@dataclass(frozen=True)
+class ChunkPart:
+    """One chunk's share of a region: its grid index, the part of the chunk, the part of the region."""
+
+    index: tuple[int, ...]
+    in_chunk: tuple[slice, ...]
+    in_region: tuple[slice, ...]
+    whole: bool  # the part covers every element of the chunk that lies inside the array
+
+
+def chunk_parts(start: Sequence[int], stop: Sequence[int], shape: Sequence[int], chunks: Sequence[int]) -> Iterator[ChunkPart]:
+    """The chunks that intersect the box ``[start, stop)``, in key order (last axis fastest)."""
+    ranges = []
+    for a, b, c in zip(start, stop, chunks):
+        if b <= a:
+            return
+        ranges.append(range(a // c, (b - 1) // c + 1))
+    for idx in itertools.product(*ranges):
+        in_chunk, in_region, whole = [], [], True
+        for i, a, b, c, s in zip(idx, start, stop, chunks, shape):
+            c0 = i * c
+            lo, hi = max(a, c0), min(b, c0 + c)
+            in_chunk.append(slice(lo - c0, hi - c0))
+            in_region.append(slice(lo - a, hi - a))
+            whole &= lo == c0 and hi == min(c0 + c, s)
+        yield ChunkPart(tuple(idx), tuple(in_chunk), tuple(in_region), whole)
+
+
+def chunk_from_memory(flat: np.ndarray, chunk_shape: Sequence[int], order: str) -> np.ndarray:
+    """A chunk's decoded elements (1-d, memory order) → the chunk in logical index order, no copy."""
+    return flat.reshape(tuple(chunk_shape), order=order)
+
+
+def chunk_to_memory(chunk: np.ndarray, order: str) -> np.ndarray:
+    """A chunk in logical index order → contiguous in its stored memory order (copies only if needed)."""
+    return np.asfortranarray(chunk) if order == "F" else np.ascontiguousarray(chunk)

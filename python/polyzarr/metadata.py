@@ -1,0 +1,352 @@
+"""Zarr v2 metadata documents: ``.zarray``, ``.zgroup``, ``.zattrs``, ``.zmetadata``; fill-value encodings.
+
+Parsing is strict and every error names the key and the JSON field at fault (``a/.zarray:chunks``).
+Writing produces what zarr-python writes: ``json.dumps(indent=4, sort_keys=True, ensure_ascii=True)``.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .dtypes import encode_dtype, parse_dtype
+from .errors import DtypeError, MetadataError
+
+ZARRAY = ".zarray"
+ZGROUP = ".zgroup"
+ZATTRS = ".zattrs"
+ZMETADATA = ".zmetadata"
+
+INT64_MAX = 2**63 - 1
+
+
+def max_chunk_bytes() -> int:
+    """Largest chunk we agree to decode (absurd chunk shapes are refused before allocating)."""
+    return int(os.environ.get("POLYZARR_MAX_CHUNK_BYTES", 2**31))
+
+
+def max_read_bytes() -> int:
+    """Largest result we agree to allocate for one read."""
+    return int(os.environ.get("POLYZARR_MAX_BYTES", 16 * 2**30))
+
+
+def dumps(doc: Any) -> bytes:
+    """Serialise a metadata document the way zarr-python does."""
+    return json.dumps(doc, indent=4, sort_keys=True, ensure_ascii=True, separators=(",", ": ")).encode("ascii")
+
+
+def loads(data: bytes | None, key: str) -> Any:
+    """Parse JSON bytes; broken JSON → MetadataError naming the key and the position."""
+    if data is None:
+        raise MetadataError(key, "missing")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise MetadataError(key, f"not UTF-8 at byte {e.start}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        raise MetadataError(key, f"invalid JSON at byte {e.pos} (line {e.lineno}, column {e.colno}): {e.msg}") from None
+    except RecursionError:
+        raise MetadataError(key, "invalid JSON: nested too deeply") from None
+
+
+def loads_object(data: bytes | None, key: str) -> dict:
+    doc = loads(data, key)
+    if not isinstance(doc, dict):
+        raise MetadataError(key, f"must be a JSON object, got {type(doc).__name__}")
+    return doc
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Fill values
+
+
+_FLOAT_WORDS = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _decode_float(v: Any, where: str) -> float:
+    if isinstance(v, str):
+        if v in _FLOAT_WORDS:
+            return _FLOAT_WORDS[v]
+        raise MetadataError(where, f"float fill value must be a number, 'NaN', 'Infinity' or '-Infinity', got {v!r}")
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return float(v)
+    raise MetadataError(where, f"float fill value must be a number, got {v!r}")
+
+
+def _b64(v: Any, where: str) -> bytes:
+    if not isinstance(v, str):
+        raise MetadataError(where, f"fill value must be a base64 string for this dtype, got {v!r}")
+    try:
+        return base64.b64decode(v.encode("ascii"), validate=True)
+    except (ValueError, UnicodeEncodeError):
+        raise MetadataError(where, f"fill value {v!r} is not valid base64") from None
+
+
+def decode_fill_value(v: Any, dt: np.dtype, where: str) -> Any:
+    """JSON fill value → numpy scalar of ``dt`` (or None, or a Python object for object dtype)."""
+    if v is None:
+        return None
+    k = dt.kind
+    if dt.fields is not None or k == "V":
+        raw = _b64(v, where)
+        if len(raw) != dt.itemsize:
+            raise MetadataError(where, f"fill value has {len(raw)} bytes, dtype needs {dt.itemsize}")
+        return np.frombuffer(raw, dtype=dt)[0]
+    if k == "O":
+        return v
+    if k == "b":
+        if isinstance(v, bool) or (_is_int(v) and v in (0, 1)):
+            return np.bool_(v)
+        raise MetadataError(where, f"bool fill value must be true or false, got {v!r}")
+    if k in "iu":
+        if isinstance(v, float) and v.is_integer():
+            v = int(v)
+        if not _is_int(v):
+            raise MetadataError(where, f"integer fill value must be an integer, got {v!r}")
+        info = np.iinfo(dt)
+        if not info.min <= v <= info.max:
+            raise MetadataError(where, f"fill value {v} does not fit {dt.str} ({info.min}..{info.max})")
+        return dt.type(v)
+    if k == "f":
+        return dt.type(_decode_float(v, where))
+    if k == "c":
+        if isinstance(v, (list, tuple)):
+            if len(v) != 2:
+                raise MetadataError(where, f"complex fill value must be [real, imag], got {v!r}")
+            return dt.type(complex(_decode_float(v[0], where), _decode_float(v[1], where)))
+        return dt.type(_decode_float(v, where))
+    if k in "Mm":
+        if v == "NaT":
+            return dt.type("NaT")
+        if not _is_int(v) or not -(2**63) <= v <= INT64_MAX:
+            raise MetadataError(where, f"{dt.str} fill value must be a 64-bit integer, got {v!r}")
+        return np.array(v, dtype="<i8").view(dt.newbyteorder("<"))[()].astype(dt)
+    if k == "S":
+        raw = _b64(v, where)
+        if len(raw) > dt.itemsize:
+            raise MetadataError(where, f"fill value has {len(raw)} bytes, {dt.str} holds {dt.itemsize}")
+        return np.array(raw, dtype=dt)[()]
+    if k == "U":
+        if not isinstance(v, str):
+            raise MetadataError(where, f"{dt.str} fill value must be a string, got {v!r}")
+        if len(v) > dt.itemsize // 4:
+            raise MetadataError(where, f"fill value {v!r} is longer than {dt.str}")
+        return np.array(v, dtype=dt)[()]
+    raise MetadataError(where, f"no fill value encoding for dtype {dt.str}")  # pragma: no cover
+
+
+def _encode_float(x: float) -> Any:
+    if math.isnan(x):
+        return "NaN"
+    if math.isinf(x):
+        return "Infinity" if x > 0 else "-Infinity"
+    return float(x)
+
+
+def encode_fill_value(v: Any, dt: np.dtype) -> Any:
+    """numpy scalar (or Python value) → JSON fill value, as zarr-python writes it."""
+    if v is None:
+        return None
+    k = dt.kind
+    if dt.fields is not None or k == "V":
+        return base64.b64encode(np.asarray(v, dtype=dt).tobytes()).decode("ascii")
+    if k == "O":
+        return v
+    if k == "b":
+        return bool(v)
+    if k in "iu":
+        return int(v)
+    if k == "f":
+        return _encode_float(float(v))
+    if k == "c":
+        c = complex(v)
+        return [_encode_float(c.real), _encode_float(c.imag)]
+    if k in "Mm":
+        return int(np.asarray(v, dtype=dt).astype(dt.newbyteorder("<")).view("<i8"))
+    if k == "S":
+        return base64.b64encode(bytes(np.asarray(v, dtype=dt)[()])).decode("ascii")
+    if k == "U":
+        return str(np.asarray(v, dtype=dt)[()])
+    raise MetadataError("fill_value", f"no fill value encoding for dtype {dt.str}")  # pragma: no cover
+
+
+def default_fill_value(dt: np.dtype) -> Any:
+    """The fill value used when none is given: the dtype's zero (empty string for vlen strings is None)."""
+    return None if dt.kind == "O" else np.zeros((), dtype=dt)[()]
+
+
+def normalize_fill_value(v: Any, dt: np.dtype, where: str = "fill_value") -> Any:
+    """A user-given fill value (Python value or JSON encoding) → the numpy scalar stored in metadata."""
+    if v is None:
+        return None
+    if dt.kind == "O":
+        return v
+    if isinstance(v, (np.generic, np.ndarray)) or not isinstance(v, (str, list)):
+        try:
+            return np.asarray(v).astype(dt)[()]
+        except (ValueError, TypeError, OverflowError) as e:
+            raise MetadataError(where, f"fill value {v!r} does not convert to {dt}: {e}") from None
+    if dt.kind == "S" and isinstance(v, str):
+        return decode_fill_value(v, dt, where)  # base64, as in the metadata
+    return decode_fill_value(v, dt, where)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# .zarray
+
+
+def _check_int_list(doc: dict, name: str, key: str, positive: bool) -> tuple[int, ...]:
+    v = doc.get(name)
+    where = f"{key}:{name}"
+    if not isinstance(v, list) or not all(_is_int(x) for x in v):
+        raise MetadataError(where, f"must be a list of integers, got {v!r}")
+    low = 1 if positive else 0
+    for i, x in enumerate(v):
+        if x < low:
+            raise MetadataError(f"{where}[{i}]", f"must be {'positive' if positive else 'non-negative'}, got {x}")
+        if x > INT64_MAX:
+            raise MetadataError(f"{where}[{i}]", f"{x} does not fit a 64-bit integer")
+    return tuple(v)
+
+
+def _check_codec(v: Any, where: str) -> dict | None:
+    if v is None:
+        return None
+    if not isinstance(v, dict) or not isinstance(v.get("id"), str):
+        raise MetadataError(where, f"a codec must be an object with a string 'id', got {v!r}")
+    return v
+
+
+@dataclass
+class ArrayMetadataV2:
+    shape: tuple[int, ...]
+    chunks: tuple[int, ...]
+    dtype: np.dtype
+    compressor: dict | None = None
+    filters: list[dict] | None = None
+    fill_value: Any = None
+    order: str = "C"
+    dimension_separator: str = "."
+    zarr_format: int = 2
+    extra: dict = field(default_factory=dict)  # unknown fields, kept when rewriting
+
+    def __post_init__(self) -> None:
+        self.shape = tuple(int(s) for s in self.shape)
+        self.chunks = tuple(int(c) for c in self.chunks)
+        self.dtype = np.dtype(self.dtype)
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        return math.prod(self.shape)
+
+    @classmethod
+    def from_json(cls, data: bytes | None, key: str) -> "ArrayMetadataV2":
+        doc = loads_object(data, key)
+        return cls.from_dict(doc, key)
+
+    @classmethod
+    def from_dict(cls, doc: dict, key: str) -> "ArrayMetadataV2":
+        fmt = doc.get("zarr_format")
+        if fmt != 2:
+            raise MetadataError(f"{key}:zarr_format", f"expected 2, got {fmt!r}")
+        for name in ("shape", "chunks", "dtype", "compressor", "fill_value", "order"):
+            if name not in doc:
+                raise MetadataError(f"{key}:{name}", "required field is missing")
+        shape = _check_int_list(doc, "shape", key, positive=False)
+        chunks = _check_int_list(doc, "chunks", key, positive=True)
+        if len(chunks) != len(shape):
+            raise MetadataError(f"{key}:chunks", f"has {len(chunks)} dimensions, shape has {len(shape)}")
+        try:
+            dt = parse_dtype(doc["dtype"], f"{key}:dtype")
+        except DtypeError:
+            raise
+        if math.prod(shape) > INT64_MAX:
+            raise MetadataError(f"{key}:shape", f"{list(shape)} has more than 2^63-1 elements")
+        chunk_bytes = math.prod(chunks) * max(dt.itemsize, 1)
+        if chunk_bytes > max_chunk_bytes():
+            raise MetadataError(f"{key}:chunks", f"a chunk of {list(chunks)} × {dt.itemsize} bytes = {chunk_bytes} bytes exceeds the limit of {max_chunk_bytes()} (POLYZARR_MAX_CHUNK_BYTES)")
+        order = doc["order"]
+        if order not in ("C", "F"):
+            raise MetadataError(f"{key}:order", f"must be 'C' or 'F', got {order!r}")
+        sep = doc.get("dimension_separator", ".")
+        if sep is None:
+            sep = "."
+        if sep not in (".", "/"):
+            raise MetadataError(f"{key}:dimension_separator", f"must be '.' or '/', got {sep!r}")
+        compressor = _check_codec(doc["compressor"], f"{key}:compressor")
+        filters = doc.get("filters")
+        if filters is not None:
+            if not isinstance(filters, list):
+                raise MetadataError(f"{key}:filters", f"must be a list or null, got {filters!r}")
+            filters = [_check_codec(f, f"{key}:filters[{i}]") for i, f in enumerate(filters)] or None
+        if dt.kind == "O" and not filters:
+            raise MetadataError(f"{key}:filters", "object dtype '|O' needs an object codec (vlen-utf8, vlen-bytes, json2, ...) in filters")
+        fill = decode_fill_value(doc["fill_value"], dt, f"{key}:fill_value")
+        known = {"zarr_format", "shape", "chunks", "dtype", "compressor", "fill_value", "order", "filters", "dimension_separator"}
+        extra = {k: v for k, v in doc.items() if k not in known}
+        return cls(shape, chunks, dt, compressor, filters, fill, order, sep, 2, extra)
+
+    def to_dict(self) -> dict:
+        doc = {
+            "zarr_format": 2,
+            "shape": list(self.shape),
+            "chunks": list(self.chunks),
+            "dtype": encode_dtype(self.dtype),
+            "compressor": self.compressor,
+            "fill_value": encode_fill_value(self.fill_value, self.dtype),
+            "order": self.order,
+            "filters": self.filters,
+            "dimension_separator": self.dimension_separator,
+        }
+        doc.update(self.extra)
+        return doc
+
+    def to_json(self) -> bytes:
+        return dumps(self.to_dict())
+
+
+def group_metadata_json() -> bytes:
+    return dumps({"zarr_format": 2})
+
+
+def check_group(data: bytes | None, key: str) -> dict:
+    doc = loads_object(data, key)
+    if doc.get("zarr_format") != 2:
+        raise MetadataError(f"{key}:zarr_format", f"expected 2, got {doc.get('zarr_format')!r}")
+    return doc
+
+
+def parse_attrs(data: bytes | None, key: str) -> dict:
+    if data is None:
+        return {}
+    return loads_object(data, key)
+
+
+def parse_consolidated(data: bytes, key: str) -> dict[str, Any]:
+    """``.zmetadata`` → {relative key: parsed JSON document}."""
+    doc = loads_object(data, key)
+    if doc.get("zarr_consolidated_format") != 1:
+        raise MetadataError(f"{key}:zarr_consolidated_format", f"expected 1, got {doc.get('zarr_consolidated_format')!r}")
+    meta = doc.get("metadata")
+    if not isinstance(meta, dict):
+        raise MetadataError(f"{key}:metadata", "must be an object of key → metadata document")
+    return meta
+
+
+def consolidated_json(meta: dict[str, Any]) -> bytes:
+    return dumps({"metadata": meta, "zarr_consolidated_format": 1})

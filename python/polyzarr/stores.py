@@ -1,0 +1,288 @@
+"""Stores: key → bytes, over fsspec (local directory, memory, zip, S3).
+
+Keys are relative to the store's root and checked before any I/O (no ``..``, no absolute keys). A missing
+key reads as ``None``; every other failure is a StoreError naming the key. Local writes are atomic (temporary
+file, then rename), so an interrupted write never leaves a half-written chunk over good data.
+"""
+from __future__ import annotations
+
+import os
+import re
+import threading
+import uuid
+from abc import ABC, abstractmethod
+from concurrent.futures import ThreadPoolExecutor
+
+import fsspec
+
+from .errors import PathError, StoreError
+
+_BAD_CHARS = re.compile(r"[\\\x00]")
+
+
+def check_key(key: str) -> str:
+    """Validate a store key; PathError for anything that could escape the store or is ambiguous."""
+    if not isinstance(key, str):
+        raise PathError(repr(key), "a key must be a string")
+    if key == "":
+        raise PathError(key, "empty key")
+    if _BAD_CHARS.search(key):
+        raise PathError(key, "backslashes and NUL bytes are not allowed in keys")
+    if key.startswith("/"):
+        raise PathError(key, "absolute keys are not allowed")
+    for seg in key.split("/"):
+        if seg == "":
+            raise PathError(key, "empty path segment ('//' or trailing '/')")
+        if seg in ("..", "."):
+            raise PathError(key, f"'{seg}' path segments are not allowed")
+    return key
+
+
+def join(*parts: str) -> str:
+    """Join key parts, skipping empty ones."""
+    return "/".join(p.strip("/") for p in parts if p and p.strip("/"))
+
+
+class Store(ABC):
+    url: str
+    read_only: bool = False
+    remote: bool = False  # network-bound: chunk work runs on a wider thread pool
+
+    @abstractmethod
+    def get(self, key: str) -> bytes | None: ...
+
+    @abstractmethod
+    def set(self, key: str, value: bytes) -> None: ...
+
+    @abstractmethod
+    def delete(self, key: str) -> None: ...
+
+    @abstractmethod
+    def list(self, prefix: str = "") -> list[str]:
+        """Every key under ``prefix`` (recursive, sorted, relative to the store root)."""
+
+    def get_many(self, keys: list[str]) -> dict[str, bytes | None]:
+        return {k: self.get(k) for k in keys}
+
+    def exists(self, key: str) -> bool:
+        return self.get(key) is not None
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class FsspecStore(Store):
+    """A store rooted at ``root`` inside an fsspec filesystem."""
+
+    def __init__(self, fs: fsspec.AbstractFileSystem, root: str, url: str, read_only: bool = False):
+        self.fs = fs
+        self.root = root.rstrip("/")
+        self.url = url
+        self.read_only = read_only
+        self._local = "file" in _protocols(fs)
+        self.remote = not self._local and "memory" not in _protocols(fs) and "zip" not in _protocols(fs)
+        self._lock = threading.Lock()
+        self._made_dirs: set[str] = set()
+
+    def _path(self, key: str) -> str:
+        check_key(key)
+        return f"{self.root}/{key}" if self.root else key
+
+    def _fail(self, key: str, action: str, e: Exception) -> StoreError:
+        if isinstance(e, PermissionError):
+            return StoreError(key, f"{action} denied (403/permission) at {self.url}: {e}")
+        return StoreError(key, f"{action} failed at {self.url}: {type(e).__name__}: {e}")
+
+    def get(self, key: str) -> bytes | None:
+        path = self._path(key)
+        try:
+            return self.fs.cat_file(path)
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            return None
+        except Exception as e:
+            raise self._fail(key, "read", e) from None
+
+    def get_many(self, keys: list[str]) -> dict[str, bytes | None]:
+        if self._local or len(keys) < 2:
+            return {k: self.get(k) for k in keys}
+        paths = {self._path(k): k for k in keys}
+        try:
+            got = self.fs.cat(list(paths), on_error="return")
+        except Exception as e:
+            raise self._fail(keys[0], "read", e) from None
+        out: dict[str, bytes | None] = {}
+        for p, k in paths.items():
+            v = got.get(p)
+            if isinstance(v, (FileNotFoundError, IsADirectoryError)) or v is None:
+                out[k] = None
+            elif isinstance(v, Exception):
+                raise self._fail(k, "read", v)
+            else:
+                out[k] = v
+        return out
+
+    def set(self, key: str, value: bytes) -> None:
+        if self.read_only:
+            raise StoreError(key, f"store {self.url} is read-only")
+        path = self._path(key)
+        try:
+            if self._local:
+                # Atomic replace: never leave a half-written chunk where good data was.
+                tmp = f"{path}.{uuid.uuid4().hex}.partial"
+                parent = os.path.dirname(path)
+                if parent not in self._made_dirs:
+                    os.makedirs(parent, exist_ok=True)
+                    self._made_dirs.add(parent)
+                with open(tmp, "wb") as f:
+                    f.write(value)
+                os.replace(tmp, path)
+            else:
+                with self._lock if "zip" in _protocols(self.fs) else _nolock:
+                    self.fs.pipe_file(path, bytes(value))
+        except StoreError:
+            raise
+        except Exception as e:
+            raise self._fail(key, "write", e) from None
+
+    def delete(self, key: str) -> None:
+        if self.read_only:
+            raise StoreError(key, f"store {self.url} is read-only")
+        path = self._path(key)
+        try:
+            self.fs.rm_file(path)
+        except FileNotFoundError:
+            pass
+        except Exception as e:
+            raise self._fail(key, "delete", e) from None
+
+    def list(self, prefix: str = "") -> list[str]:
+        if prefix:
+            check_key(prefix.rstrip("/"))
+        prefix = prefix.strip("/")
+        base = (f"{self.root}/{prefix}" if prefix else self.root) if self.root else prefix
+        try:
+            found = self.fs.find(base)
+        except FileNotFoundError:
+            return []
+        except Exception as e:
+            raise self._fail(prefix or "/", "list", e) from None
+        keys = []
+        for p in found:
+            if self.root:
+                if not p.startswith(self.root + "/"):
+                    continue
+                k = p[len(self.root) + 1:]
+            else:
+                k = p.lstrip("/")
+            if not k.endswith(".partial"):
+                keys.append(k)
+        return sorted(keys)
+
+    def close(self) -> None:
+        if "zip" in _protocols(self.fs) and not self.read_only:
+            self.fs.close()
+
+
+class _NoLock:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+_nolock = _NoLock()
+
+
+def _protocols(fs: fsspec.AbstractFileSystem) -> tuple[str, ...]:
+    p = fs.protocol
+    return (p,) if isinstance(p, str) else tuple(p)
+
+
+def s3_options(endpoint_url: str | None = None) -> dict:
+    """s3fs options from the flag or the usual AWS variables."""
+    endpoint = endpoint_url or os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+    opts: dict = {"use_listings_cache": False, "skip_instance_cache": True}
+    if endpoint:
+        opts["client_kwargs"] = {"endpoint_url": endpoint}
+        opts["endpoint_url"] = endpoint
+    if os.environ.get("AWS_ACCESS_KEY_ID"):
+        opts["key"] = os.environ["AWS_ACCESS_KEY_ID"]
+        opts["secret"] = os.environ.get("AWS_SECRET_ACCESS_KEY", "")
+        if os.environ.get("AWS_SESSION_TOKEN"):
+            opts["token"] = os.environ["AWS_SESSION_TOKEN"]
+    return opts
+
+
+def _split_zip(path: str) -> tuple[str, str] | None:
+    m = re.match(r"^(.*?\.zip)(?:/(.*))?$", path)
+    if not m:
+        return None
+    return m.group(1), (m.group(2) or "").strip("/")
+
+
+def open_store(url: str, mode: str = "r", endpoint_url: str | None = None) -> Store:
+    """Open the store rooted at ``url`` (see docs/CONTRACT.md for the URL forms).
+
+    ``mode``: "r" read-only, "w"/"a" writable (the zip store creates or appends to the archive).
+    """
+    read_only = mode == "r"
+    if url.startswith("s3://"):
+        rest = url[len("s3://"):].strip("/")
+        if not rest:
+            raise PathError(url, "an S3 URL needs a bucket: s3://bucket/prefix")
+        try:
+            fs = fsspec.filesystem("s3", **s3_options(endpoint_url))
+        except Exception as e:
+            raise StoreError(url, f"cannot set up S3: {type(e).__name__}: {e}") from None
+        return FsspecStore(fs, rest, url, read_only)
+    if url.startswith("memory://"):
+        root = "/" + url[len("memory://"):].strip("/")
+        return FsspecStore(fsspec.filesystem("memory"), root.rstrip("/") or "/", url, read_only)
+    path = url[len("file://"):] if url.startswith("file://") else url
+    z = _split_zip(path)
+    if z is not None and (os.path.isfile(z[0]) or not read_only):
+        archive, inner = z
+        if read_only and not os.path.isfile(archive):
+            raise StoreError(url, "zip archive not found")
+        zmode = "r" if read_only else ("a" if os.path.isfile(archive) else "w")
+        try:
+            fs = fsspec.filesystem("zip", fo=archive, mode=zmode, skip_instance_cache=True)
+        except Exception as e:
+            raise StoreError(url, f"cannot open zip archive: {type(e).__name__}: {e}") from None
+        return FsspecStore(fs, inner, url, read_only)
+    fs = fsspec.filesystem("file", auto_mkdir=True)
+    return FsspecStore(fs, os.path.abspath(path), url, read_only)
+
+
+_STORE_ROOT = re.compile(r"^(.*?\.(?:zarr|zip))(?:/(.*))?$")
+
+
+def split_url(url: str) -> tuple[str, str]:
+    """Split a node URL into (store root URL, path inside the store).
+
+    The store root is the URL up to its first component ending in ``.zarr`` or ``.zip`` (the usual Zarr naming);
+    a URL without one is its own store root. ``out.zarr/g/a`` → (``out.zarr``, ``g/a``).
+    """
+    m = _STORE_ROOT.match(url.rstrip("/"))
+    if m and m.group(1) and not m.group(1).endswith("://"):
+        return m.group(1), (m.group(2) or "").strip("/")
+    return url.rstrip("/"), ""
+
+
+_pools: dict[bool, ThreadPoolExecutor] = {}
+
+
+def io_pool(remote: bool = False) -> ThreadPoolExecutor:
+    """Shared thread pools for chunk work: one thread per core where codecs dominate (local stores; more
+    threads only contend for the GIL), many where network latency does (S3)."""
+    if remote not in _pools:
+        n = int(os.environ.get("POLYZARR_THREADS", 0)) or (16 if remote else max(2, os.cpu_count() or 2))
+        _pools[remote] = ThreadPoolExecutor(max_workers=n, thread_name_prefix="polyzarr-remote" if remote else "polyzarr")
+    return _pools[remote]
