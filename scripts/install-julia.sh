@@ -19,11 +19,16 @@ mkdir -p "$cache/bin"
 
 log() { printf '[install-julia] %s\n' "$*" >&2; }
 
-# A Julia is usable when it runs, is >= 1.5, and survives a thrown-and-caught exception.
+# A Julia is usable when it runs, is >= 1.5, and survives exceptions thrown from compiled code, caught, and
+# printed with a backtrace (a throw at top level alone does not show the libunwind crash).
 selftest() {
   "$1" --startup-file=no -e '
     VERSION >= v"1.5" || exit(3)
-    try error("probe") catch e; end
+    probe(x) = x > 0 ? error("probe $x") : x
+    for i in 1:3
+        try probe(i) catch e; sprint(showerror, e, catch_backtrace()) end
+    end
+    try throw(ArgumentError("probe")) catch; end
     print(VERSION)' 2>/dev/null
 }
 
@@ -77,8 +82,8 @@ if [ ! -x /usr/bin/julia ]; then
   log "apt-get update"
   $SUDO apt-get update -qq >&2
   log "apt-get install julia (bullseye)"
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq -t bullseye julia >&2 \
-    || DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq julia >&2
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq julia/bullseye >&2 \
+    || DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq -t bullseye julia >&2
 fi
 
 # The libunwind fix, unpacked privately.

@@ -211,13 +211,19 @@ class Array:
         self.store.set(key, data)
 
     def _is_fill(self, chunk: np.ndarray) -> bool:
+        """Every element's bytes equal the fill value's (so NaN fills compare equal); cheap when the first differs."""
         if self.fill_value is None:
             return False
         if self.dtype.kind == "O":
             return all(x == self.fill_value for x in chunk.flat)
-        fill = np.full((), self.fill_value, dtype=self.dtype).tobytes()
-        b = np.ascontiguousarray(chunk).view(np.uint8).reshape(-1, len(fill)) if chunk.size else None
-        return b is None or bool((b == np.frombuffer(fill, np.uint8)).all())
+        if chunk.size == 0:
+            return True
+        fill = np.frombuffer(np.full((), self.fill_value, dtype=self.dtype).tobytes(), np.uint8)
+        flat = chunk.reshape(-1) if chunk.flags.contiguous or chunk.flags.f_contiguous else np.ravel(chunk, order="K")
+        rows = flat.view(np.uint8).reshape(-1, fill.size) if flat.flags.contiguous else np.ascontiguousarray(flat).view(np.uint8).reshape(-1, fill.size)
+        if not np.array_equal(rows[0], fill) or not np.array_equal(rows[-1], fill):
+            return False
+        return bool((rows == fill).all())
 
 
 def _object_array(value: Any) -> np.ndarray:
