@@ -12,6 +12,7 @@ import gc
 import json
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -48,6 +49,7 @@ def main() -> int:
     ap.add_argument("--mib", type=int, default=256, help="array size in MiB (default 256)")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--json", help="also write results to this file")
+    ap.add_argument("--no-julia", action="store_true", help="only the Python side")
     args = ap.parse_args()
     import zarr
 
@@ -99,15 +101,43 @@ def main() -> int:
                 rows.append(row)
                 print(f"\r  {cname:9s} {order}: write {tw_pz:6.3f}s vs {tw_z:6.3f}s  ratio {row['write_ratio']:4.2f} | "
                       f"read {tr_pz:6.3f}s vs {tr_z:6.3f}s  ratio {row['read_ratio']:4.2f} | read peak {row['read_peak_over_size']:4.2f}× size", flush=True)
+        w = [r["write_ratio"] for r in rows]
+        r = [r["read_ratio"] for r in rows]
+        print(f"ratio zarr-python/polyzarr (>1 = polyzarr faster): write min {min(w):.2f} median {statistics.median(w):.2f}; "
+              f"read min {min(r):.2f} median {statistics.median(r):.2f}; target ≥ 1.0, goal 1.5", flush=True)
+        jrows = [] if args.no_julia else bench_julia(tmp, args.mib, args.repeat)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    w = [r["write_ratio"] for r in rows]
-    r = [r["read_ratio"] for r in rows]
-    print(f"ratio zarr-python/polyzarr (>1 = polyzarr faster): write min {min(w):.2f} median {statistics.median(w):.2f}; "
-          f"read min {min(r):.2f} median {statistics.median(r):.2f}; target ≥ 1.0, goal 1.5")
     if args.json:
-        Path(args.json).write_text(json.dumps(rows, indent=2))
+        Path(args.json).write_text(json.dumps({"python": rows, "julia": jrows}, indent=2))
     return 0
+
+
+def bench_julia(tmp: Path, mib: int, repeat: int) -> list[dict]:
+    """PolyZarr.jl on the same array: throughput as a fraction of bare codec calls, and read peak memory."""
+    from polyzarr.julia import julia_executable, repo_root
+
+    exe = julia_executable()
+    if exe is None:
+        print("julia: skipped (no Julia: run `make setup`)")
+        return []
+    script = str(repo_root() / "benchmarks" / "bench_julia.jl")
+    print(f"PolyZarr.jl ({exe}): same array, fraction = bare codec time / PolyZarr time (target ≥ 0.8), best of {repeat}", flush=True)
+    p = subprocess.Popen([exe, "--startup-file=no", script, str(tmp), str(mib), str(repeat)], stdout=subprocess.PIPE, text=True)
+    rows = []
+    assert p.stdout is not None
+    for line in p.stdout:
+        row = json.loads(line)
+        q = subprocess.run([exe, "--startup-file=no", script, "--peak-read", row["path"]], capture_output=True, text=True)
+        row["read_peak_over_size"] = json.loads(q.stdout.strip().splitlines()[-1])["maxrss_delta"] / row["nbytes"] if q.returncode == 0 else float("nan")
+        row["write_fraction"] = row["raw_encode_s"] / row["write_s"]
+        row["read_fraction"] = row["raw_decode_s"] / row["read_s"]
+        rows.append(row)
+        print(f"  {row['codec']:9s} {row['order']}: write {row['write_s']:6.3f}s (bare encode {row['raw_encode_s']:6.3f}s, fraction {row['write_fraction']:4.2f}) | "
+              f"read {row['read_s']:6.3f}s (bare decode {row['raw_decode_s']:6.3f}s, fraction {row['read_fraction']:4.2f}) | "
+              f"read peak {row['read_peak_over_size']:4.2f}× size", flush=True)
+    p.wait()
+    return rows
 
 
 if __name__ == "__main__":

@@ -1,0 +1,394 @@
+# The command line (`julia julia/bin/polyzarr.jl VERB ...`), same verbs and flags as the Python CLI
+# (docs/CONTRACT.md).  argv is parsed by hand: Julia 1.5's stdlib has no argument parser.
+# Exit codes: 0 ok, 1 an array failed or an error, 2 usage.
+
+const CLI_USAGE = """
+usage: polyzarr [--impl python|julia] [--endpoint-url URL] [--version] VERB ...
+
+  export SRC OUTDIR            every array under SRC to OUTDIR/<path>.npy
+  import NPY DEST [--zarr-format 2|3] [--chunks 3,2,2] [--order C|F] [--compressor SPEC|none]
+                  [--filters SPEC]... [--fill-value JSON] [--dimension-separator .|/]
+                  [--object-codec vlen-utf8|vlen-bytes|json2] [--attrs JSON] [--overwrite]
+                  [--convention reverse|F]
+  inspect SRC [--json]         the tree with each array's metadata
+
+SPEC is id[:key=value[,key=value...]] (values parsed as JSON when they parse), or a JSON object;
+several filters: repeat --filters or separate them with ';' (or give a JSON list).
+"""
+
+"A bad command line: printed with the usage, exit code 2."
+struct UsageError <: Exception
+    msg::String
+end
+Base.showerror(io::IO, e::UsageError) = print(io, "usage error: ", e.msg)
+
+struct CLICommand
+    verb::String                    # "export", "import", "inspect" or "help"
+    args::Vector{String}            # positional arguments after the verb
+    opts::Dict{String,Any}          # parsed options, keyed like the import_npy keywords
+end
+
+# options that take a value, and what they become
+const CLI_VALUE_FLAGS = Dict(
+    "--impl" => "impl", "--endpoint-url" => "endpoint_url", "--zarr-format" => "zarr_format",
+    "--chunks" => "chunks", "--order" => "order", "--compressor" => "compressor",
+    "--filters" => "filters", "--fill-value" => "fill_value", "--dimension-separator" => "dimension_separator",
+    "--object-codec" => "object_codec", "--attrs" => "attrs", "--convention" => "convention",
+)
+const CLI_BOOL_FLAGS = Dict("--overwrite" => "overwrite", "--json" => "json", "--help" => "help", "-h" => "help",
+                            "--version" => "version")
+const CLI_VERB_FLAGS = Dict(
+    "export" => ["impl", "endpoint_url"],
+    "inspect" => ["impl", "endpoint_url", "json"],
+    "import" => ["impl", "endpoint_url", "zarr_format", "chunks", "order", "compressor", "filters", "fill_value",
+                 "dimension_separator", "object_codec", "attrs", "convention", "overwrite"],
+)
+const CLI_NARGS = Dict("export" => 2, "import" => 2, "inspect" => 1)
+
+"""
+    parse_cli(args) -> CLICommand
+
+Parse argv; flags may come before or after the verb, as `--flag value` or `--flag=value`.
+Raises `UsageError`.
+"""
+function parse_cli(args::AbstractVector{<:AbstractString})
+    verb = ""
+    positional = String[]
+    raw = Dict{String,Any}()
+    filters = String[]
+    i = 1
+    while i <= length(args)
+        a = String(args[i])
+        i += 1
+        if a == "--"
+            append!(positional, args[i:end])
+            break
+        elseif startswith(a, "-") && length(a) > 1 && !occursin(r"^-\d", a)
+            name, value = occursin('=', a) ? (String.(split(a, '='; limit=2))...,) : (a, nothing)
+            if haskey(CLI_BOOL_FLAGS, name)
+                value === nothing || throw(UsageError(string(name, " takes no value")))
+                raw[CLI_BOOL_FLAGS[name]] = true
+            elseif haskey(CLI_VALUE_FLAGS, name)
+                if value === nothing
+                    i <= length(args) || throw(UsageError(string(name, " needs a value")))
+                    value = String(args[i])
+                    i += 1
+                end
+                key = CLI_VALUE_FLAGS[name]
+                key == "filters" ? push!(filters, value) : (raw[key] = value)
+            else
+                throw(UsageError(string("unknown option ", name)))
+            end
+        elseif isempty(verb)
+            verb = a
+        else
+            push!(positional, a)
+        end
+    end
+    isempty(filters) || (raw["filters"] = filters)
+    get(raw, "help", false) === true && return CLICommand("help", positional, Dict{String,Any}())
+    get(raw, "version", false) === true && return CLICommand("version", positional, Dict{String,Any}())
+    isempty(verb) && throw(UsageError("missing verb (export, import or inspect)"))
+    haskey(CLI_NARGS, verb) || throw(UsageError(string("unknown verb ", repr(verb))))
+    length(positional) == CLI_NARGS[verb] ||
+        throw(UsageError(string(verb, " takes ", CLI_NARGS[verb], " argument(s), got ", length(positional))))
+    for k in keys(raw)
+        k in CLI_VERB_FLAGS[verb] || throw(UsageError(string("option --", replace(k, "_" => "-"),
+                                                             " does not apply to ", verb)))
+    end
+    impl = get(raw, "impl", "julia")
+    impl in ("python", "julia") || throw(UsageError(string("--impl must be python or julia, got ", repr(impl))))
+    delete!(raw, "impl")           # accepted and ignored: this is the Julia implementation
+    return CLICommand(verb, positional, convert_cli_options(raw))
+end
+
+function convert_cli_options(raw::Dict{String,Any})
+    opts = Dict{String,Any}()
+    for (k, v) in raw
+        opts[k] = if k == "chunks"
+            parse_chunks(v)
+        elseif k == "zarr_format"
+            n = tryparse(Int, v)
+            n in (2, 3) || throw(UsageError(string("--zarr-format must be 2 or 3, got ", repr(v))))
+            n
+        elseif k == "order"
+            v in ("C", "F") || throw(UsageError(string("--order must be C or F, got ", repr(v))))
+            v
+        elseif k == "dimension_separator"
+            v in (".", "/") || throw(UsageError(string("--dimension-separator must be . or /, got ", repr(v))))
+            v
+        elseif k == "convention"
+            v in ("reverse", "F") || throw(UsageError(string("--convention must be reverse or F, got ", repr(v))))
+            v
+        elseif k == "compressor"
+            parse_compressor_spec(v)
+        elseif k == "filters"
+            parse_filter_specs(v)
+        elseif k == "fill_value"
+            cli_json(v, "--fill-value")
+        elseif k == "attrs"
+            a = cli_json(v, "--attrs")
+            a isa Dict || throw(UsageError("--attrs must be a JSON object"))
+            a
+        else
+            v
+        end
+    end
+    return opts
+end
+
+function cli_json(s::AbstractString, flag::AbstractString)
+    try
+        return parse_json(s; key=flag)
+    catch e
+        e isa MetadataError || rethrow()
+        throw(UsageError(string(flag, " is not valid JSON: ", e.msg)))
+    end
+end
+
+"`3,2,2` or `[3,2,2]` → [3, 2, 2]."
+function parse_chunks(s::AbstractString)
+    t = strip(s)
+    parts = startswith(t, "[") ? cli_json(t, "--chunks") : split(t, ',')
+    chunks = Int[]
+    for p in parts
+        n = p isa Integer ? p : tryparse(Int, strip(string(p)))
+        (n isa Integer && n >= 1) || throw(UsageError(string("--chunks must be positive integers, got ", repr(s))))
+        push!(chunks, n)
+    end
+    isempty(chunks) && throw(UsageError("--chunks is empty"))
+    return chunks
+end
+
+# split at `sep` outside brackets and quotes, so `fixedscaleoffset:astype=<f4,scale=[1,2]` works
+function split_toplevel(s::AbstractString, sep::Char)
+    parts = String[]
+    depth = 0
+    inquote = false
+    start = 1
+    i = firstindex(s)
+    while i <= ncodeunits(s)
+        c = s[i]
+        if inquote
+            c == '\\' ? (i = nextind(s, i)) : c == '"' && (inquote = false)
+        elseif c == '"'
+            inquote = true
+        elseif c == '[' || c == '{'
+            depth += 1
+        elseif c == ']' || c == '}'
+            depth -= 1
+        elseif c == sep && depth == 0
+            push!(parts, s[start:prevind(s, i)])
+            start = nextind(s, i)
+        end
+        i = nextind(s, i)
+    end
+    push!(parts, s[start:end])
+    return parts
+end
+
+"""
+    parse_codec_spec(spec) -> Dict{String,Any}
+
+`id[:key=value,...]` (values parsed as JSON when they parse, else kept as strings) or a JSON
+object, to a numcodecs-style config `Dict("id" => id, key => value, ...)`.
+"""
+function parse_codec_spec(spec::AbstractString)
+    s = strip(spec)
+    if startswith(s, "{")
+        d = cli_json(s, "codec spec")
+        d isa Dict && haskey(d, "id") || throw(UsageError(string("codec spec needs an \"id\": ", spec)))
+        return d
+    end
+    id, rest = occursin(':', s) ? split(s, ':'; limit=2) : (s, "")
+    id = strip(id)
+    (isempty(id) || occursin(r"[\s=,]", id)) && throw(UsageError(string("bad codec spec ", repr(spec))))
+    d = Dict{String,Any}("id" => String(id))
+    isempty(strip(rest)) && return d
+    for kv in split_toplevel(rest, ',')
+        occursin('=', kv) || throw(UsageError(string("bad codec spec ", repr(spec), ": expected key=value, got ", repr(kv))))
+        k, v = split(kv, '='; limit=2)
+        k = strip(k)
+        isempty(k) && throw(UsageError(string("bad codec spec ", repr(spec), ": empty key")))
+        d[String(k)] = spec_value(strip(v))
+    end
+    return d
+end
+
+function spec_value(v::AbstractString)
+    try
+        return parse_json(v)
+    catch e
+        e isa MetadataError || rethrow()
+        return String(v)
+    end
+end
+
+"`--compressor`: a spec, a JSON object, or `none`/`null` → nothing (no compressor)."
+parse_compressor_spec(s::AbstractString) =
+    lowercase(strip(s)) in ("none", "null") ? nothing : parse_codec_spec(s)
+
+"`--filters` values (repeated and/or `;`-separated specs, or JSON lists) → a vector of configs, or nothing (`none`)."
+function parse_filter_specs(values::AbstractVector)
+    filters = Dict{String,Any}[]
+    for v in values
+        t = strip(v)
+        lowercase(t) in ("none", "null", "") && continue
+        if startswith(t, "[")
+            list = cli_json(t, "--filters")
+            for f in list
+                f isa Dict && haskey(f, "id") || throw(UsageError(string("--filters list entries need an \"id\": ", v)))
+                push!(filters, f)
+            end
+        else
+            for part in split_toplevel(t, ';')
+                isempty(strip(part)) || push!(filters, parse_codec_spec(part))
+            end
+        end
+    end
+    return isempty(filters) ? nothing : filters      # no filters is `null` in .zarray
+end
+
+"The version in the repository's Project.toml (shared with the Python package)."
+function polyzarr_version()
+    toml = joinpath(@__DIR__, "..", "..", "Project.toml")
+    if isfile(toml)
+        for line in eachline(toml)
+            m = match(r"^version\s*=\s*\"([^\"]*)\"", line)
+            m === nothing || return String(m.captures[1])
+        end
+    end
+    return "unknown"
+end
+
+"""
+    cli_main(args; out=stdout, err=stderr) -> Int
+
+Run the CLI; returns the exit code.
+"""
+function cli_main(args::AbstractVector{<:AbstractString}=ARGS; out::IO=stdout, err::IO=stderr)
+    cmd = try
+        parse_cli(args)
+    catch e
+        e isa UsageError || rethrow()
+        print(err, CLI_USAGE)
+        println(err, "polyzarr: error: ", e.msg)
+        return 2
+    end
+    if cmd.verb == "help"
+        print(out, CLI_USAGE)
+        return 0
+    elseif cmd.verb == "version"
+        println(out, "polyzarr ", polyzarr_version(), " (Julia ", VERSION, ")")
+        return 0
+    end
+    try
+        return run_cli(cmd, out, err)
+    catch e
+        print_cli_error(err, e, catch_backtrace())
+        return 1
+    end
+end
+
+function print_cli_error(err::IO, e, bt)
+    if e isa PolyZarrError
+        println(err, sprint(showerror, e))
+    else
+        println(err, "InternalError: ", sprint(showerror, e))
+        get(ENV, "POLYZARR_DEBUG", "") == "" || Base.show_backtrace(err, bt)
+    end
+end
+
+endpoint_kw(opts) = get(opts, "endpoint_url", nothing)
+
+function run_cli(cmd::CLICommand, out::IO, err::IO)
+    opts = cmd.opts
+    if cmd.verb == "export"
+        src, outdir = cmd.args
+        # export_tree prints the `exported ...` / `FAILED ...` lines itself, in tree order
+        res = export_tree(src, outdir; endpoint_url=endpoint_kw(opts), log=out)
+        flush(out)
+        return isempty(res.failed) ? 0 : 1
+    elseif cmd.verb == "import"
+        npy, dest = cmd.args
+        kw = Dict{Symbol,Any}(Symbol(k) => v for (k, v) in opts)
+        res = import_npy(npy, dest; kw...)
+        # the Python CLI's line, word for word
+        println(out, "imported ", npy, " → ", get(res, "path", dest), " ", python_shape(get(res, "shape", Int[])), " ",
+                python_str(get(res, "dtype", "")))
+        return 0
+    elseif cmd.verb == "inspect"
+        d = inspect_tree(cmd.args[1]; endpoint_url=endpoint_kw(opts))
+        if get(opts, "json", false) === true
+            println(out, json_string(d; indent=2))       # json.dumps(tree, indent=2, sort_keys=True)
+        else
+            print_inspect(out, d)
+        end
+        return any(n -> haskey(n, "error"), get(d, "nodes", Any[])) ? 1 : 0
+    end
+    throw(UsageError(string("unknown verb ", cmd.verb)))
+end
+
+"A shape as Python prints a tuple: `(3, 2)`, `(5,)`, `()`."
+python_shape(shape) = length(shape) == 1 ? string("(", python_repr(shape[1]), ",)") :
+                                            string("(", join(map(python_repr, shape), ", "), ")")
+
+# Python's str() / repr() of JSON values, for the human-readable lines the Python CLI prints
+python_str(x::AbstractString) = String(x)
+python_str(x) = python_repr(x)
+python_repr(x::AbstractString) = string("'", replace(replace(x, "\\" => "\\\\"), "'" => "\\'"), "'")
+python_repr(x::Bool) = x ? "True" : "False"
+python_repr(::Nothing) = "None"
+python_repr(x::Integer) = string(x)
+python_repr(x::AbstractFloat) = isnan(x) ? "nan" : isinf(x) ? (x > 0 ? "inf" : "-inf") : python_float_repr(Float64(x))
+python_repr(x::Union{AbstractVector,Tuple}) = string("[", join(map(python_repr, x), ", "), "]")
+python_repr(x::AbstractDict) =
+    string("{", join([string(python_repr(string(k)), ": ", python_repr(v)) for (k, v) in sort!(collect(x), by=first)], ", "), "}")
+python_repr(x) = string(x)
+
+# a codec config as `id(key=value,...)`, "-" for none (keys sorted, as zarr writes them)
+function codec_text(c)
+    c === nothing && return "-"
+    c isa AbstractDict || return python_str(c)
+    params = join([string(k, "=", python_str(v)) for (k, v) in sort!(collect(c), by=first) if k != "id"], ",")
+    id = python_str(get(c, "id", "?"))
+    return isempty(params) ? id : string(id, "(", params, ")")
+end
+
+pyjson(x) = json_string(x; indent=nothing, separators=(", ", ": "))   # json.dumps(x) for scalars and lists
+
+"""
+    print_inspect(io, d)
+
+The human-readable form of `inspect_tree`'s result, line for line as the Python CLI prints it.
+"""
+function print_inspect(io::IO, d::AbstractDict)
+    nodes = get(d, "nodes", Any[])
+    isempty(nodes) && println(io)
+    for n in nodes
+        path = get(n, "path", "")
+        name = isempty(path) ? "/" : path
+        kind = get(n, "kind", "?")
+        if haskey(n, "error")
+            e = n["error"]
+            println(io, name, "  ", kind, "  ERROR ", get(e, "category", "?"), ": ", get(e, "message", ""))
+            continue
+        end
+        if kind == "group"
+            println(io, name, "  group")
+        else
+            m = get(n, "metadata", Dict{String,Any}())
+            fl = get(m, "filters", nothing)
+            filters = fl === nothing || isempty(fl) ? "-" : join(map(codec_text, fl), "+")
+            println(io, name, "  array  shape=", python_shape(get(m, "shape", Any[])),
+                    " chunks=", python_shape(get(m, "chunks", Any[])), " dtype=", pyjson(get(m, "dtype", nothing)),
+                    " order=", python_str(get(m, "order", "C")), " fill=", pyjson(get(m, "fill_value", nothing)),
+                    " compressor=", codec_text(get(m, "compressor", nothing)), " filters=", filters,
+                    " sep=", python_str(get(m, "dimension_separator", ".")))
+        end
+        attrs = get(n, "attributes", nothing)
+        if attrs isa AbstractDict && !isempty(attrs)
+            println(io, "    attrs: ", pyjson(attrs))
+        end
+    end
+end

@@ -1,0 +1,411 @@
+# Data types: numpy typestrings ⇄ Julia element types (the one table), and the byte codecs that
+# turn a chunk's raw bytes into Julia values and back (byte order, packed structured layouts).
+
+# ---------------------------------------------------------------------------------------------
+# element types that Base lacks
+
+"numpy datetime64 with unit `unit` (:ns, :s, :D, ...) and multiple `count`; NaT = typemin(Int64)."
+struct Datetime64{unit,count}
+    value::Int64
+end
+
+"numpy timedelta64 with unit `unit` and multiple `count`; NaT = typemin(Int64)."
+struct Timedelta64{unit,count}
+    value::Int64
+end
+
+const DateOrDelta = Union{Datetime64,Timedelta64}
+
+"A numpy `|Sn` value: `N` bytes, NUL-padded on the right."
+struct FixedBytesString{N}
+    data::NTuple{N,UInt8}
+end
+
+"A numpy `<Un` value: `N` UTF-32 code points, NUL-padded on the right."
+struct FixedUTF32String{N}
+    data::NTuple{N,UInt32}
+end
+
+"A numpy `|Vn` value: `N` opaque bytes."
+struct RawBytes{N}
+    data::NTuple{N,UInt8}
+end
+
+const NAT = typemin(Int64)
+
+isnat(x::DateOrDelta) = x.value == NAT
+Base.:(==)(a::T, b::T) where {T<:DateOrDelta} = a.value == b.value && !isnat(a)
+Base.isequal(a::T, b::T) where {T<:DateOrDelta} = a.value == b.value
+Base.hash(a::DateOrDelta, h::UInt) = hash(a.value, hash(typeof(a), h))
+
+# Dates period type for each numpy unit that Dates can represent exactly.
+const UNIT_PERIODS = Dict{Symbol,Any}(
+    :Y => Dates.Year, :M => Dates.Month, :W => Dates.Week, :D => Dates.Day, :h => Dates.Hour,
+    :m => Dates.Minute, :s => Dates.Second, :ms => Dates.Millisecond, :us => Dates.Microsecond,
+    :ns => Dates.Nanosecond)
+
+function Dates.Period(x::Timedelta64{unit,count}) where {unit,count}
+    isnat(x) && throw(ArgumentError("NaT has no Dates.Period"))
+    P = get(UNIT_PERIODS, unit, nothing)
+    P === nothing && throw(InexactError(:Period, Dates.Period, x))
+    return P(x.value * count)
+end
+Base.convert(::Type{Dates.Period}, x::Timedelta64) = Dates.Period(x)
+
+const UNIX_EPOCH = Dates.DateTime(1970)
+
+function Dates.DateTime(x::Datetime64{unit,count}) where {unit,count}
+    isnat(x) && throw(ArgumentError("NaT has no DateTime"))
+    v = x.value * count
+    unit === :Y && return UNIX_EPOCH + Dates.Year(v)
+    unit === :M && return UNIX_EPOCH + Dates.Month(v)
+    # DateTime has millisecond resolution: finer units convert only when exact
+    if unit === :us || unit === :ns
+        f = unit === :us ? 1000 : 1_000_000
+        v % f == 0 || throw(InexactError(:DateTime, Dates.DateTime, x))
+        return UNIX_EPOCH + Dates.Millisecond(v ÷ f)
+    end
+    P = get(UNIT_PERIODS, unit, nothing)
+    P === nothing && throw(InexactError(:DateTime, Dates.DateTime, x))
+    return UNIX_EPOCH + P(v)
+end
+Base.convert(::Type{Dates.DateTime}, x::Datetime64) = Dates.DateTime(x)
+
+function Base.show(io::IO, x::Datetime64{unit,count}) where {unit,count}
+    print(io, "Datetime64{:", unit, ",", count, "}(", isnat(x) ? "NaT" : string(x.value), ")")
+end
+function Base.show(io::IO, x::Timedelta64{unit,count}) where {unit,count}
+    print(io, "Timedelta64{:", unit, ",", count, "}(", isnat(x) ? "NaT" : string(x.value), ")")
+end
+
+# fixed-width strings
+function FixedBytesString{N}(s::Union{AbstractString,AbstractVector{UInt8}}) where {N}
+    b = s isa AbstractString ? codeunits(String(s)) : s
+    length(b) <= N || throw(ArgumentError("$(length(b)) bytes do not fit in |S$N"))
+    return FixedBytesString{N}(ntuple(i -> i <= length(b) ? UInt8(b[i]) : 0x00, N))
+end
+function FixedUTF32String{N}(s::AbstractString) where {N}
+    cs = collect(s)
+    length(cs) <= N || throw(ArgumentError("$(length(cs)) characters do not fit in <U$N"))
+    return FixedUTF32String{N}(ntuple(i -> i <= length(cs) ? UInt32(cs[i]) : 0x00000000, N))
+end
+RawBytes{N}(b::AbstractVector{UInt8}) where {N} =
+    (length(b) == N || throw(ArgumentError("need $N bytes")); RawBytes{N}(ntuple(i -> b[i], N)))
+
+_stripped_len(t::Tuple) = (n = length(t); while n > 0 && iszero(t[n]); n -= 1; end; n)
+Base.String(x::FixedBytesString) = String(UInt8[x.data[i] for i in 1:_stripped_len(x.data)])
+Base.String(x::FixedUTF32String) = String([Char(x.data[i]) for i in 1:_stripped_len(x.data)])
+Base.Vector{UInt8}(x::Union{FixedBytesString,RawBytes}) = collect(x.data)
+Base.:(==)(x::Union{FixedBytesString,FixedUTF32String}, s::AbstractString) = String(x) == s
+Base.:(==)(s::AbstractString, x::Union{FixedBytesString,FixedUTF32String}) = String(x) == s
+Base.show(io::IO, x::FixedBytesString{N}) where {N} = print(io, "FixedBytesString{", N, "}(", repr(String(x)), ")")
+Base.show(io::IO, x::FixedUTF32String{N}) where {N} = print(io, "FixedUTF32String{", N, "}(", repr(String(x)), ")")
+Base.zero(::Type{T}) where {T<:Union{FixedBytesString,FixedUTF32String,RawBytes}} = T(ntuple(i -> zero(fieldtype(T, 1).parameters[1]), fieldcount(fieldtype(T, 1))))
+
+# ---------------------------------------------------------------------------------------------
+# the typestring table
+
+# kind+size (without byte order) → Julia type.  Size-1 kinds take '|' (numpy also accepts '<'/'>').
+const NUMERIC_TYPES = Dict{String,DataType}(
+    "b1" => Bool, "i1" => Int8, "u1" => UInt8,
+    "i2" => Int16, "i4" => Int32, "i8" => Int64,
+    "u2" => UInt16, "u4" => UInt32, "u8" => UInt64,
+    "f2" => Float16, "f4" => Float32, "f8" => Float64,
+    "c8" => ComplexF32, "c16" => ComplexF64)
+const NUMERIC_TYPESTRS = Dict{DataType,String}(v => k for (k, v) in NUMERIC_TYPES)
+
+const DATETIME_UNITS = ("Y", "M", "W", "D", "h", "m", "s", "ms", "us", "ns", "ps", "fs", "as")
+
+"One field of a structured dtype: byte offset within the item, sub-array shape (C order)."
+struct ZField
+    name::String
+    dtype::Any          # ZDtype (Any: the struct is defined below)
+    offset::Int
+    shape::Vector{Int}
+end
+
+"""
+    ZDtype
+
+A parsed numpy/Zarr v2 data type: the JSON `typestr` (a String or the structured list form), the
+Julia element type `T`, `itemsize` in bytes, `byteorder` ('<', '>' or '|'), numpy `kind` character
+('b','i','u','f','c','M','m','S','U','V','O', or 'T' for structured), and `fields` for structured.
+"""
+struct ZDtype
+    typestr::Any
+    T::Type
+    itemsize::Int
+    byteorder::Char
+    kind::Char
+    fields::Vector{ZField}
+end
+
+Base.:(==)(a::ZDtype, b::ZDtype) = a.typestr == b.typestr
+Base.show(io::IO, d::ZDtype) = print(io, "ZDtype(", repr(d.typestr), " => ", d.T, ")")
+
+itemsize(d::ZDtype) = d.itemsize
+itemsize(x) = itemsize(parse_dtype(x))
+julia_type(x) = parse_dtype(x).T
+"Are the numpy bytes of `d` exactly the memory of its Julia type (no swap, same layout)?"
+isnative(d::ZDtype) = d.kind == 'T' ? _same_layout(d, d.T) :
+    d.kind != 'O' && (d.byteorder != '>' || d.itemsize == 1 || (d.kind in ('S', 'V')))
+
+# A structured dtype whose packed numpy layout happens to equal Julia's NamedTuple layout (e.g.
+# all-f8 fields) can be reinterpreted; others are decoded field by field.
+function _same_layout(d::ZDtype, T::Type)
+    (isbitstype(T) && sizeof(T) == d.itemsize) || return false
+    d.kind == 'T' || return isnative(d)
+    length(d.fields) == fieldcount(T) || return false
+    for (i, f) in enumerate(d.fields)
+        fieldoffset(T, i) == f.offset || return false
+        FT = fieldtype(T, i)
+        _same_layout(f.dtype, isempty(f.shape) ? FT : eltype(FT)) || return false
+    end
+    return true
+end
+
+dtype_error(ts, msg) = throw(DtypeError(ts isa AbstractString ? String(ts) : json_string(ts; indent=nothing), msg))
+
+"""
+    parse_dtype(typestr; key="") -> ZDtype
+
+Parse a numpy typestring (`"<f8"`, `"|S5"`, `"<M8[10s]"`, `"|O"`) or the list form of a structured
+dtype (`[["a","<i4"],["b",">f8",[2,3]]]`).  Malformed input raises `DtypeError(typestr, ...)`.
+"""
+parse_dtype(d::ZDtype; key::AbstractString="") = d
+parse_dtype(T::Type; key::AbstractString="") = parse_dtype(typestr(T); key=key)
+function parse_dtype(ts::AbstractVector; key::AbstractString="")
+    isempty(ts) && dtype_error(ts, "structured dtype with no fields")
+    fields = ZField[]
+    off = 0
+    names = Symbol[]
+    types = Any[]
+    for f in ts
+        (f isa AbstractVector && length(f) in (2, 3) && f[1] isa AbstractString) ||
+            dtype_error(ts, "structured field must be [name, dtype] or [name, dtype, shape], got $(json_string(f; indent=nothing))")
+        sub = parse_dtype(f[2]; key=key)
+        sub.kind == 'O' && dtype_error(ts, "object fields are not supported in structured dtypes")
+        shape = Int[]
+        if length(f) == 3
+            (f[3] isa AbstractVector && all(x -> x isa Integer && x >= 0, f[3])) ||
+                dtype_error(ts, "field $(repr(f[1])): shape must be a list of non-negative integers")
+            shape = Int.(f[3])
+        end
+        n = reduce(*, shape; init=1)
+        name = String(f[1])
+        if !isempty(name)   # numpy writes unnamed padding as ["", "|Vn"]: keep its bytes, not a field
+            Symbol(name) in names && dtype_error(ts, "duplicate field name $(repr(name))")
+            push!(fields, ZField(name, sub, off, shape))
+            push!(names, Symbol(name))
+            push!(types, isempty(shape) ? sub.T : NTuple{n,sub.T})
+        end
+        off += n * sub.itemsize
+    end
+    isempty(fields) && dtype_error(ts, "structured dtype with only padding")
+    T = NamedTuple{Tuple(names),Tuple{types...}}
+    return ZDtype(_plain_json(ts), T, off, '|', 'T', fields)
+end
+_plain_json(x::AbstractVector) = Any[_plain_json(y) for y in x]
+_plain_json(x::AbstractString) = String(x)
+_plain_json(x) = x
+
+function parse_dtype(ts::AbstractString; key::AbstractString="")
+    s = String(ts)
+    length(s) >= 2 || dtype_error(s, "too short for a typestring")
+    bo = s[1]
+    bo in ('<', '>', '|') || dtype_error(s, "byte order must be '<', '>' or '|', got $(repr(bo))")
+    body = s[2:end]
+    kind = body[1]
+    if haskey(NUMERIC_TYPES, body)
+        T = NUMERIC_TYPES[body]
+        if sizeof(T) == 1
+            bo = '|'
+        else
+            bo == '|' && dtype_error(s, "multi-byte type needs byte order '<' or '>'")
+        end
+        return ZDtype(string(bo, body), T, sizeof(T), bo, kind, ZField[])
+    elseif kind in ('M', 'm')
+        m = match(r"^[Mm]8\[(\d*)([A-Za-z]+)\]$", body)
+        m === nothing && dtype_error(s, "datetime types need a unit, e.g. <M8[ns]")
+        unit = m.captures[2]
+        unit in DATETIME_UNITS || dtype_error(s, "unknown datetime unit $(repr(unit))")
+        count = isempty(m.captures[1]) ? 1 : tryparse(Int, m.captures[1])
+        (count === nothing || count < 1) && dtype_error(s, "bad unit multiple")
+        bo == '|' && dtype_error(s, "datetime types need byte order '<' or '>'")
+        T = (kind == 'M' ? Datetime64 : Timedelta64){Symbol(unit),count}
+        return ZDtype(s, T, 8, bo, kind, ZField[])
+    elseif kind in ('S', 'U', 'V')
+        n = length(body) >= 2 && all(isdigit, body[2:end]) ? tryparse(Int, body[2:end]) : nothing
+        n === nothing && dtype_error(s, "$(kind) type needs a size, e.g. $(kind == 'U' ? "<U5" : "|$(kind)5")")
+        n >= 1 || dtype_error(s, "zero-size $(kind) type")
+        if kind == 'U'
+            bo == '|' && dtype_error(s, "U type needs byte order '<' or '>'")
+            return ZDtype(s, FixedUTF32String{n}, 4n, bo, 'U', ZField[])
+        end
+        bo == '|' || dtype_error(s, "$(kind) type takes byte order '|'")
+        return ZDtype(s, kind == 'S' ? FixedBytesString{n} : RawBytes{n}, n, '|', kind, ZField[])
+    elseif body == "O"
+        bo == '|' || dtype_error(s, "object type takes byte order '|'")
+        return ZDtype(s, Any, 8, '|', 'O', ZField[])
+    end
+    dtype_error(s, "unknown or malformed typestring")
+end
+parse_dtype(x; key::AbstractString="") = dtype_error(json_string(x; indent=nothing), "dtype must be a string or a list of fields")
+
+"Object dtype with a known Julia element type (from the object codec)."
+object_dtype(T::Type) = ZDtype("|O", T, 8, '|', 'O', ZField[])
+
+"""
+    typestr(T) -> String or Vector
+
+The numpy typestring of Julia type `T` in native little-endian order (`Int32` → `"<i4"`).
+"""
+typestr(d::ZDtype) = d.typestr
+function typestr(T::Type)
+    haskey(NUMERIC_TYPESTRS, T) && return sizeof(T) == 1 ? "|" * NUMERIC_TYPESTRS[T] : "<" * NUMERIC_TYPESTRS[T]
+    T <: Datetime64 && return string("<M8[", _unitstr(T), "]")
+    T <: Timedelta64 && return string("<m8[", _unitstr(T), "]")
+    T <: FixedBytesString && return string("|S", T.parameters[1])
+    T <: FixedUTF32String && return string("<U", T.parameters[1])
+    T <: RawBytes && return string("|V", T.parameters[1])
+    if T <: NamedTuple && isconcretetype(T)
+        out = Any[]
+        for (name, FT) in zip(fieldnames(T), fieldtypes(T))
+            if FT <: NTuple && !(FT <: Tuple{})
+                push!(out, Any[String(name), typestr(eltype(FT)), Any[fieldcount(FT)]])
+            else
+                push!(out, Any[String(name), typestr(FT)])
+            end
+        end
+        return out
+    end
+    T <: Union{AbstractString,Vector{UInt8}} && return "|O"
+    throw(DtypeError(string(T), "no numpy typestring for Julia type $T"))
+end
+_unitstr(T) = (c = T.parameters[2]; c == 1 ? string(T.parameters[1]) : string(c, T.parameters[1]))
+
+# ---------------------------------------------------------------------------------------------
+# bytes ⇄ values
+
+# byte swap of one value, for '>' types
+_bswap(x::Union{Int8,UInt8,Bool}) = x
+_bswap(x::Union{Int16,UInt16,Int32,UInt32,Int64,UInt64}) = bswap(x)
+_bswap(x::Float16) = reinterpret(Float16, bswap(reinterpret(UInt16, x)))
+_bswap(x::Float32) = reinterpret(Float32, bswap(reinterpret(UInt32, x)))
+_bswap(x::Float64) = reinterpret(Float64, bswap(reinterpret(UInt64, x)))
+_bswap(x::Complex) = complex(_bswap(real(x)), _bswap(imag(x)))
+_bswap(x::T) where {T<:DateOrDelta} = T(bswap(x.value))
+_bswap(x::FixedUTF32String{N}) where {N} = FixedUTF32String{N}(map(bswap, x.data))
+_bswap(x::Union{FixedBytesString,RawBytes}) = x
+
+# Load one value of dtype `d` from `b` at 0-based byte offset `pos` (packed numpy layout).
+function _load(d::ZDtype, b::Vector{UInt8}, pos::Int)
+    if d.kind == 'T'
+        vals = Any[]
+        for f in d.fields
+            if isempty(f.shape)
+                push!(vals, _load(f.dtype, b, pos + f.offset))
+            else
+                sz = f.dtype.itemsize
+                push!(vals, ntuple(i -> _load(f.dtype, b, pos + f.offset + (i - 1) * sz), prod(f.shape)))
+            end
+        end
+        return d.T(Tuple(vals))
+    end
+    T = d.T
+    v = GC.@preserve b unsafe_load(Ptr{T}(pointer(b, pos + 1)))
+    return d.byteorder == '>' ? _bswap(v) : v
+end
+
+function _store!(d::ZDtype, b::Vector{UInt8}, pos::Int, v)
+    if d.kind == 'T'
+        for (k, f) in enumerate(d.fields)
+            x = v[k]
+            if isempty(f.shape)
+                _store!(f.dtype, b, pos + f.offset, x)
+            else
+                sz = f.dtype.itemsize
+                for i in 1:prod(f.shape)
+                    _store!(f.dtype, b, pos + f.offset + (i - 1) * sz, x[i])
+                end
+            end
+        end
+        return
+    end
+    T = d.T
+    x = convert(T, v)
+    d.byteorder == '>' && (x = _bswap(x))
+    GC.@preserve b unsafe_store!(Ptr{T}(pointer(b, pos + 1)), x)
+    return
+end
+
+"""
+    bytes_to_values(d, bytes; key="") -> Vector{d.T}
+
+Decode packed numpy bytes into Julia values: a no-copy reinterpret for native types, a byte swap
+for '>' types, field-by-field loads for structured types.
+"""
+function bytes_to_values(d::ZDtype, b::Vector{UInt8}; key::AbstractString="")
+    d.kind == 'O' && throw(CodecError(key, "object dtype needs an object codec (vlen-utf8, vlen-bytes, json2)"))
+    n, r = divrem(length(b), d.itemsize)
+    r == 0 || throw(ChunkError(key, "$(length(b)) bytes is not a multiple of the item size $(d.itemsize)"))
+    T = d.T
+    if isnative(d)
+        return T === UInt8 ? b : _reinterpret_vector(T, b)
+    elseif d.kind != 'T'
+        v = Vector{T}(undef, n)
+        GC.@preserve b unsafe_copyto!(Ptr{UInt8}(pointer(v)), pointer(b), length(b))
+        @inbounds for i in 1:n
+            v[i] = _bswap(v[i])
+        end
+        return v
+    end
+    v = Vector{T}(undef, n)
+    for i in 1:n
+        v[i] = _load(d, b, (i - 1) * d.itemsize)
+    end
+    return v
+end
+
+# A Vector{T} sharing memory with `b` would need unsafe_wrap; a plain copy is one memcpy and keeps
+# ownership simple.  (Callers that want zero-copy use reinterpret_chunk in layout.jl.)
+function _reinterpret_vector(::Type{T}, b::Vector{UInt8}) where {T}
+    v = Vector{T}(undef, length(b) ÷ sizeof(T))
+    GC.@preserve v b unsafe_copyto!(Ptr{UInt8}(pointer(v)), pointer(b), length(b))
+    return v
+end
+
+"""
+    values_to_bytes(d, v) -> Vector{UInt8}
+
+Encode Julia values in the packed numpy layout of `d` (the inverse of `bytes_to_values`).
+"""
+function values_to_bytes(d::ZDtype, v::AbstractArray)
+    T = d.T
+    n = length(v)
+    if isnative(d) && v isa Array && eltype(v) === T
+        T === UInt8 && return vec(v)
+        b = Vector{UInt8}(undef, n * sizeof(T))
+        GC.@preserve v b unsafe_copyto!(pointer(b), Ptr{UInt8}(pointer(v)), length(b))
+        return b
+    end
+    b = zeros(UInt8, n * d.itemsize)
+    if d.kind != 'T' && isbitstype(T)
+        w = Vector{T}(undef, n)
+        i = 0
+        swap = d.byteorder == '>'
+        for x in v
+            i += 1
+            y = convert(T, x)
+            @inbounds w[i] = swap ? _bswap(y) : y
+        end
+        GC.@preserve w b unsafe_copyto!(pointer(b), Ptr{UInt8}(pointer(w)), length(b))
+        return b
+    end
+    i = 0
+    for x in v
+        _store!(d, b, i * d.itemsize, x)
+        i += 1
+    end
+    return b
+end

@@ -1,0 +1,365 @@
+# A minimal HTTP/1.1 client: enough for S3 against a local endpoint (moto) over plain sockets,
+# and https through the system's libcurl (Julia 1.5 has neither HTTP nor Downloads in its stdlib).
+# One connection per request (`Connection: close`): moto closes anyway, and it keeps the code small.
+
+using Sockets
+
+struct HTTPResponse
+    status::Int
+    headers::Vector{Pair{String,String}}   # names lowercased, in arrival order
+    body::Vector{UInt8}
+end
+
+function header(r::HTTPResponse, name::AbstractString, default=nothing)
+    lname = lowercase(name)
+    for (k, v) in r.headers
+        k == lname && return v
+    end
+    return default
+end
+
+"A transport failure (refused, reset, timeout, malformed reply): worth retrying."
+struct HTTPTransportError <: Exception
+    url::String
+    msg::String
+end
+Base.showerror(io::IO, e::HTTPTransportError) = print(io, e.msg, " (", e.url, ")")
+
+struct ParsedURL
+    scheme::String
+    host::String       # without brackets for IPv6
+    port::Int
+    path::String       # as given (already encoded), "/" if empty
+    query::String      # without '?'
+end
+
+function parse_url(url::AbstractString)
+    m = match(r"^([A-Za-z][A-Za-z0-9+.-]*)://(\[[^\]]*\]|[^/:?#]*)(?::(\d+))?([^?#]*)(?:\?([^#]*))?", url)
+    m === nothing && throw(ArgumentError(string("not a URL: ", url)))
+    scheme = lowercase(m.captures[1])
+    host = m.captures[2]
+    startswith(host, "[") && (host = host[2:end-1])
+    isempty(host) && throw(ArgumentError(string("URL without host: ", url)))
+    port = m.captures[3] === nothing ? (scheme == "https" ? 443 : 80) : parse(Int, m.captures[3])
+    path = isempty(m.captures[4]) ? "/" : String(m.captures[4])
+    query = m.captures[5] === nothing ? "" : String(m.captures[5])
+    return ParsedURL(scheme, host, port, path, query)
+end
+
+function host_header(u::ParsedURL)
+    h = occursin(':', u.host) ? string("[", u.host, "]") : u.host
+    default = (u.scheme == "http" && u.port == 80) || (u.scheme == "https" && u.port == 443)
+    return default ? h : string(h, ":", u.port)
+end
+
+"""
+    http_request(method, url, headers, body; timeout=30) -> HTTPResponse
+
+One HTTP exchange, no retries.  `timeout` (seconds) bounds connecting and each wait for data.
+Transport failures raise `HTTPTransportError`.
+"""
+function http_request(method::AbstractString, url::AbstractString,
+                      headers::Vector{Pair{String,String}}, body::AbstractVector{UInt8}=UInt8[];
+                      timeout::Real=30)
+    u = parse_url(url)
+    if u.scheme == "https"
+        return curl_request(method, url, headers, body; timeout=timeout)
+    elseif u.scheme != "http"
+        throw(ArgumentError(string("unsupported URL scheme: ", url)))
+    end
+    return socket_request(method, u, url, headers, body, Float64(timeout))
+end
+
+# Closes the socket when nothing happened for `timeout` seconds; `touch!` on progress.
+mutable struct Watchdog
+    sock::TCPSocket
+    timeout::Float64
+    last::Float64
+    fired::Bool
+    timer::Union{Timer,Nothing}
+end
+
+function Watchdog(sock::TCPSocket, timeout::Float64)
+    w = Watchdog(sock, timeout, time(), false, nothing)
+    period = min(0.1, timeout / 4)
+    w.timer = Timer(period; interval=period) do t
+        if time() - w.last > w.timeout
+            w.fired = true
+            close(t)
+            close(w.sock)
+        end
+    end
+    return w
+end
+touch!(w::Watchdog) = (w.last = time(); w)
+stop!(w::Watchdog) = w.timer === nothing || close(w.timer)
+
+function resolve(host::AbstractString)
+    # prefer IPv4: "localhost" may resolve to ::1 while the server listens on 127.0.0.1
+    occursin(r"^[0-9.]+$|:", host) && return parse(IPAddr, host)
+    try
+        return getaddrinfo(host, IPv4)
+    catch
+        return getaddrinfo(host)
+    end
+end
+
+function socket_request(method, u::ParsedURL, url, headers, body, timeout::Float64)
+    ip = try
+        resolve(u.host)
+    catch e
+        throw(HTTPTransportError(url, string("cannot resolve host ", u.host, ": ", sprint(showerror, e))))
+    end
+    sock = TCPSocket()
+    w = Watchdog(sock, timeout)
+    try
+        try
+            connect(sock, ip, u.port)       # the Watchdog closes `sock` if this takes too long
+        catch e
+            w.fired && throw(HTTPTransportError(url, string("connect timed out after ", timeout, " s")))
+            throw(HTTPTransportError(url, string("cannot connect: ", transport_message(e))))
+        end
+        touch!(w)
+        try
+            io = IOBuffer()
+            target = isempty(u.query) ? u.path : string(u.path, "?", u.query)
+            print(io, method, " ", target, " HTTP/1.1\r\n")
+            hashost = any(p -> lowercase(first(p)) == "host", headers)
+            hashost || print(io, "Host: ", host_header(u), "\r\n")
+            for (k, v) in headers
+                print(io, k, ": ", v, "\r\n")
+            end
+            if !isempty(body) || method in ("PUT", "POST")
+                print(io, "Content-Length: ", length(body), "\r\n")
+            end
+            print(io, "Connection: close\r\n\r\n")
+            write(sock, take!(io))
+            isempty(body) || write(sock, body)
+            touch!(w)
+            return read_response(sock, w, method)
+        catch e
+            e isa HTTPTransportError && rethrow()
+            w.fired && throw(HTTPTransportError(url, string("no response within ", timeout, " s (timed out)")))
+            throw(HTTPTransportError(url, string("connection failed: ", transport_message(e))))
+        end
+    finally
+        stop!(w)
+        close(sock)
+    end
+end
+
+transport_message(e) = e isa Base.IOError ? e.msg : sprint(showerror, e)
+
+function readline_crlf(sock, w::Watchdog)
+    line = readline(sock; keep=true)
+    touch!(w)
+    endswith(line, "\n") || throw(EOFError())
+    return chomp(line)
+end
+
+function read_response(sock::TCPSocket, w::Watchdog, method)
+    status_line = readline_crlf(sock, w)
+    m = match(r"^HTTP/\d\.\d (\d{3})", status_line)
+    m === nothing && error(string("malformed status line: ", repr(status_line)))
+    status = parse(Int, m.captures[1])
+    headers = Pair{String,String}[]
+    while true
+        line = readline_crlf(sock, w)
+        isempty(line) && break
+        i = findfirst(isequal(':'), line)
+        i === nothing && continue
+        push!(headers, lowercase(strip(line[1:i-1])) => String(strip(line[i+1:end])))
+    end
+    r = HTTPResponse(status, headers, UInt8[])
+    if method == "HEAD" || status == 204 || status == 304 || 100 <= status < 200
+        return r
+    end
+    te = header(r, "transfer-encoding")
+    cl = header(r, "content-length")
+    body = if te !== nothing && occursin("chunked", lowercase(te))
+        read_chunked(sock, w)
+    elseif cl !== nothing
+        read_exactly(sock, w, parse(Int, cl))
+    else
+        read_to_eof(sock, w)
+    end
+    return HTTPResponse(status, headers, body)
+end
+
+function read_exactly(sock, w::Watchdog, n::Int)
+    buf = Vector{UInt8}(undef, n)
+    got = 0
+    # straight into `buf`, in pieces so that a long body keeps the watchdog fed
+    while got < n
+        avail = bytesavailable(sock)
+        if avail == 0
+            eof(sock) && error(string("connection closed after ", got, " of ", n, " body bytes"))
+            avail = bytesavailable(sock)
+        end
+        k = min(avail, n - got)
+        GC.@preserve buf unsafe_read(sock, pointer(buf, got + 1), k)
+        got += k
+        touch!(w)
+    end
+    return buf
+end
+
+function read_to_eof(sock, w::Watchdog)
+    io = IOBuffer()
+    while !eof(sock)
+        write(io, readavailable(sock))
+        touch!(w)
+    end
+    return take!(io)
+end
+
+function read_chunked(sock, w::Watchdog)
+    io = IOBuffer()
+    while true
+        line = readline_crlf(sock, w)
+        sz = parse(Int, strip(split(line, ';')[1]); base=16)
+        if sz == 0
+            while !isempty(readline_crlf(sock, w)); end     # trailers
+            break
+        end
+        write(io, read_exactly(sock, w, sz))
+        read_exactly(sock, w, 2)                          # CRLF after the chunk
+    end
+    return take!(io)
+end
+
+"""
+    with_retries(f; retries=4, delay=0.1) -> HTTPResponse
+
+Call `f()` (one HTTP exchange) again after a 5xx reply or a transport failure, up to `retries`
+more times, sleeping `delay`, 2`delay`, 4`delay`, ... in between.  4xx replies are final.
+After the last attempt the 5xx response is returned, or the transport error rethrown.
+"""
+function with_retries(f; retries::Integer=4, delay::Real=0.1)
+    attempt = 0
+    while true
+        attempt += 1
+        last = attempt > retries
+        try
+            r = f()
+            (r.status >= 500 && !last) || return r
+        catch e
+            (e isa HTTPTransportError && !last) || rethrow()
+        end
+        sleep(delay * 2.0^(attempt - 1))
+    end
+end
+
+# ---------------------------------------------------------------------------------------------
+# https through libcurl (ccall; the Debian package ships libcurl-gnutls.so.4)
+
+using Libdl
+
+const CURL_LIB = Ref{Ptr{Cvoid}}(C_NULL)
+
+function curl_handle()
+    if CURL_LIB[] == C_NULL
+        for name in ("libcurl-gnutls.so.4", "libcurl.so.4", "libcurl")
+            h = Libdl.dlopen_e(name)
+            if h != C_NULL
+                ccall(Libdl.dlsym(h, :curl_global_init), Cint, (Clong,), 3)   # CURL_GLOBAL_ALL
+                CURL_LIB[] = h
+                break
+            end
+        end
+    end
+    CURL_LIB[] == C_NULL &&
+        throw(HTTPTransportError("", "https needs libcurl (libcurl-gnutls.so.4 or libcurl.so.4), not found on this system"))
+    return CURL_LIB[]
+end
+curl_sym(s::Symbol) = Libdl.dlsym(curl_handle(), s)
+
+# write/header callback: append the bytes to the IOBuffer passed as userdata
+function curl_write_cb(ptr::Ptr{UInt8}, size::Csize_t, nmemb::Csize_t, userdata::Ptr{Cvoid})::Csize_t
+    n = size * nmemb
+    io = unsafe_pointer_to_objref(userdata)::IOBuffer
+    unsafe_write(io, ptr, n)
+    return n
+end
+
+const CURLOPT_WRITEDATA = 10001
+const CURLOPT_URL = 10002
+const CURLOPT_POSTFIELDS = 10015
+const CURLOPT_HTTPHEADER = 10023
+const CURLOPT_HEADERDATA = 10029
+const CURLOPT_CUSTOMREQUEST = 10036
+const CURLOPT_WRITEFUNCTION = 20011
+const CURLOPT_HEADERFUNCTION = 20079
+const CURLOPT_CONNECTTIMEOUT = 78
+const CURLOPT_LOW_SPEED_LIMIT = 19
+const CURLOPT_LOW_SPEED_TIME = 20
+const CURLOPT_NOBODY = 44
+const CURLOPT_NOSIGNAL = 99
+const CURLOPT_POSTFIELDSIZE_LARGE = 30120
+const CURLINFO_RESPONSE_CODE = 0x200002
+
+setopt(h, opt, v::Integer) = ccall(curl_sym(:curl_easy_setopt), Cint, (Ptr{Cvoid}, Cint, Clong...), h, opt, v)
+setopt(h, opt, v::Ptr) = ccall(curl_sym(:curl_easy_setopt), Cint, (Ptr{Cvoid}, Cint, Ptr{Cvoid}...), h, opt, v)
+setopt(h, opt, v::String) = ccall(curl_sym(:curl_easy_setopt), Cint, (Ptr{Cvoid}, Cint, Cstring...), h, opt, v)
+
+"""
+    curl_request(method, url, headers, body; timeout=30) -> HTTPResponse
+
+The same exchange as `http_request` through libcurl (used for https; works for http too).
+Blocks the calling thread while curl runs.
+"""
+function curl_request(method::AbstractString, url::AbstractString,
+                      headers::Vector{Pair{String,String}}, body::AbstractVector{UInt8}=UInt8[];
+                      timeout::Real=30)
+    h = ccall(curl_sym(:curl_easy_init), Ptr{Cvoid}, ())
+    h == C_NULL && throw(HTTPTransportError(url, "curl_easy_init failed"))
+    slist = Ptr{Cvoid}(C_NULL)
+    bodybuf = IOBuffer()
+    headbuf = IOBuffer()
+    sendbody = !isempty(body) || method in ("PUT", "POST")
+    payload = isempty(body) ? UInt8[0] : Vector{UInt8}(body)   # curl wants a valid pointer even for 0 bytes
+    try
+        for (k, v) in headers
+            slist = ccall(curl_sym(:curl_slist_append), Ptr{Cvoid}, (Ptr{Cvoid}, Cstring), slist, string(k, ": ", v))
+        end
+        # no "Expect: 100-continue" round trip
+        slist = ccall(curl_sym(:curl_slist_append), Ptr{Cvoid}, (Ptr{Cvoid}, Cstring), slist, "Expect:")
+        cb = @cfunction(curl_write_cb, Csize_t, (Ptr{UInt8}, Csize_t, Csize_t, Ptr{Cvoid}))
+        GC.@preserve bodybuf headbuf payload begin
+            setopt(h, CURLOPT_URL, String(url))
+            setopt(h, CURLOPT_NOSIGNAL, 1)
+            setopt(h, CURLOPT_CUSTOMREQUEST, String(method))
+            method == "HEAD" && setopt(h, CURLOPT_NOBODY, 1)
+            if sendbody
+                setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, length(body))
+                setopt(h, CURLOPT_POSTFIELDS, pointer(payload))
+            end
+            setopt(h, CURLOPT_HTTPHEADER, slist)
+            setopt(h, CURLOPT_WRITEFUNCTION, cb)
+            setopt(h, CURLOPT_WRITEDATA, pointer_from_objref(bodybuf))
+            setopt(h, CURLOPT_HEADERFUNCTION, cb)
+            setopt(h, CURLOPT_HEADERDATA, pointer_from_objref(headbuf))
+            setopt(h, CURLOPT_CONNECTTIMEOUT, max(1, round(Int, timeout)))
+            setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1)
+            setopt(h, CURLOPT_LOW_SPEED_TIME, max(1, round(Int, timeout)))
+            rc = ccall(curl_sym(:curl_easy_perform), Cint, (Ptr{Cvoid},), h)
+        end
+        if rc != 0
+            msg = unsafe_string(ccall(curl_sym(:curl_easy_strerror), Cstring, (Cint,), rc))
+            throw(HTTPTransportError(url, string("curl error ", rc, ": ", msg)))
+        end
+        code = Ref{Clong}(0)
+        ccall(curl_sym(:curl_easy_getinfo), Cint, (Ptr{Cvoid}, Cint, Ptr{Clong}...), h, CURLINFO_RESPONSE_CODE, code)
+        hdrs = Pair{String,String}[]
+        for line in split(String(take!(headbuf)), "\r\n")
+            startswith(line, "HTTP/") && empty!(hdrs)     # keep the last response's headers only
+            i = findfirst(isequal(':'), line)
+            i === nothing && continue
+            push!(hdrs, lowercase(strip(line[1:i-1])) => String(strip(line[i+1:end])))
+        end
+        return HTTPResponse(Int(code[]), hdrs, take!(bodybuf))
+    finally
+        slist == C_NULL || ccall(curl_sym(:curl_slist_free_all), Cvoid, (Ptr{Cvoid},), slist)
+        ccall(curl_sym(:curl_easy_cleanup), Cvoid, (Ptr{Cvoid},), h)
+    end
+end

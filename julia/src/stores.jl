@@ -1,0 +1,418 @@
+# Stores: key → bytes.  Generic functions dispatched over store types; keys are relative,
+# '/'-separated, and checked by `checkkey` before any store touches them.
+
+abstract type AbstractStore end
+
+"""
+    checkkey(key) -> String
+
+Reject keys that could escape the store or are ambiguous: `..` or `.` segments, absolute keys,
+backslashes, empty segments, NUL.  Raises PathError naming the key.
+"""
+function checkkey(key::AbstractString)
+    k = String(key)
+    isempty(k) && throw(PathError(k, "empty key"))
+    occursin('\0', k) && throw(PathError(replace(k, '\0' => "\\0"), "key contains NUL"))
+    occursin('\\', k) && throw(PathError(k, "key contains a backslash"))
+    startswith(k, "/") && throw(PathError(k, "absolute key"))
+    (ncodeunits(k) >= 2 && codeunit(k, 2) == UInt8(':') && isletter(k[1])) && throw(PathError(k, "absolute key (drive letter)"))
+    for seg in split(k, '/')
+        isempty(seg) && throw(PathError(k, "empty path segment"))
+        seg == ".." && throw(PathError(k, "'..' segment"))
+        seg == "." && throw(PathError(k, "'.' segment"))
+    end
+    return k
+end
+
+"Join store path segments, skipping empty ones (\"\" is the store root)."
+joinkey(parts::AbstractString...) = join(filter(!isempty, [strip(String(p), '/') for p in parts]), "/")
+
+"Key prefix check: is `key` inside directory `prefix` (\"\" = everything)?"
+_under(key, prefix) = isempty(prefix) || startswith(key, prefix * "/")
+
+function _normprefix(prefix)
+    p = String(strip(prefix, '/'))
+    isempty(p) || checkkey(p)
+    return p
+end
+
+"""
+    readrange(store, key, offset, length) -> Vector{UInt8} or nothing
+
+Bytes `offset+1 : offset+length` of a key (clipped at its end); generic fallback reads it all.
+"""
+function readrange(s::AbstractStore, key::AbstractString, offset::Integer, length::Integer)
+    b = readkey(s, key)
+    b === nothing && return nothing
+    lo = min(offset + 1, Base.length(b) + 1)
+    hi = min(offset + length, Base.length(b))
+    return b[lo:hi]
+end
+
+haskey_store(s::AbstractStore, key::AbstractString) = readkey(s, key) !== nothing
+
+Base.close(::AbstractStore) = nothing
+
+# ---------------------------------------------------------------------------------------------
+# in-memory
+
+"An in-process store: a Dict of keys to bytes."
+struct MemoryStore <: AbstractStore
+    data::Dict{String,Vector{UInt8}}
+end
+MemoryStore() = MemoryStore(Dict{String,Vector{UInt8}}())
+
+readkey(s::MemoryStore, key::AbstractString) = (k = checkkey(key); haskey(s.data, k) ? copy(s.data[k]) : nothing)
+function writekey!(s::MemoryStore, key::AbstractString, data::AbstractVector{UInt8})
+    s.data[checkkey(key)] = Vector{UInt8}(data)
+    return nothing
+end
+deletekey!(s::MemoryStore, key::AbstractString) = (delete!(s.data, checkkey(key)); nothing)
+function listkeys(s::MemoryStore, prefix::AbstractString="")
+    p = _normprefix(prefix)
+    return sort!([k for k in keys(s.data) if _under(k, p)])
+end
+
+# memory://name stores live for the process
+const MEMORY_STORES = Dict{String,MemoryStore}()
+memory_store(name::AbstractString) = get!(MemoryStore, MEMORY_STORES, String(name))
+
+# ---------------------------------------------------------------------------------------------
+# directory
+
+"A directory on the local file system; writes are atomic (temp file + rename)."
+struct DirectoryStore <: AbstractStore
+    root::String
+    DirectoryStore(root::AbstractString) = new(String(abspath(root)))
+end
+
+_path(s::DirectoryStore, key) = joinpath(s.root, split(checkkey(key), '/')...)
+
+function readkey(s::DirectoryStore, key::AbstractString)
+    p = _path(s, key)
+    isfile(p) || return nothing
+    try
+        return read(p)
+    catch e
+        throw(StoreError(String(key), "cannot read $(p): $(sprint(showerror, e))"))
+    end
+end
+
+function readrange(s::DirectoryStore, key::AbstractString, offset::Integer, length::Integer)
+    p = _path(s, key)
+    isfile(p) || return nothing
+    open(p) do io
+        seek(io, min(offset, filesize(p)))
+        return read(io, length)
+    end
+end
+
+function writekey!(s::DirectoryStore, key::AbstractString, data::AbstractVector{UInt8})
+    p = _path(s, key)
+    dir = dirname(p)
+    # a temp file in the same directory, renamed over the target: readers never see half a chunk
+    tmp = ""
+    try
+        mkpath(dir)
+        isdir(p) && throw(StoreError(String(key), "$(p) is a directory"))
+        tmp = joinpath(dir, string(".", basename(p), ".tmp-", getpid(), "-", rand(UInt32)))
+        open(tmp, "w") do io
+            write(io, data)
+        end
+        Base.Filesystem.rename(tmp, p)
+    catch e
+        isempty(tmp) || rm(tmp; force=true)
+        e isa PolyZarrError && rethrow()
+        throw(StoreError(String(key), "cannot write $(p): $(sprint(showerror, e))"))
+    end
+    return nothing
+end
+
+function deletekey!(s::DirectoryStore, key::AbstractString)
+    p = _path(s, key)
+    try
+        isfile(p) && rm(p)
+    catch e
+        throw(StoreError(String(key), "cannot delete $(p): $(sprint(showerror, e))"))
+    end
+    return nothing
+end
+
+function listkeys(s::DirectoryStore, prefix::AbstractString="")
+    p = _normprefix(prefix)
+    base = isempty(p) ? s.root : joinpath(s.root, split(p, '/')...)
+    out = String[]
+    isdir(base) || return out
+    for (dir, _, files) in walkdir(base)
+        rel = relpath(dir, s.root)
+        for f in files
+            occursin(".tmp-", f) && startswith(f, ".") && continue   # in-flight atomic writes
+            k = rel == "." ? f : string(replace(rel, '\\' => '/'), "/", f)
+            push!(out, k)
+        end
+    end
+    return sort!(out)
+end
+
+# ---------------------------------------------------------------------------------------------
+# zip
+
+struct ZipEntry
+    name::String
+    method::Int
+    crc::UInt32
+    csize::Int
+    usize::Int
+    offset::Int     # of the local header
+end
+
+"""
+    ZipStore(path)
+
+A zip archive.  Reading parses the central directory (STORED and DEFLATE entries; ZIP64 sizes);
+writes are kept in memory and written as a STORED archive by `close` (existing entries kept).
+"""
+mutable struct ZipStore <: AbstractStore
+    path::String
+    entries::Dict{String,ZipEntry}
+    pending::Dict{String,Union{Vector{UInt8},Nothing}}   # nothing = deleted
+    closed::Bool
+end
+
+function ZipStore(path::AbstractString)
+    p = String(abspath(path))
+    entries = isfile(p) ? _zip_entries(p) : Dict{String,ZipEntry}()
+    return ZipStore(p, entries, Dict{String,Union{Vector{UInt8},Nothing}}(), false)
+end
+
+_le16(b, i) = Int(b[i]) | Int(b[i + 1]) << 8
+_le32(b, i) = Int(b[i]) | Int(b[i + 1]) << 8 | Int(b[i + 2]) << 16 | Int(b[i + 3]) << 24
+_le64(b, i) = _le32(b, i) | _le32(b, i + 4) << 32
+
+function _zip_entries(path)
+    bytes = read(path)
+    n = length(bytes)
+    err(msg) = throw(StoreError(basename(path), "not a valid zip file: $msg"))
+    # end of central directory: last signature within the final 64 KiB + 22 bytes
+    eocd = 0
+    for i in (n - 21):-1:max(1, n - 22 - 65535)
+        if bytes[i] == 0x50 && bytes[i + 1] == 0x4b && bytes[i + 2] == 0x05 && bytes[i + 3] == 0x06
+            eocd = i
+            break
+        end
+    end
+    eocd == 0 && err("no end-of-central-directory record")
+    count = _le16(bytes, eocd + 10)
+    cdoff = _le32(bytes, eocd + 16)
+    if (count == 0xffff || cdoff == 0xffffffff) && eocd > 20 && _le32(bytes, eocd - 20) == 0x07064b50
+        z64 = _le64(bytes, eocd - 20 + 8) + 1                 # zip64 end record
+        _le32(bytes, z64) == 0x06064b50 || err("bad zip64 end record")
+        count = _le64(bytes, z64 + 32)
+        cdoff = _le64(bytes, z64 + 48)
+    end
+    entries = Dict{String,ZipEntry}()
+    pos = cdoff + 1
+    for _ in 1:count
+        pos + 45 <= n || err("truncated central directory")
+        _le32(bytes, pos) == 0x02014b50 || err("bad central directory entry")
+        method = _le16(bytes, pos + 10)
+        crc = UInt32(_le32(bytes, pos + 16))
+        csize = _le32(bytes, pos + 20)
+        usize = _le32(bytes, pos + 24)
+        nlen, elen, clen = _le16(bytes, pos + 28), _le16(bytes, pos + 30), _le16(bytes, pos + 32)
+        off = _le32(bytes, pos + 42)
+        name = String(bytes[pos + 46:pos + 45 + nlen])
+        # zip64 extra field: the 0xffffffff fields, in order
+        e = pos + 46 + nlen
+        while e + 3 < pos + 46 + nlen + elen
+            id, sz = _le16(bytes, e), _le16(bytes, e + 2)
+            if id == 0x0001
+                q = e + 4
+                usize == 0xffffffff && (usize = _le64(bytes, q); q += 8)
+                csize == 0xffffffff && (csize = _le64(bytes, q); q += 8)
+                off == 0xffffffff && (off = _le64(bytes, q); q += 8)
+            end
+            e += 4 + sz
+        end
+        endswith(name, "/") || (entries[name] = ZipEntry(name, method, crc, csize, usize, off))
+        pos += 46 + nlen + elen + clen
+    end
+    return entries
+end
+
+function _zip_read(z::ZipStore, e::ZipEntry)
+    data = open(z.path) do io
+        seek(io, e.offset)
+        h = read(io, 30)
+        (length(h) == 30 && _le32(h, 1) == 0x04034b50) || throw(StoreError(e.name, "bad local zip header in $(z.path)"))
+        skip(io, _le16(h, 27) + _le16(h, 29))
+        read(io, e.csize)
+    end
+    length(data) == e.csize || throw(StoreError(e.name, "truncated zip entry in $(z.path)"))
+    if e.method == 0
+        return data
+    elseif e.method == 8
+        out = inflate_raw(data, e.usize; key=e.name)      # compressors.jl (zlib)
+        length(out) == e.usize || throw(StoreError(e.name, "zip entry inflated to $(length(out)) bytes, expected $(e.usize)"))
+        crc32(out) == e.crc || throw(StoreError(e.name, "zip entry fails its CRC-32 check"))
+        return out
+    end
+    throw(StoreError(e.name, "unsupported zip compression method $(e.method)"))
+end
+
+function readkey(z::ZipStore, key::AbstractString)
+    k = checkkey(key)
+    haskey(z.pending, k) && return (v = z.pending[k]; v === nothing ? nothing : copy(v))
+    e = get(z.entries, k, nothing)
+    e === nothing && return nothing
+    return _zip_read(z, e)
+end
+function writekey!(z::ZipStore, key::AbstractString, data::AbstractVector{UInt8})
+    z.closed && throw(StoreError(String(key), "zip store $(z.path) is closed"))
+    z.pending[checkkey(key)] = Vector{UInt8}(data)
+    return nothing
+end
+function deletekey!(z::ZipStore, key::AbstractString)
+    z.closed && throw(StoreError(String(key), "zip store $(z.path) is closed"))
+    z.pending[checkkey(key)] = nothing
+    return nothing
+end
+function listkeys(z::ZipStore, prefix::AbstractString="")
+    p = _normprefix(prefix)
+    ks = Set{String}(k for k in keys(z.entries) if _under(k, p))
+    for (k, v) in z.pending
+        _under(k, p) || continue
+        v === nothing ? delete!(ks, k) : push!(ks, k)
+    end
+    return sort!(collect(ks))
+end
+
+# CRC-32 (zip's polynomial; stdlib only has CRC-32C)
+const CRC32_TABLE = let t = Vector{UInt32}(undef, 256)
+    for i in 0:255
+        c = UInt32(i)
+        for _ in 1:8
+            c = (c & 1) != 0 ? (0xedb88320 ⊻ (c >> 1)) : (c >> 1)
+        end
+        t[i + 1] = c
+    end
+    t
+end
+function crc32(b::AbstractVector{UInt8})
+    c = 0xffffffff
+    @inbounds for x in b
+        c = CRC32_TABLE[((c ⊻ x) & 0xff) + 1] ⊻ (c >> 8)
+    end
+    return c ⊻ 0xffffffff
+end
+
+"Write the archive (existing entries plus pending writes) as a STORED zip; ZIP64 when needed."
+function Base.close(z::ZipStore)
+    z.closed && return nothing
+    z.closed = true
+    isempty(z.pending) && return nothing
+    names = listkeys(z)
+    tmp = z.path * ".tmp-" * string(getpid())
+    try
+        open(tmp, "w") do io
+            central = IOBuffer()
+            for name in names
+                data = haskey(z.pending, name) ? z.pending[name] : _zip_read(z, z.entries[name])
+                off = position(io)
+                crc = crc32(data)
+                nb = codeunits(name)
+                big = length(data) >= 0xffffffff || off >= 0xffffffff
+                extra = big ? vcat(reinterpret(UInt8, [htol(UInt16(1)), htol(UInt16(24))]),
+                                   reinterpret(UInt8, htol.(UInt64[length(data), length(data), off]))) : UInt8[]
+                sz32 = big ? 0xffffffff : UInt32(length(data))
+                # local header (no zip64 extra needed when sizes fit)
+                write(io, htol(UInt32(0x04034b50)), htol(UInt16(big ? 45 : 20)), htol(UInt16(0x0800)), htol(UInt16(0)),
+                      htol(UInt16(0)), htol(UInt16(0x21)), htol(crc), htol(sz32), htol(sz32),
+                      htol(UInt16(length(nb))), htol(UInt16(big ? 20 : 0)))
+                write(io, nb)
+                big && write(io, reinterpret(UInt8, [htol(UInt16(1)), htol(UInt16(16))]),
+                             reinterpret(UInt8, htol.(UInt64[length(data), length(data)])))
+                write(io, data)
+                write(central, htol(UInt32(0x02014b50)), htol(UInt16(big ? 45 : 20)), htol(UInt16(big ? 45 : 20)),
+                      htol(UInt16(0x0800)), htol(UInt16(0)), htol(UInt16(0)), htol(UInt16(0x21)), htol(crc),
+                      htol(sz32), htol(sz32), htol(UInt16(length(nb))), htol(UInt16(length(extra))), htol(UInt16(0)),
+                      htol(UInt16(0)), htol(UInt16(0)), htol(UInt32(0o100644 << 16)),
+                      htol(big ? 0xffffffff : UInt32(off)))
+                write(central, nb, extra)
+            end
+            cd = take!(central)
+            cdoff = position(io)
+            write(io, cd)
+            if length(names) >= 0xffff || cdoff >= 0xffffffff
+                z64 = position(io)
+                write(io, htol(UInt32(0x06064b50)), htol(UInt64(44)), htol(UInt16(45)), htol(UInt16(45)),
+                      htol(UInt32(0)), htol(UInt32(0)), htol(UInt64(length(names))), htol(UInt64(length(names))),
+                      htol(UInt64(length(cd))), htol(UInt64(cdoff)))
+                write(io, htol(UInt32(0x07064b50)), htol(UInt32(0)), htol(UInt64(z64)), htol(UInt32(1)))
+            end
+            write(io, htol(UInt32(0x06054b50)), htol(UInt16(0)), htol(UInt16(0)),
+                  htol(UInt16(min(length(names), 0xffff))), htol(UInt16(min(length(names), 0xffff))),
+                  htol(UInt32(min(length(cd), 0xffffffff))), htol(UInt32(min(cdoff, 0xffffffff))), htol(UInt16(0)))
+        end
+        mv(tmp, z.path; force=true)
+    catch e
+        rm(tmp; force=true)
+        e isa PolyZarrError && rethrow()
+        throw(StoreError(basename(z.path), "cannot write zip: $(sprint(showerror, e))"))
+    end
+    z.entries = _zip_entries(z.path)
+    empty!(z.pending)
+    return nothing
+end
+
+# ---------------------------------------------------------------------------------------------
+# URLs
+
+"""
+    open_store(url; endpoint_url=nothing) -> (store, path)
+
+Parse a store URL (CONTRACT.md): a local path or `file://` URL (the root is the first `*.zarr`
+or `*.zip` segment if any, else the path itself), `memory://name/path`, `file.zip[/inner]`,
+`s3://bucket/prefix[.zarr/path]`.  Returns the store and the path within it.
+"""
+function open_store(url::AbstractString; endpoint_url=nothing)
+    u = String(url)
+    if startswith(u, "s3://")
+        # like local paths: the store root is the outermost *.zarr segment, if any
+        parts = split(rstrip(u[6:end], '/'), '/')
+        for (i, seg) in enumerate(parts)
+            if i > 1 && endswith(lowercase(seg), ".zarr") && i < length(parts)
+                inner = join(parts[i + 1:end], "/")
+                checkkey(inner)
+                return (S3Store("s3://" * join(parts[1:i], "/"); endpoint_url=endpoint_url), inner)
+            end
+        end
+        return (S3Store(u; endpoint_url=endpoint_url), "")
+    elseif startswith(u, "memory://")
+        rest = String(strip(u[10:end], '/'))
+        isempty(rest) && throw(PathError(u, "memory:// URL needs a store name"))
+        parts = split(rest, '/'; limit=2)
+        path = length(parts) == 2 ? String(strip(parts[2], '/')) : ""
+        isempty(path) || checkkey(path)
+        return (memory_store(parts[1]), path)
+    end
+    startswith(u, "file://") && (u = u[8:end])
+    occursin(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", u) && throw(StoreError(u, "unsupported URL scheme"))
+    isempty(u) && throw(PathError(u, "empty path"))
+    occursin('\0', u) && throw(PathError(replace(u, '\0' => "\\0"), "path contains NUL"))
+    # the store root is the first segment named *.zarr or *.zip (a zip archive unless it is a
+    # directory); without one the path itself is the root
+    parts = split(rstrip(u, '/'), '/')
+    for (i, seg) in enumerate(parts)
+        (endswith(lowercase(seg), ".zarr") || endswith(lowercase(seg), ".zip")) || continue
+        inner = join(parts[i + 1:end], "/")
+        isempty(inner) || checkkey(inner)
+        rootpath = join(parts[1:i], "/")
+        isempty(rootpath) && (rootpath = "/")
+        if endswith(lowercase(seg), ".zip") && !isdir(rootpath)
+            return (ZipStore(rootpath), inner)
+        end
+        return (DirectoryStore(rootpath), inner)
+    end
+    return (DirectoryStore(isempty(rstrip(u, '/')) ? "/" : rstrip(u, '/')), "")
+end
