@@ -1,6 +1,5 @@
-# The Julia worker driven by python/polyzarr/julia.py: JSON lines on stdin/stdout (docs/CONTRACT.md).
-include(joinpath(@__DIR__, "..", "src", "PolyZarr.jl"))
-using .PolyZarr
+# The Julia worker driven by python/polyzarr/julia/ (worker.py): JSON lines on stdin/stdout (docs/CONTRACT.md).
+include(joinpath(@__DIR__, "load.jl"))
 
 # Replies go to the original stdout; anything else printed to stdout (by us or a library) is
 # sent to stderr so it cannot corrupt the protocol stream.

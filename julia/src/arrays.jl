@@ -44,7 +44,7 @@ end
 _missing_object(T) = T === String ? "" : T === Vector{UInt8} ? UInt8[] : nothing
 
 function ZArray(store::AbstractStore, path::AbstractString, meta::ArrayMetadata, attrs::Dict{String,Any};
-                write_empty_chunks::Bool=true)
+                write_empty_chunks::Bool=false)
     key = joinkey(path, ".zarray")
     p = make_pipeline(meta; key=key)
     T = p.dtype.T
@@ -65,7 +65,7 @@ Open the array at `path`.  `consolidated` is the `metadata` mapping of a `.zmeta
 relative to the same store root); when given, metadata comes from it instead of the store.
 """
 function open_array(store::AbstractStore, path::AbstractString=""; consolidated=nothing,
-                    write_empty_chunks::Bool=true)
+                    write_empty_chunks::Bool=false)
     path = String(strip(path, '/'))
     isempty(path) || checkkey(path)
     key = joinkey(path, ".zarray")
@@ -105,33 +105,46 @@ _chunks_touching(a::ZArray, rs) =
 
 _chunkkey(a::ZArray, cidx) = joinkey(a.path, chunk_key(Tuple(cidx), a.meta.order, a.meta.dimension_separator))
 
-# Give a large temporary buffer back now rather than at the next GC: keeps the peak memory of a
-# full read near the size of the result.
-_release!(x::Vector{UInt8}) = (length(x) >= 1 << 16 && (empty!(x); sizehint!(x, 0)); nothing)
+# Scratch memory one task reuses from chunk to chunk: a fresh 1 MiB buffer per chunk costs page
+# faults that are a large share of a fast codec's time.
+struct ChunkBuffers
+    stored::Vector{UInt8}     # a chunk's bytes as read from the store
+    decoded::Vector{UInt8}    # a decoded chunk that cannot go straight to its destination
+    encoded::Vector{UInt8}    # a chunk's encoded bytes on their way to the store
+end
+ChunkBuffers() = ChunkBuffers(UInt8[], UInt8[], UInt8[])
 
-# Read chunk `key` and hand its Julia-shaped array to `f`, or return false when missing.  Native
-# dtypes are viewed in place (unsafe_wrap under GC.@preserve): no copy of the decoded bytes.
-function _with_chunk(f, a::ZArray{T}, key::AbstractString) where {T}
-    b = readkey(a.store, key)
-    b === nothing && return false
-    p = a.pipeline
-    x = p.compressor === nothing ? b :
-        decode(p.compressor, b; key=key, sizehint=chunk_length(p) * p.dtype.itemsize)
-    if isempty(p.filters) && isnative(p.dtype) && isbitstype(T)
-        expected = chunk_length(p) * sizeof(T)
-        length(x) == expected ||
-            throw(ChunkError(key, "decoded to $(length(x)) bytes, expected $expected (chunk $(p.chunks) × $(sizeof(T)) bytes)"))
-        GC.@preserve x begin
-            chunk = unsafe_wrap(Array, Ptr{T}(pointer(x)), a.jchunks)
-            f(chunk)
+# A plain chunk's decoded bytes are the Julia chunk's memory (native bits type, no filters): it
+# can be decoded straight into, and encoded straight from, an array's memory.
+_isplain(a::ZArray{T}) where {T} =
+    isempty(a.pipeline.filters) && isnative(a.pipeline.dtype) && isbitstype(T)
+
+# The linear index in `A` where block `idx` starts when the block is one contiguous run of
+# memory (its axes span all of `A` up to one partial axis, then have length 1), else 0.  A chunk
+# of the block's size has the same column-major layout as that run.
+function _contiguous_start(A::Array{T,N}, idx::NTuple{N,AbstractUnitRange{Int}}) where {T,N}
+    partial = false
+    for d in 1:N
+        if partial
+            length(idx[d]) == 1 || return 0
+        elseif length(idx[d]) != size(A, d)
+            partial = true
         end
-        _release!(x)
-        x === b || _release!(b)
-        return true
     end
-    v = decode_chunk(Pipeline(p.dtype, p.chunks, p.order, p.filters, nothing), x; key=key)
-    f(reshape(v, a.jchunks))
-    return true
+    return LinearIndices(A)[map(first, idx)...]
+end
+
+# Decode a plain chunk's stored bytes `b` into the `n` bytes at `ptr`.
+function _decode_plain!(ptr::Ptr{UInt8}, n::Int, a::ZArray, b::Vector{UInt8}, key::AbstractString)
+    p = a.pipeline
+    if p.compressor === nothing
+        got = length(b)
+        got == n && GC.@preserve b unsafe_copyto!(ptr, pointer(b), n)
+    else
+        got = decode!(p.compressor, ptr, n, b; key=key)
+    end
+    got == n || throw(ChunkError(key, "decoded to $got bytes, expected $n (chunk $(p.chunks) × $(p.dtype.itemsize) bytes)"))
+    return nothing
 end
 
 # Copy block `sidx` of `src` into block `didx` of `dest`: column by column with memcpy when both
@@ -154,6 +167,88 @@ function _copy_block!(dest::Array{T,N}, didx, src::Array{T,N}, sidx) where {T,N}
 end
 
 """
+    _read_chunk!(dest, didx, a, key, sidx, bufs) -> Bool
+
+Copy block `sidx` of the chunk stored at `key` into block `didx` of `dest`; false when the chunk
+is missing.  A whole plain chunk whose block is contiguous in `dest` is decoded in place;
+otherwise it is decoded into `bufs.decoded` and copied.
+"""
+function _read_chunk!(dest::AbstractArray, didx, a::ZArray{T}, key::AbstractString, sidx,
+                      bufs::ChunkBuffers) where {T}
+    b = readkey!(a.store, key, bufs.stored)
+    b === nothing && return false
+    p = a.pipeline
+    if !_isplain(a)
+        x = p.compressor === nothing ? b :
+            decode(p.compressor, b; key=key, sizehint=chunk_length(p) * p.dtype.itemsize)
+        v = decode_chunk(Pipeline(p.dtype, p.chunks, p.order, p.filters, nothing), x; key=key)
+        _copy_block!(dest, didx, reshape(v, a.jchunks), sidx)
+        return true
+    end
+    n = chunk_length(p) * sizeof(T)
+    start = dest isa Array{T} && map(length, sidx) == a.jchunks ? _contiguous_start(dest, didx) : 0
+    if start > 0
+        GC.@preserve dest _decode_plain!(Ptr{UInt8}(pointer(dest, start)), n, a, b, key)
+    else
+        buf = resize!(bufs.decoded, n)
+        GC.@preserve buf begin
+            _decode_plain!(pointer(buf), n, a, b, key)
+            _copy_block!(dest, didx, unsafe_wrap(Array, Ptr{T}(pointer(buf)), a.jchunks), sidx)
+        end
+    end
+    return true
+end
+
+# f(item, bufs) for each item: on this task, or with `julia -t N` on up to N tasks, each with its
+# own buffers.  The first error is rethrown once all tasks have stopped.
+function _foreach_chunk(f, items::AbstractVector)
+    ntasks = min(Threads.nthreads(), length(items))
+    if ntasks <= 1
+        bufs = ChunkBuffers()
+        foreach(x -> f(x, bufs), items)
+        return nothing
+    end
+    tasks = [Threads.@spawn(_foreach_part(f, items, k, ntasks)) for k in 1:ntasks]
+    for err in map(fetch, tasks)
+        err === nothing || throw(err)
+    end
+    return nothing
+end
+
+function _foreach_part(f, items, start::Int, step::Int)
+    bufs = ChunkBuffers()
+    try
+        for i in start:step:length(items)
+            f(items[i], bufs)
+        end
+    catch e
+        return e
+    end
+    return nothing
+end
+
+# A new array for a read's result.  Faulting in fresh memory 4 KiB at a time costs ~0.1 s per
+# 256 MiB here, as much as lz4 takes to decode it; transparent huge pages (Linux, on madvise)
+# cut that ~6×.  Only advice: ignored where unsupported.
+function _result_array(::Type{T}, dims::Dims) where {T}
+    A = Array{T}(undef, dims)
+    Sys.islinux() && isbitstype(T) && sizeof(A) >= 1 << 23 && _advise_hugepages(A)
+    return A
+end
+
+const MADV_HUGEPAGE = Cint(14)
+
+function _advise_hugepages(A::Array)
+    pagesize = UInt(ccall(:getpagesize, Cint, ()))
+    lo = UInt(pointer(A))
+    hi = lo + UInt(sizeof(A))
+    lo = (lo + pagesize - 1) & ~(pagesize - 1)          # whole pages inside A only
+    hi &= ~(pagesize - 1)
+    hi > lo && ccall(:madvise, Cint, (Ptr{Cvoid}, Csize_t, Cint), Ptr{Cvoid}(lo), hi - lo, MADV_HUGEPAGE)
+    return nothing
+end
+
+"""
     read_region!(dest, a, rs)
 
 Read the Julia index ranges `rs` (one UnitRange per axis) of `a` into `dest` (any array of
@@ -164,39 +259,27 @@ function read_region!(dest::AbstractArray, a::ZArray{T,N}, rs::NTuple{N,Abstract
     for (d, r) in enumerate(rs)
         (first(r) >= 1 && last(r) <= a.jsize[d]) || throw(BoundsError(a, rs))
     end
-    N == 0 && (_with_chunk(c -> (dest[] = c[]), a, _chunkkey(a, ())) || (dest[] = a.fillvalue); return dest)
-    cidxs = vec(collect(_chunks_touching(a, rs)))
-    function one(cidx)
+    if N == 0
+        _read_chunk!(dest, (), a, _chunkkey(a, ()), (), ChunkBuffers()) || (dest[] = a.fillvalue)
+        return dest
+    end
+    function one(cidx, bufs)
         cr = chunk_ranges(Tuple(cidx), a.jsize, a.jchunks)
         inter = map(intersect, cr, rs)
         didx = map((i, r) -> (first(i) - first(r) + 1):(last(i) - first(r) + 1), inter, rs)
         sidx = map((i, c) -> (first(i) - first(c) + 1):(last(i) - first(c) + 1), inter, cr)
-        found = _with_chunk(chunk -> _copy_block!(dest, didx, chunk, sidx), a, _chunkkey(a, cidx))
+        found = _read_chunk!(dest, didx, a, _chunkkey(a, cidx), sidx, bufs)
         found || fill!(view(dest, didx...), a.fillvalue)
     end
-    if Threads.nthreads() > 1 && length(cidxs) > 1
-        # chunks fill disjoint blocks of `dest`: decode them on all threads (julia -t N)
-        errs = Vector{Any}(nothing, length(cidxs))
-        Threads.@threads for i in 1:length(cidxs)
-            try
-                one(cidxs[i])
-            catch e
-                errs[i] = e
-            end
-        end
-        for e in errs
-            e === nothing || throw(e)
-        end
-    else
-        foreach(one, cidxs)
-    end
+    # chunks fill disjoint blocks of `dest`: with `julia -t N` they are decoded on N threads
+    _foreach_chunk(one, vec(collect(_chunks_touching(a, rs))))
     return dest
 end
 
 "Read the whole array as a Julia `Array` (size `size(a)`)."
 function read_array(a::ZArray{T,N}) where {T,N}
     _check_region_bytes(a, prod(a.jsize))
-    dest = Array{T,N}(undef, a.jsize)
+    dest = _result_array(T, a.jsize)
     return read_region!(dest, a, map(s -> 1:s, a.jsize))
 end
 
@@ -210,7 +293,7 @@ it is copied (never the whole array).
 function read_numpy_order(a::ZArray{T,N}) where {T,N}
     a.meta.order == 'C' && return read_array(a)
     _check_region_bytes(a, prod(a.jsize))
-    dest = Array{T,N}(undef, reverse(a.jsize))
+    dest = _result_array(T, reverse(a.jsize))
     read_region!(PermutedDimsArray(dest, ntuple(i -> N + 1 - i, N)), a, map(s -> 1:s, a.jsize))
     return dest
 end
@@ -227,7 +310,7 @@ function Base.getindex(a::ZArray{T,N}, I...) where {T,N}
     length(idx) == N || throw(BoundsError(a, I))
     rs = map(_as_range, idx)
     _check_region_bytes(a, prod(map(length, rs)))
-    buf = Array{T,N}(undef, map(length, rs))
+    buf = _result_array(T, map(length, rs))
     read_region!(buf, a, rs)
     if all(i -> i isa Integer || i isa AbstractUnitRange, idx)
         all(i -> i isa Integer, idx) && return buf[1]
@@ -242,20 +325,25 @@ end
 # ---------------------------------------------------------------------------------------------
 # writing
 
-_isfill(x, fv) = isequal(x, fv) || (x isa AbstractFloat && fv isa AbstractFloat && x == fv) ||
-                 (x isa Complex && fv isa Complex && x == fv)
+# Bitwise for plain values, as the Python side compares bytes: a chunk of -0.0 is not a chunk of
+# the fill 0.0, and only the fill's own NaN bits count as fill.
+_isfill(x::T, fv::T) where {T} = isbitstype(T) ? x === fv : isequal(x, fv)
+_isfill(x, fv) = isequal(x, fv)
 
-function _write_chunk!(a::ZArray{T}, key::AbstractString, chunk::Array{T}) where {T}
+function _write_chunk!(a::ZArray{T}, key::AbstractString, chunk::Array{T}, bufs::ChunkBuffers) where {T}
     if !a.write_empty_chunks && all(x -> _isfill(x, a.fillvalue), chunk)
         deletekey!(a.store, key)
         return
     end
     p = a.pipeline
-    if isempty(p.filters) && p.compressor !== nothing && isnative(p.dtype) && isbitstype(T)
-        # compress straight from the chunk's memory (the compressor copies into its output)
+    if _isplain(a)
+        # encode straight from the chunk's memory into the reused buffer; stores write or copy
+        # what they are given and keep no reference to it
+        n = length(chunk) * sizeof(T)
         GC.@preserve chunk begin
-            raw = unsafe_wrap(Array, Ptr{UInt8}(pointer(chunk)), length(chunk) * sizeof(T))
-            writekey!(a.store, key, encode(p.compressor, raw; key=key))
+            raw = Ptr{UInt8}(pointer(chunk))
+            writekey!(a.store, key, p.compressor === nothing ? unsafe_wrap(Array, raw, n) :
+                                    encode!(bufs.encoded, p.compressor, raw, n; key=key))
         end
         return
     end
@@ -274,12 +362,14 @@ function write_region!(a::ZArray{T,N}, src::AbstractArray, rs::NTuple{N,Abstract
     for (d, r) in enumerate(rs)
         (first(r) >= 1 && last(r) <= a.jsize[d]) || throw(BoundsError(a, rs))
     end
+    bufs = ChunkBuffers()
     if N == 0
         c = Array{T,0}(undef)
         c[] = src[]
-        _write_chunk!(a, _chunkkey(a, ()), c)
+        _write_chunk!(a, _chunkkey(a, ()), c, bufs)
         return a
     end
+    whole = map(n -> 1:n, a.jchunks)
     chunk = Array{T,N}(undef, a.jchunks)      # one buffer, reused for every chunk
     for cidx in _chunks_touching(a, rs)
         cr = chunk_ranges(Tuple(cidx), a.jsize, a.jchunks)
@@ -287,14 +377,19 @@ function write_region!(a::ZArray{T,N}, src::AbstractArray, rs::NTuple{N,Abstract
         sidx = map((i, r) -> (first(i) - first(r) + 1):(last(i) - first(r) + 1), inter, rs)
         cidx_in = map((i, c) -> (first(i) - first(c) + 1):(last(i) - first(c) + 1), inter, cr)
         key = _chunkkey(a, cidx)
+        start = src isa Array{T} && _isplain(a) && cidx_in == whole ? _contiguous_start(src, sidx) : 0
+        if start > 0                          # the chunk is one run of src's memory: no copy
+            GC.@preserve src _write_chunk!(a, key, unsafe_wrap(Array, pointer(src, start), a.jchunks), bufs)
+            continue
+        end
         if inter == cr
             map(length, inter) == a.jchunks || fill!(chunk, a.fillvalue)   # edge chunk: pad with fill
         else
-            found = _with_chunk(c -> copyto!(chunk, c), a, key)
+            found = _read_chunk!(chunk, whole, a, key, whole, bufs)
             found || fill!(chunk, a.fillvalue)
         end
         _copy_block!(chunk, cidx_in, src, sidx)
-        _write_chunk!(a, key, chunk)
+        _write_chunk!(a, key, chunk, bufs)
     end
     return a
 end
@@ -339,7 +434,7 @@ _dtype_of(dtype) = dtype isa ZDtype ? dtype : dtype isa Type ? (dtype <: Union{A
 """
     create_array(store, path; shape or juliasize, chunks, dtype, order="C", compressor=zstd level 0,
                  filters=nothing, fill_value=:default, dimension_separator=".", attrs=nothing,
-                 object_codec=nothing, overwrite=false, write_empty_chunks=true) -> ZArray
+                 object_codec=nothing, overwrite=false, write_empty_chunks=false) -> ZArray
 
 Write `.zarray` (and `.zattrs` when `attrs` is given).  `shape`/`chunks` are in Zarr order, or
 give `juliasize` and then `chunks` is in Julia order too.  `dtype` is a typestring, the structured
@@ -348,7 +443,7 @@ list form, a Julia type or a ZDtype.  `fill_value` is a Julia value or its JSON 
 function create_array(store::AbstractStore, path::AbstractString=""; shape=nothing, juliasize=nothing,
                       chunks=nothing, dtype=Float64, order="C", compressor=DEFAULT_COMPRESSOR,
                       filters=nothing, fill_value=:default, dimension_separator=".", attrs=nothing,
-                      object_codec=nothing, overwrite::Bool=false, write_empty_chunks::Bool=true)
+                      object_codec=nothing, overwrite::Bool=false, write_empty_chunks::Bool=false)
     path = String(strip(path, '/'))
     isempty(path) || checkkey(path)
     key = joinkey(path, ".zarray")
@@ -363,9 +458,14 @@ function create_array(store::AbstractStore, path::AbstractString=""; shape=nothi
     if dt.kind == 'O'
         fl = _object_filters(fl, object_codec, dt.T)
     end
+    # store each codec's full numcodecs configuration (defaults filled in), as zarr-python does
+    fl = fl === nothing ? nothing :
+         Any[filter_config(filter_from_config(f; key=string(key, ":filters[", i - 1, "]"))) for (i, f) in enumerate(fl)]
+    compressor = compressor === nothing ? nothing :
+                 codec_config(bytescodec_from_config(Dict{String,Any}(compressor); key=string(key, ":compressor")))
     fv = _fill_json(dt, fill_value)
     d = Dict{String,Any}("zarr_format" => 2, "shape" => zs, "chunks" => zc, "dtype" => dt.typestr,
-                         "compressor" => compressor === nothing ? nothing : Dict{String,Any}(compressor),
+                         "compressor" => compressor,
                          "filters" => fl, "fill_value" => fv, "order" => o,
                          "dimension_separator" => string(dimension_separator))
     meta = parse_zarray(d; key=key)          # the same validation as on read

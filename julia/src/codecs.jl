@@ -350,14 +350,31 @@ struct Pipeline
     compressor::Any
 end
 
+"Item size of what filter `f` encodes to, given its input's (numcodecs' output array types)."
+encoded_itemsize(f::ArrayFilter, input::Int) = 1      # bytes: packbits, object codecs, bytes codecs
+encoded_itemsize(f::Union{DeltaFilter,FixedScaleOffsetFilter,QuantizeFilter,CategorizeFilter}, input::Int) =
+    f.astype.itemsize
+encoded_itemsize(f::AsTypeFilter, input::Int) = f.encode_dtype.itemsize
+
 "Build the pipeline for validated metadata; `key` is the `.zarray` key, for error messages."
 function make_pipeline(m::ArrayMetadata; key::AbstractString=".zarray")
+    # numcodecs' blosc takes its typesize from the item size of the buffer it is given: the
+    # dtype's, or what the filter before it produced (unless the config sets "typesize").
+    itemsize = m.dtype.kind == 'O' ? 1 : m.dtype.itemsize
     filters = ArrayFilter[]
     for (i, cfg) in enumerate(something(m.filters, Any[]))
-        push!(filters, filter_from_config(cfg; key=string(key, ":filters[", i - 1, "]")))
+        f = filter_from_config(cfg; key=string(key, ":filters[", i - 1, "]"))
+        if f isa BytesFilter && !haskey(cfg, "typesize")
+            f = BytesFilter(with_typesize(f.codec, itemsize))
+        end
+        push!(filters, f)
+        itemsize = encoded_itemsize(f, itemsize)
     end
     comp = m.compressor === nothing ? nothing :
            bytescodec_from_config(m.compressor; key=string(key, ":compressor"))
+    if comp !== nothing && !haskey(m.compressor, "typesize")
+        comp = with_typesize(comp, itemsize)
+    end
     dt = m.dtype
     if dt.kind == 'O'
         objs = [object_eltype(f) for f in filters if object_eltype(f) !== nothing]

@@ -104,6 +104,46 @@ decode(c::BytesCodec, data::Vector{UInt8}; key::AbstractString="", sizehint::Int
 decode(c::BytesCodec, data::AbstractVector{UInt8}; key::AbstractString="", sizehint::Integer=0) =
     decode(c, convert(Vector{UInt8}, data); key=key, sizehint=sizehint)
 
+# The in-place variants below let arrays.jl decode a chunk straight into the destination array
+# and encode into one reused buffer: a fresh 1 MiB buffer per chunk costs page faults that are a
+# large share of a fast codec's time.
+
+"""
+    decode!(c::BytesCodec, dest::Ptr{UInt8}, n, data::Vector{UInt8}; key="") -> Int
+
+Decode `data` into the `n` bytes at `dest` (the caller keeps that memory alive) and return the
+decoded size; when it is not `n`, what `dest` holds is unspecified and the caller reports the
+mismatch. Corrupt data raises like `decode`. zstd, blosc and lz4 decode in place, other codecs
+into a temporary that is copied.
+"""
+decode!(c::BytesCodec, dest::Ptr{UInt8}, n::Integer, data::Vector{UInt8}; key::AbstractString="") =
+    _decode!(c, dest, Int(n), data, String(key))
+
+_decode!(c::BytesCodec, dest::Ptr{UInt8}, n::Int, data::Vector{UInt8}, key::String) =
+    decode_and_copy!(c, dest, n, data, key)
+
+function decode_and_copy!(c::BytesCodec, dest::Ptr{UInt8}, n::Int, data::Vector{UInt8}, key::String)
+    x = _decode(c, data, key, n)
+    length(x) == n && GC.@preserve x unsafe_copyto!(dest, pointer(x), n)
+    return length(x)
+end
+
+"""
+    encode!(out::Vector{UInt8}, c::BytesCodec, src::Ptr{UInt8}, n; key="") -> Vector{UInt8}
+
+Encode the `n` bytes at `src`. zstd, blosc and lz4 write into `out`, resized to the encoded
+length (its memory is reused from call to call), and return it; other codecs return a new vector.
+"""
+encode!(out::Vector{UInt8}, c::BytesCodec, src::Ptr{UInt8}, n::Integer; key::AbstractString="") =
+    _encode!(out, c, src, Int(n), String(key))
+
+_encode!(out::Vector{UInt8}, c::BytesCodec, src::Ptr{UInt8}, n::Int, key::String) =
+    _encode(c, unsafe_wrap(Array, src, n), key)
+
+# The vector-in, vector-out forms of the in-place codecs.
+_encode(c::Union{BloscCodec,ZstdCodec,LZ4Codec}, data::Vector{UInt8}, key::String) =
+    GC.@preserve data _encode!(UInt8[], c, pointer(data), length(data), key)
+
 """
     max_chunk_bytes() -> Int
 
@@ -285,8 +325,28 @@ deflate_windowbits(kind::Symbol) = kind === :gzip ? 31 : kind === :raw ? -15 : 1
 inflate_windowbits(kind::Symbol) = kind === :raw ? -15 : 47
 deflate_name(kind::Symbol) = kind === :raw ? "deflate" : String(kind)
 
+# zlib's gz_header (zlib.h), for deflateSetHeader.
+struct GZHeader
+    text::Cint
+    time::Culong
+    xflags::Cint
+    os::Cint
+    extra::Ptr{UInt8}
+    extra_len::Cuint
+    extra_max::Cuint
+    name::Ptr{UInt8}
+    name_max::Cuint
+    comment::Ptr{UInt8}
+    comm_max::Cuint
+    hcrc::Cint
+    done::Cint
+end
+
+# The header Python's gzip module writes, but with MTIME 0 (numcodecs writes the current time, so
+# its output changes every second): OS 255 "unknown" instead of zlib's 3, so the two differ only in MTIME.
+const GZIP_HEADER = GZHeader(0, 0, 0, 255, C_NULL, 0, 0, C_NULL, 0, C_NULL, 0, 0, 0)
+
 function deflate_all(data::Vector{UInt8}, level::Int, kind::Symbol, key::String)
-    # For gzip this writes mtime 0 (numcodecs writes the current time), so output is reproducible.
     what = deflate_name(kind)
     init = libfunc(LIBZ, :deflateInit2_, key)
     bound = libfunc(LIBZ, :deflateBound, key)
@@ -296,6 +356,12 @@ function deflate_all(data::Vector{UInt8}, level::Int, kind::Symbol, key::String)
     ret = ccall(init, Cint, (Ref{ZStream}, Cint, Cint, Cint, Cint, Cint, Ptr{UInt8}, Cint),
                 zs, level, 8, deflate_windowbits(kind), 8, 0, zlib_version(key), sizeof(ZStream))
     ret == Z_OK || throw(CodecError(key, "$what: cannot start compression (error $ret, level $level)"))
+    header = Ref(GZIP_HEADER)                    # zlib keeps the pointer until the header is written
+    if kind === :gzip
+        sethdr = libfunc(LIBZ, :deflateSetHeader, key)
+        ccall(sethdr, Cint, (Ref{ZStream}, Ref{GZHeader}), zs, header) == Z_OK ||
+            (ccall(finish, Cint, (Ref{ZStream},), zs); throw(CodecError(key, "gzip: cannot set the header")))
+    end
     n = length(data)
     inpos = outpos = 0
     local out
@@ -305,7 +371,7 @@ function deflate_all(data::Vector{UInt8}, level::Int, kind::Symbol, key::String)
             outpos == length(out) && resize!(out, 2 * length(out))
             avail_in = min(n - inpos, STREAM_STEP)
             avail_out = min(length(out) - outpos, STREAM_STEP)
-            GC.@preserve data out begin
+            GC.@preserve data out header begin
                 zs.next_in = pointer(data) + inpos
                 zs.avail_in = avail_in
                 zs.next_out = pointer(out) + outpos
@@ -390,26 +456,25 @@ const BLOSC_MAX_OVERHEAD = 16
 const BLOSC_MAX_BUFFERSIZE = typemax(Cint) - BLOSC_MAX_OVERHEAD
 const BLOSC_CNAMES = ("blosclz", "lz4", "lz4hc", "snappy", "zlib", "zstd")
 
-function _encode(c::BloscCodec, data::Vector{UInt8}, key::String)
+function _encode!(out::Vector{UInt8}, c::BloscCodec, src::Ptr{UInt8}, n::Int, key::String)
     compcode = libfunc(LIBBLOSC, :blosc_compname_to_compcode, key)
     compress = libfunc(LIBBLOSC, :blosc_compress_ctx, key)
     c.cname in BLOSC_CNAMES || throw(CodecError(key, "blosc: unknown compressor $(repr(c.cname))"))
     ccall(compcode, Cint, (Cstring,), c.cname) < 0 &&
         throw(CodecError(key, "blosc: compressor $(repr(c.cname)) is not available in $(libpath(LIBBLOSC))"))
-    n = length(data)
     n > BLOSC_MAX_BUFFERSIZE && throw(CodecError(key, "blosc: cannot compress $n bytes (limit $BLOSC_MAX_BUFFERSIZE)"))
     typesize = max(c.typesize, 1)
     shuffle = c.shuffle == -1 ? (typesize == 1 ? 2 : 1) : c.shuffle   # numcodecs' AUTOSHUFFLE
-    out = Vector{UInt8}(undef, n + BLOSC_MAX_OVERHEAD)
+    resize!(out, n + BLOSC_MAX_OVERHEAD)
     r = ccall(compress, Cint, (Cint, Cint, Csize_t, Csize_t, Ptr{UInt8}, Ptr{UInt8}, Csize_t, Cstring, Csize_t, Cint),
-              c.clevel, shuffle, typesize, n, data, out, length(out), c.cname, c.blocksize, 1)
+              c.clevel, shuffle, typesize, n, src, out, length(out), c.cname, c.blocksize, 1)
     r > 0 || throw(CodecError(key, "blosc: compression failed (error $r)"))
     return resize!(out, r)
 end
 
-function _decode(c::BloscCodec, data::Vector{UInt8}, key::String, sizehint::Int)
+# The decoded size from a blosc header, after checking what blosc itself would trust.
+function blosc_decoded_size(data::Vector{UInt8}, key::String)
     validate = libfunc(LIBBLOSC, :blosc_cbuffer_validate, key)
-    decompress = libfunc(LIBBLOSC, :blosc_decompress_ctx, key)
     len = length(data)
     len < BLOSC_MAX_OVERHEAD && throw(CodecError(key, "blosc: $len bytes is too short for a blosc header"))
     # Header: version, versionlz, flags, typesize, then nbytes, blocksize, cbytes (uint32 LE).
@@ -418,12 +483,27 @@ function _decode(c::BloscCodec, data::Vector{UInt8}, key::String, sizehint::Int)
     cbytes == len || throw(CodecError(key, "blosc: header says $cbytes compressed bytes, the chunk has $len"))
     ccall(validate, Cint, (Ptr{UInt8}, Csize_t, Ref{Csize_t}), data, len, Ref{Csize_t}(0)) == 0 ||
         throw(CodecError(key, "blosc: invalid header (decoded size $nbytes)"))
-    n = check_decoded_size(nbytes, max_chunk_bytes(), key, "blosc")
-    out = Vector{UInt8}(undef, n)
-    n == 0 && return out
-    r = ccall(decompress, Cint, (Ptr{UInt8}, Ptr{UInt8}, Csize_t, Cint), data, out, n, 1)
+    return check_decoded_size(nbytes, max_chunk_bytes(), key, "blosc")
+end
+
+function blosc_decompress!(dest::Ptr{UInt8}, n::Int, data::Vector{UInt8}, key::String)
+    decompress = libfunc(LIBBLOSC, :blosc_decompress_ctx, key)
+    r = ccall(decompress, Cint, (Ptr{UInt8}, Ptr{UInt8}, Csize_t, Cint), data, dest, n, 1)
     r == n || throw(CodecError(key, "blosc: corrupt data (decompression returned $r, expected $n bytes)"))
+    return n
+end
+
+function _decode(c::BloscCodec, data::Vector{UInt8}, key::String, sizehint::Int)
+    n = blosc_decoded_size(data, key)
+    out = Vector{UInt8}(undef, n)
+    n == 0 || GC.@preserve out blosc_decompress!(pointer(out), n, data, key)
     return out
+end
+
+function _decode!(c::BloscCodec, dest::Ptr{UInt8}, n::Int, data::Vector{UInt8}, key::String)
+    m = blosc_decoded_size(data, key)
+    m == n && n > 0 && blosc_decompress!(dest, n, data, key)
+    return m
 end
 
 le_uint32(a::Vector{UInt8}, i::Int) =
@@ -489,7 +569,7 @@ function zstd_check(r::Csize_t, key::String, what::String)
     return Int(r)
 end
 
-function _encode(c::ZstdCodec, data::Vector{UInt8}, key::String)
+function _encode!(out::Vector{UInt8}, c::ZstdCodec, src::Ptr{UInt8}, n::Int, key::String)
     # Same calls as numcodecs: one frame with content size, checksum only if asked for.
     create = libfunc(LIBZSTD, :ZSTD_createCCtx, key)
     free = libfunc(LIBZSTD, :ZSTD_freeCCtx, key)
@@ -498,7 +578,7 @@ function _encode(c::ZstdCodec, data::Vector{UInt8}, key::String)
     compress2 = libfunc(LIBZSTD, :ZSTD_compress2, key)
     bound = libfunc(LIBZSTD, :ZSTD_compressBound, key)
     libfunc(LIBZSTD, :ZSTD_isError, key)
-    out = Vector{UInt8}(undef, ccall(bound, Csize_t, (Csize_t,), length(data)))
+    resize!(out, ccall(bound, Csize_t, (Csize_t,), n))
     cctx = take_context(ZSTD_CCTX_POOL, create, key, "compression")
     r = try
         ccall(reset, Csize_t, (Ptr{Cvoid}, Cint), cctx, ZSTD_reset_session_and_parameters)
@@ -506,23 +586,38 @@ function _encode(c::ZstdCodec, data::Vector{UInt8}, key::String)
                          clamp(c.level, typemin(Cint), typemax(Cint))), key, "bad level $(c.level)")
         ccall(setparam, Csize_t, (Ptr{Cvoid}, Cint, Cint), cctx, ZSTD_c_checksumFlag, c.checksum)
         ccall(compress2, Csize_t, (Ptr{Cvoid}, Ptr{UInt8}, Csize_t, Ptr{UInt8}, Csize_t),
-              cctx, out, length(out), data, length(data))
+              cctx, out, length(out), src, n)
     finally
         give_context(ZSTD_CCTX_POOL, cctx, free)
     end
     return resize!(out, zstd_check(r, key, "compression failed"))
 end
 
-function _decode(c::ZstdCodec, data::Vector{UInt8}, key::String, sizehint::Int)
+# Sum of the content sizes of all frames; UNKNOWN if a writer left one out (streaming writers).
+function zstd_content_size(data::Vector{UInt8}, key::String)
     findsize = libfunc(LIBZSTD, :ZSTD_findDecompressedSize, key)
+    isempty(data) && throw(CodecError(key, "zstd: empty input"))
+    total = ccall(findsize, Culonglong, (Ptr{UInt8}, Csize_t), data, length(data))
+    total == ZSTD_CONTENTSIZE_ERROR && throw(CodecError(key, "zstd: not zstd data, or truncated"))
+    return total
+end
+
+# Decode frames whose header says `n` bytes in total into `dest`.
+function zstd_decompress!(dctx::Ptr{Cvoid}, dest::Ptr{UInt8}, n::Int, data::Vector{UInt8}, key::String)
+    decompress = libfunc(LIBZSTD, :ZSTD_decompressDCtx, key)
+    r = ccall(decompress, Csize_t, (Ptr{Cvoid}, Ptr{UInt8}, Csize_t, Ptr{UInt8}, Csize_t),
+              dctx, dest, n, data, length(data))
+    zstd_check(r, key, "corrupt data") == n ||
+        throw(CodecError(key, "zstd: decoded $(Int(r)) bytes, the frame header says $n"))
+    return n
+end
+
+function _decode(c::ZstdCodec, data::Vector{UInt8}, key::String, sizehint::Int)
     create = libfunc(LIBZSTD, :ZSTD_createDCtx, key)
     free = libfunc(LIBZSTD, :ZSTD_freeDCtx, key)
     libfunc(LIBZSTD, :ZSTD_isError, key)
-    isempty(data) && throw(CodecError(key, "zstd: empty input"))
     limit = max_chunk_bytes()
-    # Sum of the content sizes of all frames; UNKNOWN if a writer left one out (streaming writers).
-    total = ccall(findsize, Culonglong, (Ptr{UInt8}, Csize_t), data, length(data))
-    total == ZSTD_CONTENTSIZE_ERROR && throw(CodecError(key, "zstd: not zstd data, or truncated"))
+    total = zstd_content_size(data, key)
     dctx = take_context(ZSTD_DCTX_POOL, create, key, "decompression")
     try
         if total == ZSTD_CONTENTSIZE_UNKNOWN
@@ -533,12 +628,22 @@ function _decode(c::ZstdCodec, data::Vector{UInt8}, key::String, sizehint::Int)
         n > 32768 * length(data) && throw(CodecError(key,
             "zstd: frame header claims $n decoded bytes, impossible from $(length(data)) bytes"))
         out = Vector{UInt8}(undef, n)
-        decompress = libfunc(LIBZSTD, :ZSTD_decompressDCtx, key)
-        r = ccall(decompress, Csize_t, (Ptr{Cvoid}, Ptr{UInt8}, Csize_t, Ptr{UInt8}, Csize_t),
-                  dctx, out, n, data, length(data))
-        zstd_check(r, key, "corrupt data") == n ||
-            throw(CodecError(key, "zstd: decoded $(Int(r)) bytes, the frame header says $n"))
+        GC.@preserve out zstd_decompress!(dctx, pointer(out), n, data, key)
         return out
+    finally
+        give_context(ZSTD_DCTX_POOL, dctx, free)
+    end
+end
+
+function _decode!(c::ZstdCodec, dest::Ptr{UInt8}, n::Int, data::Vector{UInt8}, key::String)
+    # an unknown size or one that is not `n`: the general path decodes it or says what is wrong
+    zstd_content_size(data, key) == n || return decode_and_copy!(c, dest, n, data, key)
+    create = libfunc(LIBZSTD, :ZSTD_createDCtx, key)
+    free = libfunc(LIBZSTD, :ZSTD_freeDCtx, key)
+    libfunc(LIBZSTD, :ZSTD_isError, key)
+    dctx = take_context(ZSTD_DCTX_POOL, create, key, "decompression")
+    try
+        return zstd_decompress!(dctx, dest, n, data, key)
     finally
         give_context(ZSTD_DCTX_POOL, dctx, free)
     end
@@ -572,25 +677,24 @@ end
 
 const LZ4_MAX_INPUT_SIZE = 0x7E000000
 
-function _encode(c::LZ4Codec, data::Vector{UInt8}, key::String)
+function _encode!(out::Vector{UInt8}, c::LZ4Codec, src::Ptr{UInt8}, n::Int, key::String)
     bound = libfunc(LIBLZ4, :LZ4_compressBound, key)
     compress = libfunc(LIBLZ4, :LZ4_compress_fast, key)
-    n = length(data)
     n > LZ4_MAX_INPUT_SIZE && throw(CodecError(key, "lz4: cannot compress $n bytes (limit $LZ4_MAX_INPUT_SIZE)"))
     cap = ccall(bound, Cint, (Cint,), n)
-    out = Vector{UInt8}(undef, 4 + cap)
+    resize!(out, 4 + cap)
     for i in 0:3
         out[i+1] = (n >> (8i)) % UInt8
     end
     accel = clamp(c.acceleration, typemin(Cint), typemax(Cint))
     r = GC.@preserve out ccall(compress, Cint, (Ptr{UInt8}, Ptr{UInt8}, Cint, Cint, Cint),
-                                data, pointer(out) + 4, n, cap, accel)
+                                src, pointer(out) + 4, n, cap, accel)
     r > 0 || throw(CodecError(key, "lz4: compression failed (error $r)"))
     return resize!(out, 4 + r)
 end
 
-function _decode(c::LZ4Codec, data::Vector{UInt8}, key::String, sizehint::Int)
-    decompress = libfunc(LIBLZ4, :LZ4_decompress_safe, key)
+# The decoded size from the numcodecs header, if the block could hold that much.
+function lz4_decoded_size(data::Vector{UInt8}, key::String)
     len = length(data)
     len < 5 && throw(CodecError(key, "lz4: $len bytes is too short (4-byte size header + data)"))
     n = le_uint32(data, 1)
@@ -599,12 +703,29 @@ function _decode(c::LZ4Codec, data::Vector{UInt8}, key::String, sizehint::Int)
     n > 255 * (len - 4) + 16 && throw(CodecError(key,
         "lz4: header claims $n decoded bytes, impossible from $(len - 4) compressed bytes"))
     len - 4 > typemax(Cint) && throw(CodecError(key, "lz4: $len bytes is too large for one block"))
-    out = Vector{UInt8}(undef, n)
+    return n
+end
+
+function lz4_decompress!(dest::Ptr{UInt8}, n::Int, data::Vector{UInt8}, key::String)
+    decompress = libfunc(LIBLZ4, :LZ4_decompress_safe, key)
     r = GC.@preserve data ccall(decompress, Cint, (Ptr{UInt8}, Ptr{UInt8}, Cint, Cint),
-                                 pointer(data) + 4, out, len - 4, n)
+                                 pointer(data) + 4, dest, length(data) - 4, n)
     r < 0 && throw(CodecError(key, "lz4: corrupt data (error at block byte $(-r - 1))"))
     r == n || throw(CodecError(key, "lz4: decoded $r bytes, the header says $n"))
+    return n
+end
+
+function _decode(c::LZ4Codec, data::Vector{UInt8}, key::String, sizehint::Int)
+    n = lz4_decoded_size(data, key)
+    out = Vector{UInt8}(undef, n)
+    GC.@preserve out lz4_decompress!(pointer(out), n, data, key)
     return out
+end
+
+function _decode!(c::LZ4Codec, dest::Ptr{UInt8}, n::Int, data::Vector{UInt8}, key::String)
+    m = lz4_decoded_size(data, key)
+    m == n && lz4_decompress!(dest, n, data, key)
+    return m
 end
 
 # ---------------------------------------------------------------------------------------------
@@ -742,30 +863,34 @@ function _encode(c::LZMACodec, data::Vector{UInt8}, key::String)
     throw(CodecError(key, "lzma: cannot encode format $(c.format) (1 = xz and 2 = lzma-alone are supported)"))
 end
 
+# Both formats stream through lzma_code, as Python's lzma module does: the one-shot buffer encoder
+# would also record the block sizes in the xz block header, so the bytes would differ from numcodecs'.
 function lzma_encode_xz(c::LZMACodec, data::Vector{UInt8}, key::String)
-    bound = libfunc(LIBLZMA, :lzma_stream_buffer_bound, key)
-    easy = libfunc(LIBLZMA, :lzma_easy_buffer_encode, key)
+    encoder = libfunc(LIBLZMA, :lzma_easy_encoder, key)
     check = c.check == -1 ? LZMA_CHECK_CRC64 : c.check
-    out = Vector{UInt8}(undef, ccall(bound, Csize_t, (Csize_t,), length(data)))
-    outpos = Ref{Csize_t}(0)
-    ret = ccall(easy, Cint, (UInt32, Cint, Ptr{Cvoid}, Ptr{UInt8}, Csize_t, Ptr{UInt8}, Ref{Csize_t}, Csize_t),
-                lzma_preset(c), check, C_NULL, data, length(data), out, outpos, length(out))
-    ret == LZMA_OK || throw(CodecError(key, "lzma: compression failed ($(lzma_error(ret)))"))
-    return resize!(out, outpos[])
+    st = LZMAStream()
+    ret = ccall(encoder, Cint, (Ref{LZMAStream}, UInt32, Cint), st, lzma_preset(c), check)
+    ret == LZMA_OK || throw(CodecError(key, "lzma: cannot start compression ($(lzma_error(ret)))"))
+    return lzma_encode_stream!(st, data, key)
 end
 
 function lzma_encode_alone(c::LZMACodec, data::Vector{UInt8}, key::String)
     c.check in (-1, 0) || throw(CodecError(key, "lzma: integrity checks are only supported by the xz format"))
     preset = libfunc(LIBLZMA, :lzma_lzma_preset, key)
     encoder = libfunc(LIBLZMA, :lzma_alone_encoder, key)
-    code = libfunc(LIBLZMA, :lzma_code, key)
-    finish = libfunc(LIBLZMA, :lzma_end, key)
     options = zeros(UInt8, 256)                  # lzma_options_lzma is ~112 bytes
     ccall(preset, UInt8, (Ptr{UInt8}, UInt32), options, lzma_preset(c)) == 0 ||
         throw(CodecError(key, "lzma: invalid preset $(c.preset)"))
     st = LZMAStream()
     ret = ccall(encoder, Cint, (Ref{LZMAStream}, Ptr{UInt8}), st, options)
     ret == LZMA_OK || throw(CodecError(key, "lzma: cannot start compression ($(lzma_error(ret)))"))
+    return lzma_encode_stream!(st, data, key)
+end
+
+"Run an initialised lzma encoder over `data` to the end of the stream; frees the encoder."
+function lzma_encode_stream!(st::LZMAStream, data::Vector{UInt8}, key::String)
+    code = libfunc(LIBLZMA, :lzma_code, key)
+    finish = libfunc(LIBLZMA, :lzma_end, key)
     n = length(data)
     out = Vector{UInt8}(undef, n + n ÷ 2 + 1024)
     outpos = 0

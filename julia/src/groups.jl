@@ -163,7 +163,18 @@ function export_tree(src::AbstractString, outdir::AbstractString; endpoint_url=n
     try
         nodes = list_nodes(store, root; consolidated=cons)
         for (rel, kind) in nodes
-            kind == :array || continue
+            if kind == :group       # nothing to export, but a broken .zgroup is reported (as the Python side does)
+                gkey = joinkey(joinkey(root, rel), ".zgroup")
+                try
+                    doc = cons !== nothing && haskey(cons, gkey) ? cons[gkey] : parse_json(readkey(store, gkey); key=gkey)
+                    doc isa AbstractDict || throw(MetadataError(gkey, "must be a JSON object, got $(_jtype(doc))"))
+                catch e
+                    e isa PolyZarrError || rethrow()
+                    push!(failed, Dict{String,Any}("path" => rel, "category" => _errcat(e), "message" => _errtext(e)))
+                    println(log, "FAILED ", isempty(rel) ? "/" : rel, ": ", _errcat(e), ": ", _errtext(e))
+                end
+                continue
+            end
             name = isempty(rel) ? _lastseg(src) : rel
             file = joinpath(outdir, split(name, '/')...) * ".npy"
             try
@@ -208,11 +219,12 @@ end
                endpoint_url, zarr_format=2) -> Dict("path", "shape", "dtype")
 
 Store the `.npy` array at the URL `dest` (missing parent groups are created).  `chunks` are in
-Zarr order; `fill_value` is the metadata JSON encoding (nothing: the dtype's default).
+Zarr order; `fill_value` is the metadata JSON encoding (`nothing` is a null fill; `:default` the
+dtype's zero).
 `convention` ("reverse" | "F") writes the file's bytes as the Julia array instead (CONTRACT).
 """
 function import_npy(npy::AbstractString, dest::AbstractString; chunks=nothing, order="C",
-                    compressor=DEFAULT_COMPRESSOR, filters=nothing, fill_value=nothing,
+                    compressor=DEFAULT_COMPRESSOR, filters=nothing, fill_value=:default,
                     dimension_separator=".", object_codec=nothing, attrs=nothing, convention=nothing,
                     overwrite::Bool=false, endpoint_url=nothing, zarr_format=2)
     zarr_format == 2 || throw(MetadataError("zarr_format", "only zarr_format 2 is supported, got $(zarr_format)"))
@@ -246,7 +258,7 @@ function import_npy(npy::AbstractString, dest::AbstractString; chunks=nothing, o
     try
         isempty(path) || _ensure_parents(store, path)
         a = create_array(store, path; shape=zs, chunks=zc, dtype=dt, order=o, compressor=compressor,
-                         filters=filters, fill_value=fill_value === nothing ? :default : fill_value,
+                         filters=filters, fill_value=fill_value,
                          dimension_separator=dimension_separator, attrs=attrs, object_codec=object_codec,
                          overwrite=overwrite)
         write_array!(a, J)
@@ -295,17 +307,29 @@ end
 _typename(T) = replace(string(T), string(nameof(@__MODULE__), ".") => "")
 
 """
-    julia_view(src; endpoint_url=nothing) -> Dict("size", "eltype", "order", "strides")
+    julia_view(src; endpoint_url=nothing, index=nothing) -> Dict
 
-How the Julia side sees the array at `src`: its Julia size, element type, Zarr order and
-column-major strides (in elements).
+How the Julia side sees the array at `src`: its Julia size, element type, Zarr order,
+column-major strides (in elements), `_ARRAY_DIMENSIONS` in Julia's axis order (or nothing), chunk
+size and grid in Julia's axis order; with a Julia `index`, the chunk index and key it lives in.
 """
-function julia_view(src::AbstractString; endpoint_url=nothing)
+function julia_view(src::AbstractString; endpoint_url=nothing, index=nothing)
     store, root, cons = _open_tree(src; endpoint_url=endpoint_url)
     try
         a = open_array(store, root; consolidated=cons)
-        return Dict{String,Any}("size" => collect(size(a)), "eltype" => _typename(eltype(a)),
-                                "order" => string(a.meta.order), "strides" => julia_strides(size(a)))
+        v = Dict{String,Any}("size" => collect(size(a)), "eltype" => _typename(eltype(a)),
+                             "order" => string(a.meta.order), "strides" => julia_strides(size(a)),
+                             "dimnames" => dimnames(a), "chunks" => collect(a.jchunks),
+                             "grid" => collect(chunk_grid(a.jsize, a.jchunks)))
+        if index !== nothing        # a Julia (1-based) index: which chunk key Julia reads it from
+            idx = Tuple(Int(i) for i in index)
+            checkbounds(Bool, a, idx...) || throw(ArgumentError("index $(collect(idx)) is outside size $(size(a))"))
+            cidx = map((i, c) -> (i - 1) ÷ c + 1, idx, a.jchunks)
+            v["index"] = collect(idx)
+            v["chunk_index"] = collect(cidx)
+            v["chunk_key"] = chunk_key(cidx, a.meta.order, a.meta.dimension_separator)
+        end
+        return v
     finally
         close(store)
     end

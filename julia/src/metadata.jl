@@ -281,6 +281,7 @@ function parse_zmetadata(b; key::AbstractString=".zmetadata")
     m = _require(d, key, "metadata")
     m isa AbstractDict || _field_error(key, "metadata", "must be an object, got $(_jtype(m))")
     for (k, v) in m
+        checkkey(k)     # keys become store keys: one that leaves the store poisons the whole document
         v isa AbstractDict || _field_error(key, "metadata/$k", "must be an object, got $(_jtype(v))")
     end
     return Dict{String,Any}(m)

@@ -49,6 +49,14 @@ function readrange(s::AbstractStore, key::AbstractString, offset::Integer, lengt
     return b[lo:hi]
 end
 
+"""
+    readkey!(store, key, buf::Vector{UInt8}) -> Vector{UInt8} or nothing
+
+`readkey` that may return `buf` itself, resized and filled (a DirectoryStore does); the bytes are
+valid until `buf` is used again.  Other stores return a new vector.
+"""
+readkey!(s::AbstractStore, key::AbstractString, buf::Vector{UInt8}) = readkey(s, key)
+
 haskey_store(s::AbstractStore, key::AbstractString) = readkey(s, key) !== nothing
 
 Base.close(::AbstractStore) = nothing
@@ -93,6 +101,22 @@ function readkey(s::DirectoryStore, key::AbstractString)
     isfile(p) || return nothing
     try
         return read(p)
+    catch e
+        throw(StoreError(String(key), "cannot read $(p): $(sprint(showerror, e))"))
+    end
+end
+
+# Into a buffer reused from chunk to chunk: a new vector per file costs page faults.
+function readkey!(s::DirectoryStore, key::AbstractString, buf::Vector{UInt8})
+    p = _path(s, key)
+    isfile(p) || return nothing
+    try
+        return open(p) do io
+            n = readbytes!(io, resize!(buf, filesize(io)))
+            resize!(buf, n)
+            eof(io) || append!(buf, read(io))          # the file grew since it was opened
+            return buf
+        end
     catch e
         throw(StoreError(String(key), "cannot read $(p): $(sprint(showerror, e))"))
     end

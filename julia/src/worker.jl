@@ -16,7 +16,13 @@ end
 
 optional_endpoint(args) = get(args, "endpoint_url", nothing)
 
-worker_ping(args) = Dict{String,Any}("pong" => true, "julia" => string(VERSION))
+# `delay` (seconds) lets the Python side test its request timeout against a live worker.
+function worker_ping(args)
+    d = get(args, "delay", 0)
+    (d isa Real && d >= 0) || throw(ProtocolError("ping: \"delay\" must be a non-negative number"))
+    d > 0 && sleep(d)
+    return Dict{String,Any}("pong" => true, "julia" => string(VERSION), "pid" => getpid())
+end
 
 function worker_export(args)
     res = export_tree(required_arg(args, "src"), required_arg(args, "outdir");
@@ -35,21 +41,51 @@ function worker_import(args)
         k in ("npy", "dest") && continue
         k in IMPORT_KWARGS || throw(ProtocolError(string("import: unknown argument \"", k, "\"")))
         v = args[k]
-        # absent means the default; an explicit null means "none" only for the compressor
-        (v === nothing && k != "compressor") && continue
+        # absent means the default; an explicit null means "none" for the compressor and a null
+        # fill value (as `--compressor none` and `--fill-value null` on the command line)
+        (v === nothing && !(k in ("compressor", "fill_value"))) && continue
         kw[Symbol(k)] = v
     end
     return import_npy(npy, dest; kw...)
 end
 
 worker_inspect(args) = inspect_tree(required_arg(args, "src"); endpoint_url=optional_endpoint(args))
-worker_julia_view(args) = julia_view(required_arg(args, "src"); endpoint_url=optional_endpoint(args))
+worker_julia_view(args) = julia_view(required_arg(args, "src"); endpoint_url=optional_endpoint(args),
+                                     index=get(args, "index", nothing))
 worker_shutdown(args) = Dict{String,Any}("bye" => true)
+
+function worker_handoff(args)
+    probes = get(args, "probes", Any[])
+    w = get(args, "write", nothing)
+    (w === nothing || (w isa AbstractDict && haskey(w, "dest"))) ||
+        throw(ProtocolError("handoff: \"write\" must be an object with \"dest\""))
+    return handoff_npy(required_arg(args, "npy"), required_arg(args, "out"); probes=probes, write=w)
+end
+
+# Several requests in one round trip: each gets its own reply object (as on the wire, without "id").
+function worker_batch(args)
+    reqs = get(args, "requests", nothing)
+    reqs isa AbstractVector || throw(ProtocolError("batch: \"requests\" must be a list"))
+    out = Any[]
+    for r in reqs
+        r isa AbstractDict || (push!(out, error_reply(nothing, "ProtocolError", "a batch item must be an object")); continue)
+        op = get(r, "op", nothing)
+        if op == "batch" || op == "shutdown"
+            push!(out, error_reply(nothing, "ProtocolError", "op \"$(op)\" cannot be batched"))
+            continue
+        end
+        reply, _ = handle_request(Dict{String,Any}("id" => nothing, "op" => op, "args" => get(r, "args", nothing)))
+        delete!(reply, "id")
+        push!(out, reply)
+    end
+    return out
+end
 
 "The ops the worker answers: name → function of the args Dict returning the result."
 worker_ops() = Dict{String,Function}(
     "ping" => worker_ping, "export" => worker_export, "import" => worker_import,
-    "inspect" => worker_inspect, "julia_view" => worker_julia_view, "shutdown" => worker_shutdown)
+    "inspect" => worker_inspect, "julia_view" => worker_julia_view, "shutdown" => worker_shutdown,
+    "handoff" => worker_handoff, "batch" => worker_batch)
 
 error_reply(id, category, message) =
     Dict{String,Any}("id" => id, "ok" => false,
@@ -67,6 +103,10 @@ function handle_request(line::AbstractString, ops=worker_ops())
         e isa MetadataError || rethrow()
         return error_reply(nothing, "ProtocolError", e.msg), false
     end
+    return handle_request(req, ops)
+end
+
+function handle_request(req, ops=worker_ops())
     req isa AbstractDict || return error_reply(nothing, "ProtocolError", "a request must be a JSON object"), false
     id = get(req, "id", nothing)
     (id === nothing || id isa Union{Integer,AbstractFloat,AbstractString}) ||
@@ -97,6 +137,14 @@ function handle_request(line::AbstractString, ops=worker_ops())
         return error_reply(id, "InternalError", sprint(showerror, e)), false
     end
 end
+
+"""
+    bridge_call(request_json) -> reply_json
+
+One worker request answered in-process (the juliacall backend uses this): the same ops, arguments,
+replies and errors as the worker's JSON lines, without a process in between.
+"""
+bridge_call(request_json::AbstractString) = json_string(first(handle_request(request_json)); indent=nothing)
 
 function send_line(output::IO, x)
     write(output, json_string(x; indent=nothing), '\n')

@@ -4,7 +4,9 @@
 # also read back by zarr-python.
 using Test
 
-include(joinpath(@__DIR__, "..", "src", "PolyZarr.jl"))
+# The package from this checkout, as julia/bin/*.jl load it (precompiled into the depot).
+pushfirst!(LOAD_PATH, normpath(joinpath(@__DIR__, "..")))
+using PolyZarr
 
 const TEST_FILES = sort(filter(f -> startswith(f, "test_") && endswith(f, ".jl"), readdir(@__DIR__)))
 

@@ -161,7 +161,7 @@ end
 @testset "worker" begin
     @testset "requests" begin
         r, stop = PC.handle_request("{\"id\": 1, \"op\": \"ping\", \"args\": {}}", TEST_OPS)
-        @test r == Dict("id" => 1, "ok" => true, "result" => Dict("pong" => true, "julia" => string(VERSION))) && !stop
+        @test r == Dict("id" => 1, "ok" => true, "result" => Dict("pong" => true, "julia" => string(VERSION), "pid" => getpid())) && !stop
         r, _ = PC.handle_request("{\"id\": \"s\", \"op\": \"echo\", \"args\": {\"a\": [1, 2.5, null]}}", TEST_OPS)
         @test r["id"] == "s" && r["result"] == Dict("args" => Dict("a" => Any[1, 2.5, nothing]))
         r, _ = PC.handle_request("{\"id\": 2, \"op\": \"echo\"}", TEST_OPS)               # args optional
@@ -321,7 +321,8 @@ not json
                 arr = [n for n in d["nodes"] if n["kind"] == "array"]
                 @test length(arr) == 1 && arr[1]["metadata"]["shape"] == [4, 6] && arr[1]["metadata"]["order"] == "F"
                 @test arr[1]["metadata"]["compressor"] == Dict("id" => "zlib", "level" => 1)
-                @test arr[1]["metadata"]["filters"] == [Dict("id" => "delta", "dtype" => "<i4")]
+                # the full numcodecs configuration is stored (astype defaults to dtype)
+                @test arr[1]["metadata"]["filters"] == [Dict("id" => "delta", "dtype" => "<i4", "astype" => "<i4")]
                 @test arr[1]["attributes"] == Dict("units" => "m")
             else
                 println(o, e)
@@ -330,7 +331,7 @@ not json
             @test rc == 0 && o == """
 /  group
 g  group
-g/a  array  shape=(4, 6) chunks=(3, 4) dtype="<i4" order=F fill=0 compressor=zlib(level=1) filters=delta(dtype=<i4) sep=.
+g/a  array  shape=(4, 6) chunks=(3, 4) dtype="<i4" order=F fill=0 compressor=zlib(level=1) filters=delta(astype=<i4,dtype=<i4) sep=.
     attrs: {"units": "m"}
 """
             rc, o, e = cli("export", joinpath(dir, "out.zarr"), joinpath(dir, "exp"))

@@ -121,7 +121,7 @@ const PZG = PolyZarr
         # defaults, overwrite, fill, attrs, separator, filters
         r = import_npy(npy, "memory://imp/def")
         z = PZG.parse_json(readkey(PZG.memory_store("imp"), "def/.zarray"))
-        @test z["compressor"] == Dict("id" => "zstd", "level" => 0) && z["chunks"] == [4, 5, 6] && z["fill_value"] == 0
+        @test z["compressor"] == Dict("id" => "zstd", "level" => 0, "checksum" => false) && z["chunks"] == [4, 5, 6] && z["fill_value"] == 0
         @test raises(() -> import_npy(npy, "memory://imp/def"), StoreError, "def/.zarray", "exists")
         import_npy(npy, "memory://imp/def"; overwrite=true, dimension_separator="/", chunks=[2, 2, 2],
                    fill_value=7, attrs=Dict("k" => "v"), filters=[Dict("id" => "delta", "dtype" => ">u4")])
@@ -154,7 +154,12 @@ const PZG = PolyZarr
         @test byp["worse"]["error"]["category"] == "MetadataError" && occursin("worse/.zarray", byp["worse"]["error"]["message"])
         @test !haskey(byp["good"], "error") && byp["good"]["metadata"]["shape"] == [3]
         v = julia_view(joinpath(FIXTURES, "shapes", "three_d_C"))
-        @test v == Dict("size" => [6, 5, 4], "eltype" => "UInt32", "order" => "C", "strides" => [1, 6, 30])
+        @test (v["size"], v["eltype"], v["order"], v["strides"], v["dimnames"]) == ([6, 5, 4], "UInt32", "C", [1, 6, 30], nothing)
+        @test v["grid"] == cld.(v["size"], v["chunks"])
+        # the last element (Julia index = size) lives in the last chunk; its key lists the grid index in Zarr order
+        w = julia_view(joinpath(FIXTURES, "shapes", "three_d_C"); index=v["size"])
+        @test w["chunk_index"] == v["grid"] && w["chunk_key"] == join(reverse(v["grid"] .- 1), "/")   # separator "/"
+        @test_throws ArgumentError julia_view(joinpath(FIXTURES, "shapes", "three_d_C"); index=v["size"] .+ 1)
         v = julia_view(joinpath(FIXTURES, "shapes", "three_d_F"))
         @test v["size"] == [4, 5, 6] && v["order"] == "F"
         @test julia_view(joinpath(FIXTURES, "le_M8_10s", "C_zstd"))["eltype"] == "Datetime64{:s,10}"
