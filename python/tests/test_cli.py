@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import zarr
 
-from conftest import assert_same, make_objects, make_values
+from polyzarr.testing import assert_same, make_objects, make_values
 
 EXE = shutil.which("polyzarr") or str(Path(sys.executable).parent / "polyzarr")
 

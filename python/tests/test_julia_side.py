@@ -24,7 +24,7 @@ import zarr
 
 from polyzarr.julia import JuliaWorker, julia_command, julia_executable, repo_root
 
-from conftest import assert_same, make_objects, make_values
+from polyzarr.testing import assert_same, make_objects, make_values
 from test_bad_input import METADATA_CASES
 from test_zarr_python_interop import COMPRESSORS, DTYPES, FILTER_CASES, _filter_values, dtype_id, np_dtype, zarr_write_v2
 

@@ -15,7 +15,7 @@ import zarr
 import polyzarr as pz
 from polyzarr.stores import open_store
 
-from conftest import assert_same, make_objects, make_values
+from polyzarr.testing import assert_same, make_objects, make_values
 
 DTYPES = [
     "|b1", "|i1", "|u1", "<i2", ">i2", "<i4", ">i4", "<i8", ">i8", "<u2", ">u2", "<u4", ">u4", "<u8", ">u8",

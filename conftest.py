@@ -1,0 +1,37 @@
+"""Fixtures shared by python/tests and interop_tests: one real moto S3 server per session."""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from polyzarr.testing import MotoServer, need
+from polyzarr.testing.moto import moto_executable
+
+
+@pytest.fixture(scope="session")
+def moto_server():
+    """A `moto_server` process on 127.0.0.1 (free port); the AWS variables point both languages at it."""
+    if moto_executable() is None:
+        need("moto_server", "pip install 'moto[server]' (make test installs it)")
+    server = MotoServer().start()
+    saved = {k: os.environ.get(k) for k in server.environ()}
+    os.environ.update(server.environ())
+    yield server
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint(moto_server):
+    return moto_server.endpoint
+
+
+@pytest.fixture
+def s3_bucket(moto_server):
+    """A fresh bucket; returns its s3:// URL."""
+    return moto_server.create_bucket()

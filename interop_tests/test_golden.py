@@ -1,0 +1,66 @@
+"""The golden datasets are what `make golden` makes of cases.json, reproducibly, and the two polyzarr writers agree.
+
+- every expected array equals the case's values through its codecs (recomputed now) and the manifest's sha256;
+- every store this session writes (python, julia, zarr-python on a local directory) equals the committed golden
+  store: same metadata as JSON values, same chunk keys, same bytes (gzip: all but the header's write time);
+- the Python- and Julia-written golden stores have the same metadata and decoded chunks, and are byte-identical
+  except where the manifest says why (codec libraries that differ between the two languages).
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from polyzarr.interop.cases import default_golden_dir, expected_values, load_cases
+from polyzarr.interop.golden import canonical_bytes, compare_stores, cross_language_verdict, sha256, store_files
+from polyzarr.interop.impls import IMPLS
+from polyzarr.testing import assert_same
+
+GOLDEN = default_golden_dir()
+MANIFEST = json.loads((GOLDEN / "manifest.json").read_text())
+
+
+def test_manifest_covers_the_case_list():
+    slugs = {c.slug for c in load_cases()}
+    assert set(MANIFEST["cases"]) == slugs, "cases.json and manifest.json disagree: run `make golden`"
+    assert {p.stem for p in (GOLDEN / "expected").glob("*.npy")} == slugs
+    for w in IMPLS:
+        stored = {p.name for p in (GOLDEN / "stores" / w).iterdir()}
+        failed = {s for s, e in MANIFEST["cases"].items() if "error" in e["stores"][w]}
+        assert stored == slugs - failed, f"golden stores of {w} do not match the manifest"
+
+
+def test_golden_is_small():
+    size = sum(p.stat().st_size for p in GOLDEN.rglob("*") if p.is_file())
+    assert size < 20 * 2**20, f"golden data is {size / 2**20:.1f} MiB (limit 20 MiB)"
+
+
+def test_expected_values(case):
+    """expected/<slug>.npy is the case's values through its codecs, and its canonical bytes hash to the manifest."""
+    got = np.load(GOLDEN / "expected" / f"{case.slug}.npy", allow_pickle=False)
+    assert_same(got, expected_values(case, case.generate()), f"golden expected values of {case.id}")
+    assert sha256(canonical_bytes(got)) == MANIFEST["cases"][case.slug]["sha256"]
+
+
+@pytest.mark.parametrize("writer", IMPLS)
+def test_regenerated_store_equals_golden(case, writer, matrix, session_cases):
+    """This session's fresh write of the case equals the committed golden store (make golden is deterministic)."""
+    err = matrix.ensure_written(writer, "local", session_cases)[case.slug]
+    golden = GOLDEN / "stores" / writer / case.slug
+    if err is not None:
+        assert not golden.exists(), f"{writer} failed to write {case.id} now ({err}) but the golden set has it"
+        assert "error" in MANIFEST["cases"][case.slug]["stores"][writer]
+        return
+    fresh = Path(matrix.place("local").url(writer, case))
+    cmp = compare_stores(store_files(golden), store_files(fresh), case, ("golden", "fresh"), ignore_gzip_mtime=True)
+    assert cmp.equivalent and cmp.bytes_identical, f"{writer} no longer writes {case.id} as the golden set has it: " \
+                                                   + "; ".join(cmp.problems or ["chunk bytes differ"])
+
+
+def test_python_and_julia_agree(case):
+    """Same metadata and decoded chunks; byte-identical unless the manifest names the codec library difference."""
+    py, jl = store_files(GOLDEN / "stores" / "python" / case.slug), store_files(GOLDEN / "stores" / "julia" / case.slug)
+    assert cross_language_verdict(py, jl, case) == MANIFEST["cases"][case.slug]["python_vs_julia"]

@@ -1,0 +1,232 @@
+"""The golden case list (``interop_tests/golden/cases.json``): load, expand, and make each case's values.
+
+A case is one array: dtype, shape, chunks, order, codec, filters, fill value, separator, format, attributes and
+a value generator. Its id reads ``<dtype>-<order>-<codec>[+filters][-variant]`` (``<f8-F-blosc_lz4``); its slug is
+the same id made safe for file names (``le_f8-F-blosc_lz4``).
+"""
+from __future__ import annotations
+
+import copy
+import itertools
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numcodecs
+import numpy as np
+
+from .. import metadata as md
+from ..dtypes import parse_dtype
+from ..testing.values import make_objects, make_values, sparse
+
+FIELDS = ("zarr_format", "dtype", "shape", "chunks", "order", "codec", "filters", "fill_value", "dimension_separator",
+          "values", "attrs", "variant", "label", "zarr_python")
+
+
+def default_golden_dir() -> Path:
+    from ..julia import repo_root
+
+    return repo_root() / "interop_tests" / "golden"
+
+
+@dataclass(frozen=True, eq=False)
+class Case:
+    """One golden case; identified by its id (equal ids are the same case)."""
+
+    id: str
+    slug: str
+    group: str
+    zarr_format: int
+    dtype: Any  # the .zarray "dtype" JSON value
+    label: str  # short dtype label used in the id
+    shape: tuple[int, ...]
+    chunks: tuple[int, ...]
+    order: str
+    codec: str  # name in the codec table
+    compressor: dict | None
+    filter_names: tuple[str, ...]
+    filters: tuple[dict, ...]
+    fill_json: Any  # the fill value's .zarray JSON encoding ("zero" already resolved)
+    dimension_separator: str
+    values: dict
+    attrs: dict | None = None
+    zarr_python: dict = field(default_factory=dict)  # {"write"|"read": why not}
+
+    def __hash__(self) -> int:
+        return hash(self.id)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Case) and other.id == self.id
+
+    @property
+    def np_dtype(self) -> np.dtype:
+        return parse_dtype(self.dtype)
+
+    @property
+    def object_codec(self) -> str | None:
+        """The object codec among the filters (vlen-utf8, vlen-bytes), when the dtype is ``|O``."""
+        for f in self.filters:
+            if f["id"] in ("vlen-utf8", "vlen-bytes", "json2"):
+                return f["id"]
+        return None
+
+    @property
+    def fill_scalar(self) -> Any:
+        """The fill value as a numpy scalar of the dtype (None for a null fill)."""
+        return md.decode_fill_value(self.fill_json, self.np_dtype, f"{self.id}:fill_value")
+
+    def generate(self) -> np.ndarray:
+        """The values every writer writes (numpy C order)."""
+        return generate_values(self)
+
+    def to_json(self) -> dict:
+        return {"id": self.id, "slug": self.slug, "group": self.group, "zarr_format": self.zarr_format,
+                "dtype": self.dtype, "shape": list(self.shape), "chunks": list(self.chunks), "order": self.order,
+                "codec": self.codec, "compressor": self.compressor, "filters": list(self.filters),
+                "fill_value": self.fill_json, "dimension_separator": self.dimension_separator, "attrs": self.attrs,
+                "zarr_python": self.zarr_python}
+
+
+_SAFE = {"<": "le_", ">": "be_", "|": "na_", "[": "_", "]": "", "/": "_", " ": "_", ":": "_"}
+
+
+def slugify(text: str) -> str:
+    return re.sub(r"[<>|\[\]/ :]", lambda m: _SAFE[m.group()], text)
+
+
+def _expand_group(group: dict, defaults: dict) -> list[dict]:
+    base = {**copy.deepcopy(defaults), **copy.deepcopy(group.get("settings", {}))}
+    rows = [dict(c) for c in group.get("cases", [{}])]
+    product = group.get("product", {})
+    names = list(product)
+    out = []
+    for row in rows:
+        for combo in itertools.product(*[product[n] for n in names]):
+            spec = {**base, **copy.deepcopy(row), **dict(zip(names, copy.deepcopy(combo)))}
+            if isinstance(spec["dtype"], dict):  # {"label": ..., "dtype": ...}
+                spec["label"], spec["dtype"] = spec["dtype"]["label"], spec["dtype"]["dtype"]
+            out.append(spec)
+    return out
+
+
+def _label(spec: dict) -> str:
+    if spec.get("label"):
+        return spec["label"]
+    return spec["dtype"] if isinstance(spec["dtype"], str) else "struct"
+
+
+def load_cases(path: str | Path | None = None) -> list[Case]:
+    """Every case of the case list, in file order; ids are unique (a duplicate is an error in the list)."""
+    path = Path(path) if path else default_golden_dir() / "cases.json"
+    doc = json.loads(Path(path).read_text())
+    defaults, codecs, filters = doc["defaults"], doc["codecs"], doc["filters"]
+    gaps = doc.get("zarr_python_gaps", {}).get("rules", [])
+    cases: list[Case] = []
+    seen: set[str] = set()
+    for group in doc["groups"]:
+        for spec in _expand_group(group, defaults):
+            unknown = set(spec) - set(FIELDS)
+            if unknown:
+                raise ValueError(f"{path}: group {group['name']}: unknown case fields {sorted(unknown)}")
+            label = _label(spec)
+            codec_label = "+".join([spec["codec"], *spec["filters"]])
+            cid = f"{label}-{spec['order']}-{codec_label}" + (f"-{spec['variant']}" if spec["variant"] else "")
+            if spec["zarr_format"] != 2:
+                cid = f"v{spec['zarr_format']}-{cid}"
+            if cid in seen:
+                raise ValueError(f"{path}: duplicate case id {cid!r}")
+            seen.add(cid)
+            dt = parse_dtype(spec["dtype"])
+            fill = spec["fill_value"]
+            if isinstance(fill, str) and fill == "zero":
+                fill = md.encode_fill_value(md.default_fill_value(dt), dt)
+            zp = dict(spec.get("zarr_python") or {})
+            for rule in (r for r in gaps if _version_matches(r.get("zarr_versions"))):
+                if rule.get("label") in (None, label) and set(rule.get("filters", [])) <= set(spec["filters"]) \
+                        and rule.get("variant") in (None, spec["variant"]) and rule.get("order") in (None, spec["order"]):
+                    for k in ("write", "read"):
+                        if k in rule:
+                            zp.setdefault(k, rule[k])
+            cases.append(Case(
+                id=cid, slug=slugify(cid), group=group["name"], zarr_format=spec["zarr_format"], dtype=spec["dtype"],
+                label=label, shape=tuple(spec["shape"]), chunks=tuple(spec["chunks"]), order=spec["order"],
+                codec=spec["codec"], compressor=codecs[spec["codec"]], filter_names=tuple(spec["filters"]),
+                filters=tuple(filters[f] for f in spec["filters"]), fill_json=fill,
+                dimension_separator=spec["dimension_separator"], values=spec["values"], attrs=spec["attrs"],
+                zarr_python=zp))
+    return cases
+
+
+def zarr_python_version() -> str | None:
+    """The installed zarr-python's version (without importing it), or None."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("zarr")
+    except PackageNotFoundError:
+        return None
+
+
+def _version_matches(spec: str | None) -> bool:
+    """A gap rule's ``zarr_versions`` (">=3", "<3", "2.18") against the installed zarr-python."""
+    if spec is None:
+        return True
+    v = zarr_python_version()
+    if v is None:
+        return False
+    have = tuple(int(x) for x in v.split(".")[:2] if x.isdigit())
+    for op in (">=", "<=", ">", "<", "=="):
+        if spec.startswith(op):
+            want = tuple(int(x) for x in spec[len(op):].split("."))
+            h = have[:len(want)]
+            return {">=": h >= want, "<=": h <= want, ">": h > want, "<": h < want, "==": h == want}[op]
+    return v.startswith(spec)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Values
+
+
+def generate_values(case: Case) -> np.ndarray:
+    spec = case.values
+    gen, seed = spec.get("gen", "random"), spec.get("seed", 0)
+    dt, shape = case.np_dtype, case.shape
+    n = int(np.prod(shape))
+    if gen == "random":
+        v = make_values(dt, shape, seed)
+    elif gen == "ramp":
+        v = (np.arange(n) * 3 - 40).astype(dt).reshape(shape)
+    elif gen == "scaled":
+        v = (np.arange(n) * 0.25 - 3).astype(dt).reshape(shape)
+    elif gen in ("objects_str", "objects_bytes"):
+        v = make_objects("str" if gen == "objects_str" else "bytes", shape, seed)
+    elif gen == "labels":
+        labels = next(f["labels"] for f in case.filters if f["id"] == "categorize")
+        rng = np.random.default_rng(seed)
+        picks = [([""] + list(labels))[i] for i in rng.integers(0, len(labels) + 1, n)]
+        v = np.empty(n, dtype=object) if dt.kind == "O" else np.empty(n, dtype=dt)
+        v[:] = picks
+        v = v.reshape(shape)
+    else:
+        raise ValueError(f"case {case.id}: unknown value generator {gen!r}")
+    if spec.get("sparse") is not None:
+        if case.fill_json is None:
+            raise ValueError(f"case {case.id}: sparse values need a fill value")
+        v = sparse(v, case.fill_scalar, keep=spec["sparse"], seed=seed)
+    return v
+
+
+def expected_values(case: Case, values: np.ndarray) -> np.ndarray:
+    """What every reader must return for ``values`` written with ``case``'s codecs: the values themselves after the
+    lossy filters (quantize, fixedscaleoffset, astype), applied by numcodecs itself; object arrays as fixed-width
+    ``<U``/``|S`` (the .npy form)."""
+    from ..cli import to_npy_array
+
+    out = values
+    for cfg in case.filters:
+        codec = numcodecs.get_codec(dict(cfg))
+        if cfg["id"] in ("quantize", "fixedscaleoffset", "astype"):
+            out = np.asarray(codec.decode(codec.encode(out))).astype(case.np_dtype).reshape(case.shape)
+    return to_npy_array(out)

@@ -1,0 +1,259 @@
+"""The interop matrix: cells ``writer × reader × case × store`` and their verdicts.
+
+Work is shared between cells: each (writer, store) writes its cases once, each (writer, reader, store) reads
+them once (Julia in one batch/export round trip), and every cell then compares one array with the golden
+expected values (``diagnose`` says what differs). Used by the pytest suite (interop_tests/) and by
+``polyzarr matrix``.
+"""
+from __future__ import annotations
+
+import shutil
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+import numpy as np
+
+from ..diagnose import Diagnosis, diagnose
+from .cases import Case, default_golden_dir, expected_values
+from .impls import IMPLS, JuliaImpl, Place, PythonImpl, ReadFailure, ZarrPythonImpl, _failure
+
+
+@dataclass(frozen=True)
+class Cell:
+    writer: str
+    reader: str
+    store: str
+    case: Case
+
+    @property
+    def id(self) -> str:
+        return f"W-{self.writer}_R-{self.reader}-{self.case.id}-{self.store}"
+
+    @property
+    def gap(self) -> str | None:
+        """Why this cell is a known zarr-python failure (from the case list), or None."""
+        zp = self.case.zarr_python
+        if self.writer == "zarr-python" and zp.get("write"):
+            return f"zarr-python cannot write this: {zp['write']}"
+        if self.reader == "zarr-python" and zp.get("read"):
+            return f"zarr-python cannot read this: {zp['read']}"
+        return None
+
+
+@dataclass
+class Outcome:
+    status: str  # "pass" | "fail" | "gap" (known zarr-python gap, reproduced) | "fixed" (gap no longer reproduces)
+    message: str = ""
+    stage: str = ""  # "write" | "read" | "compare"
+    diagnosis: Diagnosis | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("pass", "gap")
+
+
+STORES = ("local", "s3", "golden")  # fresh writes on disk, fresh writes on S3, the committed golden stores
+
+
+def all_cells(cases: Iterable[Case], writers: Sequence[str] = IMPLS, readers: Sequence[str] = IMPLS,
+              stores: Sequence[str] = STORES) -> list[Cell]:
+    return [Cell(w, r, s, c) for c in cases for s in stores for w in writers for r in readers]
+
+
+@dataclass
+class Matrix:
+    """Runs cells; ``bridge_factory`` makes the Julia bridge on first use, ``s3_endpoint`` is a running S3."""
+
+    golden_dir: Path = field(default_factory=default_golden_dir)
+    workdir: Path | None = None
+    bridge_factory: Callable[[], Any] | None = None
+    s3_endpoint: str | None = None
+    s3_bucket: str | None = None  # s3://name; created on first use when None
+    timings: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._own_workdir = self.workdir is None
+        self.workdir = Path(self.workdir or tempfile.mkdtemp(prefix="polyzarr-matrix-"))
+        self._impls: dict[str, Any] = {}
+        self._places: dict[str, Place] = {}
+        self._values: dict[str, np.ndarray] = {}
+        self._expected: dict[str, np.ndarray] = {}
+        self._written: dict[tuple[str, str], dict[str, Exception | None]] = {}
+        self._read: dict[tuple[str, str, str], dict[str, Any]] = {}
+        self._bridge: Any = None
+        self._lock = threading.RLock()  # guards the shared caches when lanes run in threads
+
+    # -- resources ------------------------------------------------------------------------------------------
+    def bridge(self) -> Any:
+        with self._lock:
+            return self._make_bridge()
+
+    def _make_bridge(self) -> Any:
+        if self._bridge is None:
+            if self.bridge_factory is None:
+                from ..julia import get_bridge
+
+                self.bridge_factory = get_bridge
+            self._bridge = self.bridge_factory()
+        return self._bridge
+
+    def impl(self, name: str) -> Any:
+        with self._lock:
+            return self._make_impl(name)
+
+    def _make_impl(self, name: str) -> Any:
+        if name not in self._impls:
+            self._impls[name] = {"python": PythonImpl, "zarr-python": ZarrPythonImpl}[name]() if name != "julia" \
+                else JuliaImpl(self.bridge())
+        return self._impls[name]
+
+    def place(self, store: str) -> Place:
+        with self._lock:
+            return self._make_place(store)
+
+    def _make_place(self, store: str) -> Place:
+        if store not in self._places:
+            if store == "local":
+                self._places[store] = Place("local", str(self.workdir / "local"))
+            elif store == "golden":  # the committed stores: read, never written
+                self._places[store] = Place("local", str(self.golden_dir / "stores"))
+            elif store == "s3":
+                if not self.s3_endpoint:
+                    raise RuntimeError("the s3 store needs a running S3 endpoint (moto_server)")
+                if not self.s3_bucket:
+                    import boto3
+
+                    name = f"pz-matrix-{int(time.time() * 1000) % 10**9}"
+                    boto3.client("s3", endpoint_url=self.s3_endpoint, region_name="us-east-1",
+                                 aws_access_key_id="testing", aws_secret_access_key="testing").create_bucket(Bucket=name)
+                    self.s3_bucket = f"s3://{name}"
+                self._places[store] = Place("s3", self.s3_bucket, self.s3_endpoint)
+            else:
+                raise ValueError(f"unknown store {store!r} (one of {', '.join(STORES)})")
+        return self._places[store]
+
+    def values(self, case: Case) -> np.ndarray:
+        if case.slug not in self._values:
+            self._values[case.slug] = case.generate()
+        return self._values[case.slug]
+
+    def expected(self, case: Case) -> np.ndarray:
+        """The golden expected values (interop_tests/golden/expected/<slug>.npy), or computed when absent."""
+        if case.slug not in self._expected:
+            f = self.golden_dir / "expected" / f"{case.slug}.npy"
+            self._expected[case.slug] = np.load(f, allow_pickle=False) if f.exists() else expected_values(case, self.values(case))
+        return self._expected[case.slug]
+
+    def _clock(self, what: str, t0: float) -> None:
+        with self._lock:
+            self.timings[what] = self.timings.get(what, 0.0) + time.perf_counter() - t0
+
+    # -- the work -------------------------------------------------------------------------------------------
+    def ensure_written(self, writer: str, store: str, cases: Iterable[Case]) -> dict[str, Exception | None]:
+        done = self._written.setdefault((writer, store), {})
+        todo = [c for c in cases if c.slug not in done]
+        if not todo:
+            return done
+        t0 = time.perf_counter()
+        place = self.place(store)
+        if store == "golden":
+            for c in todo:
+                there = (Path(place.root) / writer / c.slug).is_dir()
+                done[c.slug] = None if there else ReadFailure(
+                    "Missing", f"{writer}'s store of {c.id} is not in the golden set (run `make golden`)")
+            return done
+        impl = self.impl(writer)
+        if writer == "julia":
+            done.update(impl.write_many([(c, self.values(c), place.url(writer, c)) for c in todo], place))
+        else:
+            for c in todo:
+                try:
+                    impl.write(c, self.values(c), place, place.url(writer, c))
+                    done[c.slug] = None
+                except Exception as e:  # noqa: BLE001 - a writer's failure is a result
+                    done[c.slug] = _failure(e)
+        self._clock(f"write {writer} {store}", t0)
+        return done
+
+    def ensure_read(self, writer: str, reader: str, store: str, cases: Iterable[Case]) -> dict[str, Any]:
+        cases = list(cases)
+        written = self.ensure_written(writer, store, cases)
+        done = self._read.setdefault((writer, reader, store), {})
+        todo = [c for c in cases if c.slug not in done and written.get(c.slug) is None]
+        if todo:
+            t0 = time.perf_counter()
+            scratch = self.workdir / "scratch" / f"{writer}-{reader}-{store}"
+            scratch.mkdir(parents=True, exist_ok=True)
+            done.update(self.impl(reader).read_all(todo, self.place(store), writer, scratch))
+            self._clock(f"read {reader} {store}", t0)
+        return done
+
+    def outcome(self, cell: Cell, cases: Iterable[Case] | None = None) -> Outcome:
+        """The verdict for one cell; ``cases`` is the batch to write/read with it (default: just its case)."""
+        batch = list(cases) if cases is not None else [cell.case]
+        write_err = self.ensure_written(cell.writer, cell.store, batch).get(cell.case.slug)
+        if write_err is not None:
+            out = Outcome("fail", f"{cell.writer} failed to write: {write_err}", "write")
+        else:
+            got = self.ensure_read(cell.writer, cell.reader, cell.store, batch).get(cell.case.slug)
+            if isinstance(got, ReadFailure):
+                out = Outcome("fail", f"{cell.reader} failed to read {cell.writer}'s store: {got}", "read")
+            elif got is None:
+                out = Outcome("fail", f"{cell.reader} returned nothing", "read")
+            else:
+                d = diagnose(got, self.expected(cell.case), fill_value=cell.case.fill_scalar
+                             if cell.case.fill_json is not None and cell.case.np_dtype.kind != "O" else None,
+                             chunks=cell.case.chunks, order=cell.case.order)
+                out = Outcome("pass", "", "compare", d) if d.equal else Outcome("fail", f"{d.kind}: {d}", "compare", d)
+        gap = cell.gap
+        if gap:
+            if out.status == "fail":
+                return Outcome("gap", f"{gap} ({out.message})", out.stage, out.diagnosis)
+            return Outcome("fixed", f"{gap} -- but it now works: remove the rule from cases.json", "compare")
+        return out
+
+    def run(self, cells: Sequence[Cell], progress: Callable[[Cell, Outcome], None] | None = None,
+            jobs: int = 1) -> list[tuple[Cell, Outcome]]:
+        """Every cell, grouped so writes and reads are batched; ``progress`` is called after each cell.
+
+        With ``jobs`` > 1, lanes (one writer on one store, then each reader) run in that many threads: lanes share
+        nothing but the Julia bridge (which serialises its requests) and the caches (guarded)."""
+        lanes: dict[tuple[str, str], dict[str, list[Cell]]] = {}
+        for c in cells:
+            lanes.setdefault((c.writer, c.store), {}).setdefault(c.reader, []).append(c)
+        results: dict[Cell, Outcome] = {}
+
+        def lane(key: tuple[str, str]) -> None:
+            for reader in sorted(lanes[key]):
+                group = lanes[key][reader]
+                batch = [c.case for c in group]
+                for c in group:
+                    results[c] = self.outcome(c, batch)
+                    if progress:
+                        with self._lock:
+                            progress(c, results[c])
+
+        order = sorted(lanes, key=lambda k: (k[1] != "s3", k[0] != "julia", k))  # slow lanes first
+        if jobs <= 1:
+            for key in order:
+                lane(key)
+        else:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="polyzarr-matrix") as pool:
+                for f in [pool.submit(lane, key) for key in order]:
+                    f.result()
+        return [(c, results[c]) for c in cells]
+
+    def close(self) -> None:
+        for impl in self._impls.values():
+            if hasattr(impl, "close"):
+                impl.close()
+        if self._bridge is not None:
+            self._bridge.close()
+        if self._own_workdir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
