@@ -151,6 +151,46 @@ def _layout_fixes(shape: tuple[int, ...], want: tuple[int, ...], chunks: Sequenc
                lambda a: _per_chunk_relayout(a, chunks))
 
 
+def _moved_chunks(got: np.ndarray, expected: np.ndarray, chunks: Sequence[int]) -> list[tuple[tuple, tuple]]:
+    """Whole chunks of ``got`` that differ from their place in ``expected`` but equal another whole chunk there:
+    [(position in got, position in expected)], or [] unless every differing whole chunk is explained so."""
+    if got.shape != expected.shape or got.dtype != expected.dtype or got.dtype.kind == "O" or len(chunks) != got.ndim:
+        return []
+    grid = [range(s // c) for s, c in zip(got.shape, chunks)]
+    blocks = {idx: tuple(slice(i * c, (i + 1) * c) for i, c in zip(idx, chunks)) for idx in itertools.product(*grid)}
+    where = {}
+    for idx, sel in blocks.items():
+        where.setdefault(np.ascontiguousarray(expected[sel]).tobytes(), idx)
+    moved = []
+    for idx, sel in blocks.items():
+        g = np.ascontiguousarray(got[sel]).tobytes()
+        if g == np.ascontiguousarray(expected[sel]).tobytes():
+            continue
+        src = where.get(g)
+        if src is None:
+            return []
+        moved.append((idx, src))
+    return moved
+
+
+def _full_chunks_relaid(got: np.ndarray, expected: np.ndarray, chunks: Sequence[int]) -> bool:
+    """Do the chunks that lie wholly inside the array match once their memory order is flipped (C⇄F)? Edge
+    chunks cannot say: their stored padding is not visible."""
+    if got.ndim < 2 or len(chunks) != got.ndim or got.dtype != expected.dtype or got.shape != expected.shape:
+        return False
+    seen = 0
+    for idx in itertools.product(*[range(s // c) for s, c in zip(got.shape, chunks)]):
+        sel = tuple(slice(i * c, (i + 1) * c) for i, c in zip(idx, chunks))
+        g, e = got[sel], expected[sel]
+        if same(g, e):
+            continue
+        flips = (g.reshape(-1, order="C").reshape(tuple(chunks), order="F"), g.reshape(-1, order="F").reshape(tuple(chunks), order="C"))
+        if not any(same(np.ascontiguousarray(f), np.ascontiguousarray(e)) for f in flips):
+            return False
+        seen += 1
+    return seen > 0
+
+
 def _per_chunk_relayout(a: np.ndarray, chunks: Sequence[int]) -> np.ndarray | None:
     """Undo 'each chunk read in the other memory order' (only defined when every chunk is full)."""
     if any(s % c for s, c in zip(a.shape, chunks)):
@@ -233,8 +273,19 @@ def _describe_values(got: np.ndarray, expected: np.ndarray, fill_value: Any, chu
             elif (exp_fill | ~bad).all():
                 kind = "fill"
                 summary = f"{nbad} of {expected.size} elements should be the fill value {_show(fill)} but are not (fill value not applied to missing chunks?)"
+    moved = _moved_chunks(got, expected, chunks) if chunks and kind == "values" else []
+    if moved:
+        rev = all(g == tuple(reversed(e)) for g, e in moved)
+        kind = "chunk-placement"
+        summary = (f"{nbad} of {expected.size} elements differ: whole chunks sit at other grid positions"
+                   + (" (the chunk grid index is reversed: chunk keys written or read in the other axis order)" if rev else ""))
+        details.append("; ".join(f"chunk {list(g)} holds expected chunk {list(e)}" for g, e in moved[:6]))
+    if chunks and kind == "values" and _full_chunks_relaid(got, expected, chunks):
+        kind = "chunk-layout"
+        summary = (f"{nbad} of {expected.size} elements differ: every whole chunk holds its values in the other memory "
+                   "order (C vs F inside each chunk; order metadata ignored or wrong)")
     if chunks and kind == "values":
-        touched = sorted({tuple(i // c for i, c in zip(idx, chunks)) for idx in map(tuple, np.argwhere(bad)[:10000])})
+        touched = sorted({tuple(int(i) // c for i, c in zip(idx, chunks)) for idx in map(tuple, np.argwhere(bad)[:10000])})
         details.append(f"differences lie in {len(touched)} chunk(s), first {touched[0]}")
         data["chunks"] = touched
     return Diagnosis(False, kind, summary, details, data)
