@@ -409,3 +409,200 @@ function values_to_bytes(d::ZDtype, v::AbstractArray)
     end
     return b
 end
+
+# ---------------------------------------------------------------------------------------------
+# Zarr v3 data types (docs/V3.md).  A v3 `data_type` has no byte order: that is the `bytes`
+# codec's `endian`.  Both together are one numpy dtype, so a v3 type parses to the same ZDtype a
+# v2 typestring does (`int32` + big endian is `>i4`), and everything downstream (byte swaps,
+# structured layouts, .npy export) is shared with v2.
+
+const V3_NUMERIC = Dict{String,String}(
+    "bool" => "b1", "int8" => "i1", "int16" => "i2", "int32" => "i4", "int64" => "i8",
+    "uint8" => "u1", "uint16" => "u2", "uint32" => "u4", "uint64" => "u8",
+    "float16" => "f2", "float32" => "f4", "float64" => "f8", "complex64" => "c8", "complex128" => "c16")
+const V3_NUMERIC_NAMES = Dict{String,String}(v => k for (k, v) in V3_NUMERIC)
+
+_v3_dtype_error(key, msg) = throw(DtypeError(String(key), msg))
+_v3_repr(x) = json_string(x; indent=nothing)
+
+"The bit count of a v3 `r<bits>` raw-bits name, or nothing for any other data type."
+function raw_bits(x)
+    x isa AbstractString || return nothing
+    m = match(r"^r(\d+)$", x)
+    m === nothing && return nothing
+    bits = tryparse(Int, m.captures[1])
+    return bits
+end
+
+function _v3_config(x::AbstractDict, key)
+    cfg = get(x, "configuration", Dict{String,Any}())
+    cfg isa AbstractDict || _v3_dtype_error(key * ".configuration", "must be an object, got $(_v3_repr(cfg))")
+    for k in keys(x)
+        k in ("name", "configuration") || _v3_dtype_error(key, "unknown key $(repr(k)) in data type $(_v3_repr(x))")
+    end
+    return cfg
+end
+
+function _v3_positive(cfg, name, key; multiple::Int=1, default=nothing)
+    v = get(cfg, name, default)
+    (v isa Integer && !(v isa Bool) && v > 0 && v % multiple == 0) ||
+        _v3_dtype_error(string(key, ".configuration.", name),
+                        "must be a positive integer$(multiple > 1 ? " divisible by $multiple" : ""), got $(_v3_repr(v))")
+    return Int(v)
+end
+
+function _v3_only_keys(cfg, allowed, key)
+    for k in keys(cfg)
+        k in allowed || _v3_dtype_error(string(key, ".configuration"), "unknown key $(repr(k))")
+    end
+end
+
+"""
+    parse_data_type(x, endian='<'; key="data_type") -> ZDtype
+
+The numpy-equivalent dtype of a v3 `data_type` (a name or `{"name", "configuration"}`) stored
+with byte order `endian` ('<' or '>'; ignored by types without one).  `string` and
+`variable_length_bytes` (and zarr-python 3.0's `bytes`) are object dtypes with element type
+`String` / `Vector{UInt8}`.  Unknown or malformed types raise `DtypeError(key, ...)`.
+"""
+function parse_data_type(x, endian::Char='<'; key::AbstractString="data_type")
+    key = String(key)
+    if x isa AbstractString
+        s = String(x)
+        if haskey(V3_NUMERIC, s)
+            code = V3_NUMERIC[s]
+            return parse_dtype(string(code in ("b1", "i1", "u1") ? '|' : endian, code); key=key)
+        elseif s == "string"
+            return object_dtype(String)
+        elseif s == "variable_length_bytes" || s == "bytes"
+            return object_dtype(Vector{UInt8})
+        end
+        bits = raw_bits(s)
+        if bits !== nothing
+            (bits > 0 && bits % 8 == 0) || _v3_dtype_error(key, "raw bits type $(repr(s)): the size must be a positive multiple of 8")
+            return parse_dtype("|V$(bits ÷ 8)"; key=key)
+        end
+        s in ("fixed_length_utf32", "null_terminated_bytes", "raw_bytes", "numpy.datetime64", "numpy.timedelta64",
+              "structured", "struct") && _v3_dtype_error(key, "data type $(repr(s)) needs a configuration")
+        _v3_dtype_error(key, "unknown data type $(repr(s))")
+    end
+    x isa AbstractDict || _v3_dtype_error(key, "a data type is a name or an object with a \"name\", got $(_v3_repr(x))")
+    name = get(x, "name", nothing)
+    name isa AbstractString || _v3_dtype_error(key, "a data type object needs a string \"name\", got $(_v3_repr(x))")
+    cfg = _v3_config(x, key)
+    if name == "fixed_length_utf32"
+        _v3_only_keys(cfg, ("length_bytes",), key)
+        n = _v3_positive(cfg, "length_bytes", key; multiple=4)
+        return parse_dtype(string(endian, "U", n ÷ 4); key=key)
+    elseif name == "null_terminated_bytes" || name == "raw_bytes"
+        _v3_only_keys(cfg, ("length_bytes",), key)
+        n = _v3_positive(cfg, "length_bytes", key)
+        return parse_dtype(string('|', name == "raw_bytes" ? 'V' : 'S', n); key=key)
+    elseif name == "numpy.datetime64" || name == "numpy.timedelta64"
+        _v3_only_keys(cfg, ("unit", "scale_factor"), key)
+        unit = get(cfg, "unit", nothing)
+        (unit isa AbstractString && unit in DATETIME_UNITS) ||
+            _v3_dtype_error(key * ".configuration.unit", "unknown time unit $(_v3_repr(unit)) (one of $(join(DATETIME_UNITS, ", ")))")
+        scale = _v3_positive(cfg, "scale_factor", key; default=1)
+        code = name == "numpy.datetime64" ? "M8" : "m8"
+        return parse_dtype(string(endian, code, "[", scale == 1 ? "" : string(scale), unit, "]"); key=key)
+    elseif name == "structured" || name == "struct"
+        _v3_only_keys(cfg, ("fields",), key)
+        fields = get(cfg, "fields", nothing)
+        (fields isa AbstractVector && !isempty(fields)) ||
+            _v3_dtype_error(key * ".configuration.fields", "must be a non-empty list of fields, got $(_v3_repr(fields))")
+        out = Any[]
+        seen = Set{String}()
+        for (i, f) in enumerate(fields)
+            fkey = string(key, ".configuration.fields[", i - 1, "]")
+            # zarr-python writes [name, data_type]; the zarr-extensions `struct` form is
+            # {"name", "data_type"}; a third list element is a sub-array shape
+            fname, ftype, fshape = if f isa AbstractVector && length(f) in (2, 3) && f[1] isa AbstractString
+                f[1], f[2], length(f) == 3 ? f[3] : nothing
+            elseif f isa AbstractDict && get(f, "name", nothing) isa AbstractString && haskey(f, "data_type")
+                f["name"], f["data_type"], get(f, "shape", nothing)
+            else
+                _v3_dtype_error(fkey, "a field is [name, data_type], got $(_v3_repr(f))")
+            end
+            isempty(fname) && _v3_dtype_error(fkey, "empty field name")
+            fname in seen && _v3_dtype_error(fkey, "duplicate field name $(repr(fname))")
+            push!(seen, String(fname))
+            sub = parse_data_type(ftype, endian; key=fkey)
+            sub.kind == 'O' && _v3_dtype_error(fkey, "variable-length fields are not allowed in a structured type")
+            if fshape === nothing
+                push!(out, Any[String(fname), sub.typestr])
+            else
+                (fshape isa AbstractVector && all(s -> s isa Integer && !(s isa Bool) && s >= 0, fshape)) ||
+                    _v3_dtype_error(fkey, "a field's shape must be a list of non-negative integers, got $(_v3_repr(fshape))")
+                push!(out, Any[String(fname), sub.typestr, Any[Int(s) for s in fshape]])
+            end
+        end
+        return parse_dtype(out; key=key)
+    end
+    isempty(cfg) && return parse_data_type(String(name), endian; key=key)   # {"name": "int32"}
+    _v3_dtype_error(key, "unknown data type $(repr(name))")
+end
+
+"""
+    data_type_json(d::ZDtype) -> String or Dict
+
+The v3 `data_type` of a numpy-equivalent dtype, spelled as zarr-python 3.1 writes it (the byte
+order goes to the bytes codec, see `dtype_endian`).
+"""
+function data_type_json(d::ZDtype)
+    k = d.kind
+    if k == 'O'
+        d.T === String && return "string"
+        d.T === Vector{UInt8} && return "variable_length_bytes"
+        throw(DtypeError(string(d.typestr), "Zarr v3 has no data type for object arrays of $(d.T) (only String or Vector{UInt8})"))
+    elseif k == 'T'
+        fields = Any[]
+        for f in d.fields
+            push!(fields, isempty(f.shape) ? Any[f.name, data_type_json(f.dtype)] :
+                                             Any[f.name, data_type_json(f.dtype), copy(f.shape)])
+        end
+        return _named("structured", Dict{String,Any}("fields" => fields))
+    elseif k == 'U'
+        return _named("fixed_length_utf32", Dict{String,Any}("length_bytes" => d.itemsize))
+    elseif k == 'S'
+        return _named("null_terminated_bytes", Dict{String,Any}("length_bytes" => d.itemsize))
+    elseif k == 'V'
+        return _named("raw_bytes", Dict{String,Any}("length_bytes" => d.itemsize))
+    elseif k in ('M', 'm')
+        T = d.T
+        return _named(k == 'M' ? "numpy.datetime64" : "numpy.timedelta64",
+                      Dict{String,Any}("unit" => String(T.parameters[1]), "scale_factor" => T.parameters[2]))
+    end
+    code = string(k, d.itemsize)
+    haskey(V3_NUMERIC_NAMES, code) || throw(DtypeError(string(d.typestr), "no Zarr v3 data type for this dtype"))
+    return V3_NUMERIC_NAMES[code]
+end
+_named(name, cfg) = Dict{String,Any}("name" => name, "configuration" => cfg)
+
+"""
+    dtype_endian(d::ZDtype) -> '<', '>' or nothing
+
+The byte order a `bytes` codec must declare for `d`: nothing for types without one (1-byte,
+byte strings, structured types of such fields); for a structured type with mixed orders, its first
+multi-byte field's (the whole type is then stored in that one order).
+"""
+function dtype_endian(d::ZDtype)
+    if d.kind == 'T'
+        for f in d.fields
+            e = dtype_endian(f.dtype)
+            e === nothing || return e
+        end
+        return nothing
+    end
+    (d.kind in ('S', 'V', 'O', 'b') || d.itemsize == 1) && return nothing
+    return d.byteorder
+end
+
+"`d` with every multi-byte part in byte order `endian` ('<' or '>'): what a v3 bytes codec stores."
+function with_endian(d::ZDtype, endian::Char)
+    d.kind == 'O' && return d
+    return parse_dtype(_with_endian_json(d.typestr, endian))
+end
+_with_endian_json(ts::AbstractString, e::Char) = (ts[1] in ('<', '>') ? string(e, ts[2:end]) : String(ts))
+_with_endian_json(ts::AbstractVector, e::Char) =
+    Any[length(f) == 3 ? Any[f[1], _with_endian_json(f[2], e), f[3]] : Any[f[1], _with_endian_json(f[2], e)] for f in ts]

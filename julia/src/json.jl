@@ -322,6 +322,16 @@ function json_string(x; indent::Union{Nothing,Integer}=4, separators=nothing)
     return String(take!(io))
 end
 
+"""
+    JSONObject(items)
+
+A JSON object written with its keys in the order given (every other object is written with sorted
+keys, as Python's `sort_keys=True`): zarr.json documents keep zarr-python's key order.
+"""
+struct JSONObject
+    items::Vector{Pair{String,Any}}
+end
+
 struct JSONStyle
     indent::Union{Nothing,Int}
     itemsep::String
@@ -341,6 +351,7 @@ write_value(io::IO, x::AbstractDict, st, level) =
     write_object(io, [(string(k), v) for (k, v) in x], st, level)
 write_value(io::IO, x::NamedTuple, st, level) =
     write_object(io, [(string(k), v) for (k, v) in pairs(x)], st, level)
+write_value(io::IO, x::JSONObject, st, level) = write_object(io, x.items, st, level; sorted=false)
 write_value(io::IO, x, st, level) =
     throw(ArgumentError(string("cannot write a value of type ", typeof(x), " as JSON")))
 
@@ -369,13 +380,13 @@ function write_list(io::IO, x, st::JSONStyle, level)
     write(io, ']')
 end
 
-function write_object(io::IO, items::Vector, st::JSONStyle, level)
+function write_object(io::IO, items::Vector, st::JSONStyle, level; sorted::Bool=true)
     if isempty(items)
         print(io, "{}")
         return
     end
     # byte order of UTF-8 is code point order, which is how Python sorts str keys
-    sort!(items, by=first)
+    sorted && (items = sort(items, by=first))
     write(io, '{')
     firstitem = true
     for (k, v) in items

@@ -66,3 +66,82 @@ function convention_order(convention::Symbol)
     convention === :F && return 'F'
     throw(ArgumentError("convention must be :reverse or :F, got :$convention"))
 end
+
+# ---------------------------------------------------------------------------------------------
+# Chunk key encodings (v2 arrays, and v3's "default" and "v2")
+
+"""
+    ChunkKeys(prefix, sep, reversed)
+
+How a chunk's grid index becomes its key: `prefix` ("c" for v3's default encoding, else "")
+then the Zarr-order grid index joined with `sep`.  `reversed` says the Julia chunk index is in
+reversed axis order (every layout but v2's order "F").
+"""
+struct ChunkKeys
+    prefix::String
+    sep::String
+    reversed::Bool
+end
+
+"The chunk keys of a v2 array: order 'C' or 'F', separator `sep`."
+ChunkKeys(order::Char, sep::AbstractString) = ChunkKeys("", String(sep), order == 'C')
+"The chunk keys of a v3 array: encoding \"default\" (`c/1/0`) or \"v2\" (`1.0`)."
+chunk_keys_v3(encoding::AbstractString, sep::AbstractString) = ChunkKeys(encoding == "default" ? "c" : "", String(sep), true)
+
+function chunk_key(cidx, k::ChunkKeys)
+    if isempty(cidx)
+        return isempty(k.prefix) ? "0" : k.prefix      # a 0-d array's only chunk
+    end
+    z = k.reversed ? reverse(collect(cidx)) : collect(cidx)
+    body = join(z .- 1, k.sep)
+    return isempty(k.prefix) ? body : string(k.prefix, k.sep, body)
+end
+
+"Inverse of `chunk_key`: the 1-based Julia chunk index, or `nothing` if `key` is not a chunk key."
+function chunk_index(key::AbstractString, n::Int, k::ChunkKeys)
+    if !isempty(k.prefix)
+        n == 0 && return key == k.prefix ? () : nothing
+        startswith(key, k.prefix * k.sep) || return nothing
+        key = key[ncodeunits(k.prefix * k.sep) + 1:end]
+    end
+    return chunk_index(key, n, k.reversed ? 'C' : 'F', k.sep)
+end
+
+# ---------------------------------------------------------------------------------------------
+# Transposes (v3's `transpose` codec, and v2's order "F")
+
+"""
+    transpose_julia_perm(p) -> Vector{Int}
+
+The Julia permutation of a v3 `transpose` with 0-based Zarr permutation `p` (encoded array
+`B = A.transpose(p)`), for arrays held in the reversed layout: `Bj = permutedims(Aj, q)` with
+`q[k] = n - p[n-k]` (1-based k, `p[n-k]` p's 0-based element n-k).  Why: Julia axis k of Aj is
+Zarr axis n-k; Bj's axis k is B's Zarr axis n-k, which is A's axis p[n-k], which is Aj's axis
+n - p[n-k].  (`p .+ 1` is right only for the identity and the full reversal.)
+"""
+function transpose_julia_perm(p::AbstractVector{<:Integer})
+    n = length(p)
+    return [n - Int(p[n - k + 1]) for k in 1:n]
+end
+
+"Zarr shape of `A.transpose(p)` for an array of Zarr shape `shape` (0-based `p`)."
+transposed_shape(shape, p) = [shape[Int(i) + 1] for i in p]
+
+"""
+    chunk_encode_perm(order, perms, n) -> Vector{Int} or nothing
+
+The permutation taking a Julia chunk (layout `order`: 'C' reversed, 'F' as v2's order F) to the
+array the array→bytes codec serializes (reversed layout of the encoded Zarr shape), after the
+transposes `perms` (0-based Zarr permutations, in codec order).  `nothing` when that is the
+identity: the chunk's memory is then the serialized array as it is.
+"""
+function chunk_encode_perm(order::Char, perms, n::Int)
+    # the Julia chunk is permutedims(Aj, L) (L the reversal for order 'F'), so Aj is
+    # permutedims(chunk, invperm(L)); each transpose then permutes by its q:
+    # permutedims(permutedims(X, a), b) == permutedims(X, a[b])
+    total = order == 'F' ? collect(n:-1:1) : collect(1:n)
+    for p in perms
+        total = total[transpose_julia_perm(p)]
+    end
+    return total == 1:n ? nothing : total
+end

@@ -5,14 +5,20 @@ releases the GIL); F-order chunks are viewed in Fortran layout, never transposed
 """
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Sequence, Union
 
 import numpy as np
 
 from . import metadata as md
 from .codecs import ChunkSpec, CodecPipeline, get_codec
+from .dtypes import encode_v3_dtype, parse_v3_dtype, v3_byte_order
+from .metadata_v3 import ZARR_JSON, ArrayMetadataV3, ChunkKeyEncoding, byte_order_of
+from .metadata_v3 import decode_fill_value as decode_v3_fill
+from .metadata_v3 import default_fill_value as default_v3_fill
+from .sharding import ShardingCodec
 from .errors import ChunkError, MetadataError, PolyZarrError, StoreError
 from .layout import ChunkPart, chunk_key, chunk_parts
 from .stores import Store, io_pool, join
@@ -62,17 +68,41 @@ def normalize_selection(sel: Any, shape: Sequence[int]) -> Box:
     return Box(tuple(start), tuple(stop), tuple(step), tuple(squeeze))
 
 
-class Array:
-    """A Zarr v2 array in a store."""
+Metadata = Union[md.ArrayMetadataV2, ArrayMetadataV3]
 
-    def __init__(self, store: Store, path: str, meta: md.ArrayMetadataV2, write_empty_chunks: bool = False):
+
+class Array:
+    """A Zarr array (v2 or v3) in a store: both formats build one codec pipeline and share everything else."""
+
+    def __init__(self, store: Store, path: str, meta: Metadata, write_empty_chunks: bool = False):
         self.store = store
         self.path = path.strip("/")
         self.meta = meta
         self.write_empty_chunks = write_empty_chunks
-        self.meta_key = join(self.path, md.ZARRAY)
-        self.pipeline = CodecPipeline.from_v2(meta.order, meta.filters, meta.compressor, self.meta_key)
         self._attrs: dict | None = None
+        if isinstance(meta, ArrayMetadataV3):
+            self.meta_key = join(self.path, ZARR_JSON)
+            self.pipeline = CodecPipeline.from_v3(meta.codecs, meta.dtype, meta.chunks, f"{self.meta_key}:codecs",
+                                                  meta.object_type)
+            self._attrs = meta.attributes
+        else:
+            self.meta_key = join(self.path, md.ZARRAY)
+            self.pipeline = CodecPipeline.from_v2(meta.order, meta.filters, meta.compressor, self.meta_key)
+        self.sharding = self.pipeline.array_bytes if isinstance(self.pipeline.array_bytes, ShardingCodec) else None
+        if self.sharding is not None:
+            self.sharding.fill_value = self._fill_scalar()
+
+    @property
+    def zarr_format(self) -> int:
+        return self.meta.zarr_format
+
+    @property
+    def dimension_names(self) -> list | None:
+        """v3 ``dimension_names``, or xarray's ``_ARRAY_DIMENSIONS`` attribute (Zarr order)."""
+        if isinstance(self.meta, ArrayMetadataV3) and self.meta.dimension_names is not None:
+            return list(self.meta.dimension_names)
+        names = self.attrs.get("_ARRAY_DIMENSIONS")
+        return list(names) if isinstance(names, list) else None
 
     # -- description -------------------------------------------------------------------------------------
     shape = property(lambda self: self.meta.shape)
@@ -97,6 +127,8 @@ class Array:
     @property
     def object_type(self) -> type | None:
         """For object arrays: str or bytes when the object codec says so."""
+        if isinstance(self.meta, ArrayMetadataV3):
+            return self.meta.object_type
         for f in self.meta.filters or []:
             if f["id"] in OBJECT_CODECS:
                 return OBJECT_CODECS[f["id"]]
@@ -106,6 +138,8 @@ class Array:
         return f"<polyzarr.Array {self.store.url}/{self.path} shape={self.shape} chunks={self.chunks} dtype={self.dtype.str} order={self.order}>"
 
     def chunk_key(self, index: Sequence[int]) -> str:
+        if isinstance(self.meta, ArrayMetadataV3):
+            return join(self.path, self.meta.chunk_key(tuple(index)))
         return join(self.path, chunk_key(index, self.meta.dimension_separator))
 
     # -- fill ----------------------------------------------------------------------------------------------
@@ -160,6 +194,11 @@ class Array:
         parts = list(chunk_parts(start, stop, self.shape, self.chunks))
 
         def one(part: ChunkPart) -> None:
+            if self.sharding is not None and not part.whole and not self.pipeline.array_array:
+                # only the inner chunks this part touches, by byte ranges
+                sub = self.sharding.read_region(self.store.get_range, self.chunk_key(part.index), part.in_chunk)
+                out[part.in_region] = self._fill_scalar() if sub is None else sub
+                return
             chunk = self.read_chunk(part.index)
             if chunk is None:
                 out[part.in_region] = self._fill_scalar()
@@ -209,6 +248,9 @@ class Array:
             data = self.pipeline.encode(chunk)
         except PolyZarrError as e:
             raise type(e)(key, e.message) from None
+        if self.sharding is not None and self.sharding.all_empty(data):
+            self.store.delete(key)  # every inner chunk is fill: no shard, as zarr-python
+            return
         self.store.set(key, data)
 
     def _is_fill(self, chunk: np.ndarray) -> bool:
@@ -244,15 +286,44 @@ def _run(fn: Any, parts: list, remote: bool) -> None:
         f.result()
 
 
-def open_array(store: Store, path: str = "", meta: md.ArrayMetadataV2 | None = None) -> Array:
-    """Open the array at ``path``; ``meta`` may come from consolidated metadata."""
-    key = join(path, md.ZARRAY)
+def open_array(store: Store, path: str = "", meta: Metadata | dict | None = None) -> Array:
+    """Open the array at ``path`` (v3 ``zarr.json`` or v2 ``.zarray``); ``meta`` may come from consolidated
+    metadata (parsed, or the JSON document)."""
+    if isinstance(meta, dict):
+        meta = parse_array_document(meta, path)
     if meta is None:
-        data = store.get(key)
-        if data is None:
-            raise MetadataError(key, f"no array here (missing .zarray) in {store.url}")
-        meta = md.ArrayMetadataV2.from_json(data, key)
+        k3 = join(path, ZARR_JSON)
+        data = store.get(k3)
+        if data is not None:
+            doc = md.loads_object(data, k3)
+            if doc.get("node_type") == "group":
+                raise MetadataError(k3, f"a group, not an array, in {store.url}")
+            meta = ArrayMetadataV3.from_dict(doc, k3)
+        else:
+            key = join(path, md.ZARRAY)
+            data = store.get(key)
+            if data is None:
+                raise MetadataError(key, f"no array here (neither zarr.json nor .zarray) in {store.url}")
+            meta = md.ArrayMetadataV2.from_json(data, key)
     return Array(store, path, meta)
+
+
+def parse_array_document(doc: dict, path: str, zarr_format: int | None = None) -> Metadata:
+    """A parsed .zarray (``zarr_format=2``) or zarr.json (3) document → metadata; which file it came from decides
+    (a .zarray claiming format 3 is a broken .zarray). Without ``zarr_format``, the document's own field does."""
+    fmt = zarr_format if zarr_format is not None else (3 if doc.get("zarr_format") == 3 else 2)
+    if fmt == 3:
+        return ArrayMetadataV3.from_dict(doc, join(path, ZARR_JSON))
+    return md.ArrayMetadataV2.from_dict(doc, join(path, md.ZARRAY))
+
+
+def _existing_node(store: Store, path: str, overwrite: bool) -> None:
+    existing = [k for k in (join(path, md.ZARRAY), join(path, md.ZGROUP), join(path, ZARR_JSON)) if store.exists(k)]
+    if existing:
+        if not overwrite:
+            raise StoreError(existing[0], "a node already exists here; pass overwrite=True (--overwrite) to replace it")
+        for k in store.list(path):
+            store.delete(k)
 
 
 def create_array(
@@ -265,13 +336,28 @@ def create_array(
     compressor: dict | None | str = "default",
     filters: list[dict] | None = None,
     fill_value: Any = "default",
-    dimension_separator: str = ".",
+    dimension_separator: str | None = None,
     attributes: dict | None = None,
     object_codec: str | None = None,
     overwrite: bool = False,
     write_empty_chunks: bool = False,
+    zarr_format: int = 2,
+    **v3: Any,
 ) -> Array:
-    """Create an array's metadata (no chunks). Refuses to replace an existing node unless ``overwrite``."""
+    """Create an array's metadata (no chunks). Refuses to replace an existing node unless ``overwrite``.
+
+    ``zarr_format=3`` takes the v3 options of ``create_array_v3`` as keywords (``codecs``, ``shards``, ``transpose``,
+    ``dimension_names``, ``chunk_key_encoding``, ``data_type``, ``endian``)."""
+    if zarr_format == 3:
+        if order != "C" or filters:
+            raise MetadataError(join(path, ZARR_JSON), "v3 has no order or filters: use transpose / codecs")
+        return create_array_v3(store, path, shape, dtype, chunks, compressor=compressor, fill_value=fill_value,
+                               separator=dimension_separator, attributes=attributes, object_codec=object_codec,
+                               overwrite=overwrite, write_empty_chunks=write_empty_chunks, **v3)
+    if zarr_format != 2:
+        raise MetadataError("zarr_format", f"Zarr format {zarr_format} does not exist (2 or 3)")
+    if v3:
+        raise MetadataError(join(path, md.ZARRAY), f"options {sorted(v3)} are v3 only (zarr_format=3)")
     key = join(path, md.ZARRAY)
     dt = np.dtype(dtype) if not isinstance(dtype, (str, list)) else md.parse_dtype(dtype, key)
     shape = tuple(int(s) for s in shape)
@@ -288,17 +374,99 @@ def create_array(
     compressor = get_codec(compressor, f"{key}:compressor").get_config() if compressor is not None else None
     filters = [get_codec(f, f"{key}:filters[{i}]").get_config() for i, f in enumerate(filters or [])] or None
     fill = md.default_fill_value(dt) if isinstance(fill_value, str) and fill_value == "default" else md.normalize_fill_value(fill_value, dt, f"{key}:fill_value")
-    meta = md.ArrayMetadataV2(shape, tuple(chunks), dt, compressor, filters, fill, order, dimension_separator)
+    meta = md.ArrayMetadataV2(shape, tuple(chunks), dt, compressor, filters, fill, order, dimension_separator or ".")
     meta = md.ArrayMetadataV2.from_dict(meta.to_dict(), key)  # one validation path for written and read metadata
-    existing = [k for k in (key, join(path, md.ZGROUP)) if store.exists(k)]
-    if existing:
-        if not overwrite:
-            raise StoreError(existing[0], "a node already exists here; pass overwrite=True (--overwrite) to replace it")
-        for k in store.list(path):
-            store.delete(k)
+    _existing_node(store, path, overwrite)
     store.set(key, meta.to_json())
     if attributes:
         store.set(join(path, md.ZATTRS), md.dumps(attributes))
+    return Array(store, path, meta, write_empty_chunks)
+
+
+DEFAULT_V3_COMPRESSOR = {"name": "zstd", "configuration": {"level": 0, "checksum": False}}  # zarr-python 3's
+
+
+def default_v3_codecs(dt: np.dtype, object_type: type | None, compressor: Any = "default",
+                      transpose: Sequence[int] | None = None, endian: str | None = None) -> list[dict]:
+    """zarr-python 3's codec choice for a dtype: [transpose], bytes (the dtype's own byte order) or vlen, zstd 0."""
+    out: list[dict] = []
+    if transpose is not None and list(transpose) != list(range(len(transpose))):
+        out.append({"name": "transpose", "configuration": {"order": list(transpose)}})
+    if dt.kind == "O":
+        out.append({"name": "vlen-utf8" if object_type is str else "vlen-bytes", "configuration": {}})
+    else:
+        order = endian or v3_byte_order(dt)
+        out.append({"name": "bytes", "configuration": {"endian": order}} if order else {"name": "bytes"})
+    if compressor == "default":
+        out.append(DEFAULT_V3_COMPRESSOR)
+    elif compressor is not None:
+        out.extend(compressor if isinstance(compressor, list) else [compressor])
+    return out
+
+
+def create_array_v3(
+    store: Store,
+    path: str,
+    shape: Sequence[int],
+    dtype: Any,
+    chunks: Sequence[int] | None = None,
+    *,
+    codecs: list[dict] | None = None,
+    shards: Sequence[int] | None = None,
+    transpose: Sequence[int] | None = None,
+    compressor: Any = "default",
+    endian: str | None = None,
+    data_type: Any = None,
+    fill_value: Any = "default",
+    chunk_key_encoding: str | dict = "default",
+    separator: str | None = None,
+    dimension_names: Sequence[str | None] | None = None,
+    attributes: dict | None = None,
+    object_codec: str | None = None,
+    overwrite: bool = False,
+    write_empty_chunks: bool = False,
+) -> Array:
+    """Create a v3 array (docs/V3.md). ``codecs`` is used as given; otherwise zarr-python 3's defaults, with
+    ``transpose``, ``compressor`` (a v3 codec object, a list, or None) and ``endian``. With ``shards``, the chunk
+    grid is the shard shape and ``chunks`` the inner chunk shape of a sharding_indexed codec around those codecs.
+    ``data_type`` overrides the v3 name (e.g. ``"r16"`` for a ``|V2`` array)."""
+    key = join(path, ZARR_JSON)
+    dt = np.dtype(dtype) if not isinstance(dtype, (str, list)) else md.parse_dtype(dtype, key)
+    shape = tuple(int(s) for s in shape)
+    chunks = tuple(chunks) if chunks is not None else tuple(max(1, s) for s in shape)
+    object_type = {"vlen-utf8": str, "vlen-bytes": bytes}.get(object_codec or "", None)
+    if dt.kind == "O" and object_type is None:
+        names = {c.get("name") for c in codecs or []}
+        object_type = str if "vlen-utf8" in names else bytes if "vlen-bytes" in names else None
+        if object_type is None:
+            raise MetadataError(key, "an object array needs object_codec='vlen-utf8' or 'vlen-bytes'")
+    if data_type is None:
+        data_type = encode_v3_dtype(dt, object_type)
+    if codecs is None:
+        codecs = default_v3_codecs(dt, object_type, compressor, transpose, endian)
+    grid_chunks = chunks
+    if shards is not None:
+        grid_chunks = tuple(int(s) for s in shards)
+        codecs = [{"name": "sharding_indexed", "configuration": {
+            "chunk_shape": list(chunks), "codecs": codecs,
+            "index_codecs": [{"name": "bytes", "configuration": {"endian": "little"}}, {"name": "crc32c"}],
+            "index_location": "end"}}]
+    if isinstance(chunk_key_encoding, dict):
+        cke = ChunkKeyEncoding.from_json(chunk_key_encoding, f"{key}:chunk_key_encoding")
+    else:
+        cke = ChunkKeyEncoding(chunk_key_encoding, separator or ("/" if chunk_key_encoding == "default" else "."))
+    stored_dt = parse_v3_dtype(data_type, byte_order_of(codecs), f"{key}:data_type")
+    if isinstance(fill_value, str) and fill_value == "default":
+        fill = default_v3_fill(stored_dt, data_type)
+    elif isinstance(fill_value, (np.generic, np.ndarray, bytes)):
+        fill = fill_value
+    else:  # the JSON encoding, as in zarr.json
+        fill = decode_v3_fill(fill_value, stored_dt, data_type, f"{key}:fill_value")
+    meta = ArrayMetadataV3(shape, data_type, stored_dt, grid_chunks, cke, fill, codecs, dict(attributes or {}),
+                           list(dimension_names) if dimension_names is not None else None)
+    meta = ArrayMetadataV3.from_dict(json.loads(meta.to_json()), key)  # one validation path for written and read
+    _existing_node(store, path, overwrite)
+    store.set(key, meta.to_json())
     return Array(store, path, meta, write_empty_chunks)
 
 

@@ -39,8 +39,8 @@ def parse_codec_spec(spec: str) -> dict | None:
         return None
     if spec.startswith("{"):
         cfg = json.loads(spec)
-        if not isinstance(cfg, dict) or "id" not in cfg:
-            raise ValueError(f"codec JSON must be an object with an 'id': {spec}")
+        if not isinstance(cfg, dict) or ("id" not in cfg and "name" not in cfg):
+            raise ValueError(f"codec JSON must be an object with an 'id' (v2) or a 'name' (v3): {spec}")
         return cfg
     cid, _, rest = spec.partition(":")
     cfg: dict[str, Any] = {"id": cid.strip()}
@@ -50,6 +50,57 @@ def parse_codec_spec(spec: str) -> dict | None:
             raise ValueError(f"codec parameter {item!r} in {spec!r} is not key=value")
         cfg[k.strip()] = _value(v.strip())
     return cfg
+
+
+def _spec_params(spec: str, rest: str) -> dict[str, Any]:
+    """``k=v,k=v``; items without ``=`` continue the previous value as a list (``order=1,2,0``)."""
+    params: dict[str, Any] = {}
+    last = None
+    for item in (p.strip() for p in rest.split(",")):
+        if not item:
+            continue
+        k, eq, v = item.partition("=")
+        if eq:
+            last = k.strip()
+            params[last] = _value(v.strip())
+        elif last is not None:
+            prev = params[last]
+            params[last] = (prev if isinstance(prev, list) else [prev]) + [_value(item)]
+        else:
+            raise ValueError(f"codec parameter {item!r} in {spec!r} is not key=value")
+    return params
+
+
+def parse_v3_codecs(text: str) -> list[dict]:
+    """``--codecs``: a JSON list of v3 codec objects, or ``name[:k=v,...];name...``
+    (``transpose:order=1,2,0;bytes:endian=big;gzip:level=5``)."""
+    text = text.strip()
+    if text.startswith("["):
+        codecs = json.loads(text)
+        if not isinstance(codecs, list):
+            raise ValueError("--codecs JSON must be a list of codec objects")
+        return codecs
+    out = []
+    for part in filter(None, (p.strip() for p in text.split(";"))):
+        name, _, rest = part.partition(":")
+        c: dict[str, Any] = {"name": name.strip()}
+        params = _spec_params(part, rest)
+        if params:
+            c["configuration"] = params
+        out.append(c)
+    return out
+
+
+def v3_compressor(spec: dict | None | str) -> Any:
+    """``--compressor`` for v3: a v3 codec spec (``zstd:level=3``), or none; numcodecs-style ids map by name."""
+    if spec is None or spec == "default":
+        return spec
+    if "name" in spec:
+        return spec
+    cfg = {k: v for k, v in spec.items() if k != "id"}
+    if spec["id"] == "blosc" and isinstance(cfg.get("shuffle"), int):
+        cfg["shuffle"] = {0: "noshuffle", 1: "shuffle", 2: "bitshuffle"}[cfg["shuffle"]]
+    return {"name": spec["id"], "configuration": cfg} if cfg else {"name": spec["id"]}
 
 
 def parse_filters(values: Sequence[str] | None) -> list[dict] | None:
@@ -143,23 +194,32 @@ def import_npy(
     attrs: dict | None = None,
     overwrite: bool = False,
     endpoint_url: str | None = None,
+    **v3: Any,
 ) -> dict:
-    """Write a .npy file as a Zarr array at ``dest`` (an array URL); parent groups are created."""
-    if zarr_format != 2:
-        raise PolyZarrError("zarr_format", f"Zarr format {zarr_format} is not supported yet (only 2)")
+    """Write a .npy file as a Zarr array at ``dest`` (an array URL); parent groups are created. With
+    ``zarr_format=3``: ``codecs``, ``shards``, ``transpose``, ``dimension_names``, ``chunk_key_encoding``."""
+    if zarr_format not in (2, 3):
+        raise PolyZarrError("zarr_format", f"Zarr format {zarr_format} does not exist (2 or 3)")
     values = np.load(npy, allow_pickle=False)
-    if values.dtype.kind in "OU" and object_codec is not None and values.dtype.kind == "U":
+    if values.dtype.kind == "U" and object_codec is not None:
+        values = values.astype(object)
+    if values.dtype.kind == "S" and object_codec == "vlen-bytes":
         values = values.astype(object)
     root, path = split_url(dest)
     store = open_store(root, "a", endpoint_url)
     try:
         if path:
-            ensure_groups(store, path.rpartition("/")[0])
-        arr = create_array(
-            store, path, values.shape, values.dtype, chunks=chunks, order=order, compressor=compressor,
-            filters=filters, fill_value=fill_value, dimension_separator=dimension_separator, attributes=attrs,
-            object_codec=object_codec, overwrite=overwrite,
-        )
+            ensure_groups(store, path.rpartition("/")[0], zarr_format)
+        if zarr_format == 3:
+            arr = create_array(
+                store, path, values.shape, values.dtype, chunks=chunks, compressor=v3_compressor(compressor),
+                fill_value=fill_value, dimension_separator=dimension_separator, attributes=attrs,
+                object_codec=object_codec, overwrite=overwrite, zarr_format=3, **v3)
+        else:
+            arr = create_array(
+                store, path, values.shape, values.dtype, chunks=chunks, order=order, compressor=compressor,
+                filters=filters, fill_value=fill_value, dimension_separator=dimension_separator or ".",
+                attributes=attrs, object_codec=object_codec, overwrite=overwrite, **v3)
         arr.write(values)
     finally:
         store.close()
@@ -170,7 +230,8 @@ def inspect_tree(src: str, endpoint_url: str | None = None) -> dict:
     store = open_store(src, "r", endpoint_url)
     nodes = []
     for node in walk(store):
-        d: dict[str, Any] = {"path": node.path, "kind": node.kind, "zarr_format": 2, "metadata": node.metadata, "attributes": node.attributes}
+        d: dict[str, Any] = {"path": node.path, "kind": node.kind, "zarr_format": node.zarr_format,
+                             "metadata": node.metadata, "attributes": node.attributes}
         if node.error is not None:
             d["error"] = {"category": node.error.category, "message": str(node.error)}
         nodes.append(d)
@@ -180,6 +241,13 @@ def inspect_tree(src: str, endpoint_url: str | None = None) -> dict:
 def _codec_text(c: dict | None) -> str:
     if c is None:
         return "-"
+    if "name" in c:  # v3
+        cfg = c.get("configuration") or {}
+        if c["name"] == "sharding_indexed":
+            inner = "+".join(_codec_text(x) for x in cfg.get("codecs", []))
+            return f"sharding_indexed(chunk_shape={cfg.get('chunk_shape')},index={cfg.get('index_location', 'end')},codecs={inner})"
+        params = ",".join(f"{k}={v}" for k, v in cfg.items())
+        return f"{c['name']}({params})" if params else c["name"]
     params = ",".join(f"{k}={v}" for k, v in c.items() if k != "id")
     return f"{c['id']}({params})" if params else c["id"]
 
@@ -192,7 +260,16 @@ def format_inspect(tree: dict) -> str:
             lines.append(f"{name}  {n['kind']}  ERROR {n['error']['category']}: {n['error']['message']}")
             continue
         if n["kind"] == "group":
-            lines.append(f"{name}  group")
+            lines.append(f"{name}  group" + ("  (v3)" if n.get("zarr_format") == 3 else ""))
+        elif n.get("zarr_format") == 3:
+            m = n["metadata"]
+            cke = m.get("chunk_key_encoding", {})
+            lines.append(
+                f"{name}  array (v3)  shape={tuple(m['shape'])} chunks={tuple(m['chunk_grid']['configuration']['chunk_shape'])} "
+                f"data_type={json.dumps(m['data_type'])} fill={json.dumps(m['fill_value'])} "
+                f"codecs={'+'.join(_codec_text(c) for c in m.get('codecs', []))} "
+                f"keys={cke.get('name')}{(cke.get('configuration') or {}).get('separator', '')}"
+                + (f" dims={m['dimension_names']}" if m.get("dimension_names") else ""))
         else:
             m = n["metadata"]
             filters = "+".join(_codec_text(f) for f in m.get("filters") or []) or "-"
@@ -267,10 +344,17 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--zarr-format", type=int, default=2, choices=(2, 3))
     i.add_argument("--chunks", type=parse_ints, default=None, help="e.g. 3,2,2 (default: one chunk)")
     i.add_argument("--order", choices=("C", "F"), default="C")
-    i.add_argument("--compressor", default="zstd:level=0", help="id:key=value,... | JSON | none")
+    i.add_argument("--compressor", default="default", help="id:key=value,... | JSON | none (default: zstd level 0)")
     i.add_argument("--filters", action="append", default=None, help="id:key=value,...; repeat or separate with ';'")
     i.add_argument("--fill-value", default=None, help="JSON encoding as in .zarray (0, NaN, \"base64\", [re, im], null); default: the dtype's zero")
-    i.add_argument("--dimension-separator", choices=(".", "/"), default=".")
+    i.add_argument("--dimension-separator", choices=(".", "/"), default=None,
+                   help="v2: '.' (default) or '/'; v3: the chunk key separator ('/' for default keys, '.' for v2 keys)")
+    i.add_argument("--codecs", default=None, help="v3: JSON list of codec objects, or name:k=v,...;name... "
+                                                  "(transpose:order=1,2,0;bytes:endian=big;gzip:level=5)")
+    i.add_argument("--shards", type=parse_ints, default=None, help="v3: shard shape (then --chunks is the inner chunk shape)")
+    i.add_argument("--transpose", type=parse_ints, default=None, help="v3: a transpose permutation, e.g. 1,2,0")
+    i.add_argument("--dimension-names", default=None, help="v3: comma-separated names, e.g. time,lat,lon")
+    i.add_argument("--chunk-key-encoding", choices=("default", "v2"), default=None, help="v3 chunk keys (default: c/0/1)")
     i.add_argument("--object-codec", choices=("vlen-utf8", "vlen-bytes", "json2"), default=None)
     i.add_argument("--attrs", default=None, help="JSON object of attributes")
     i.add_argument("--overwrite", action="store_true")
@@ -327,10 +411,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.verb == "import":
             fill: Any = "default" if args.fill_value is None else _value(args.fill_value)
             attrs = json.loads(args.attrs) if args.attrs else None
+            v3: dict[str, Any] = {}
+            if args.codecs is not None:
+                v3["codecs"] = parse_v3_codecs(args.codecs)
+            if args.shards is not None:
+                v3["shards"] = args.shards
+            if args.transpose is not None:
+                v3["transpose"] = args.transpose
+            if args.dimension_names is not None:
+                v3["dimension_names"] = [n or None for n in args.dimension_names.split(",")]
+            if args.chunk_key_encoding is not None:
+                v3["chunk_key_encoding"] = args.chunk_key_encoding
+            if v3 and args.zarr_format != 3:
+                raise ValueError(f"{', '.join('--' + k.replace('_', '-') for k in v3)} need --zarr-format 3")
+            compressor = parse_codec_spec(args.compressor) if args.compressor != "default" else "default"
             r = import_npy(
-                args.npy, args.dest, args.zarr_format, args.chunks, args.order, parse_codec_spec(args.compressor),
+                args.npy, args.dest, args.zarr_format, args.chunks, args.order, compressor,
                 parse_filters(args.filters), fill, args.dimension_separator, args.object_codec, attrs,
-                args.overwrite, args.endpoint_url,
+                args.overwrite, args.endpoint_url, **v3,
             )
             print(f"imported {args.npy} → {r['path']} {tuple(r['shape'])} {r['dtype']}")
             return 0

@@ -1,13 +1,15 @@
 """The codec pipeline: array→array codecs, one array→bytes codec, bytes→bytes codecs.
 
 Zarr v2 maps into it (and Zarr v3 will use it as is):
-- ``order`` is an array→array ``MemoryOrder`` step (identity for "C", full transpose for "F"), so every later
+- ``order`` is an array→array ``Transpose`` step (identity for "C", full reversal for "F"), so every later
   step sees a C-contiguous array whose bytes are the chunk's stored memory order;
 - ``filters`` are array→array codecs (numcodecs filters, which flatten in that memory order, as zarr does);
   an object codec (vlen-utf8, ...) returns bytes, which the array→bytes step then passes through;
 - the array→bytes step writes the elements in the dtype's own byte order (v2 keeps endianness in the dtype);
 - ``compressor`` is a bytes→bytes codec.
-Every codec is numcodecs' own implementation, looked up in numcodecs' registry by id.
+Zarr v3's ``codecs`` list maps into the same three stages (``from_v3``): ``transpose`` is the same Transpose step,
+``bytes``/``vlen-*``/``sharding_indexed`` are array→bytes steps, gzip/zstd/blosc/crc32c bytes→bytes steps.
+Every codec is numcodecs' own implementation (looked up in numcodecs' registry by id for v2).
 """
 from __future__ import annotations
 
@@ -119,13 +121,16 @@ def _fit(arr: Any, spec: ChunkSpec | None, key: str, what: str) -> np.ndarray:
 
 
 @dataclass
-class MemoryOrder(ArrayArrayCodec):
-    """v2 ``order``: permute axes so the array is C-contiguous in its stored memory order (a view)."""
+class Transpose(ArrayArrayCodec):
+    """v3 ``transpose`` (``order`` a permutation: the encoded chunk is ``A.transpose(order)``), and v2's ``order``
+    ("C": identity, "F": full reversal, so every later step sees a C-contiguous array in stored memory order)."""
 
-    order: str
+    order: Any  # "C" | "F" | a permutation
 
     def perm(self, ndim: int) -> tuple[int, ...]:
-        return memory_permutation(ndim, self.order)
+        if isinstance(self.order, str):
+            return memory_permutation(ndim, self.order)
+        return tuple(self.order)
 
     def resolve(self, spec: ChunkSpec | None) -> ChunkSpec | None:
         if spec is None:
@@ -205,10 +210,46 @@ class CodecPipeline:
 
     @classmethod
     def from_v2(cls, order: str, filters: Sequence[dict] | None, compressor: dict | None, key: str = "") -> "CodecPipeline":
-        aa: list[ArrayArrayCodec] = [MemoryOrder(order)]
+        aa: list[ArrayArrayCodec] = [Transpose(order)]
         aa += [NumcodecsFilter(get_codec(f, f"{key}:filters[{i}]")) for i, f in enumerate(filters or [])]
         bb = [NumcodecsCompressor(get_codec(compressor, f"{key}:compressor"))] if compressor is not None else []
         return cls(aa, RawBytes(), bb)
+
+    @classmethod
+    def from_v3(cls, codecs: Sequence[dict], dtype: np.dtype, chunk_shape: Sequence[int], key: str = "",
+                object_type: type | None = None) -> "CodecPipeline":
+        """A v3 ``codecs`` list (already order-checked by metadata_v3.check_codec_chain) → the pipeline."""
+        aa: list[ArrayArrayCodec] = []
+        ab: ArrayBytesCodec | None = None
+        bb: list[BytesBytesCodec] = []
+        ndim = len(chunk_shape)
+        shape = tuple(chunk_shape)
+        for i, c in enumerate(codecs):
+            where = f"{key}[{i}]"
+            name, cfg = c["name"], c.get("configuration") or {}
+            if name == "transpose":
+                t = Transpose(_v3_permutation(cfg, ndim, where))
+                aa.append(t)
+                shape = tuple(shape[p] for p in t.perm(ndim))
+            elif name == "bytes":
+                ab = _v3_bytes(cfg, dtype, where)
+            elif name in ("vlen-utf8", "vlen-bytes"):
+                if dtype.kind != "O":
+                    raise CodecError(where, f"{name} needs a string or bytes data type, not {dtype.str}")
+                ab = NumcodecsArrayBytes(numcodecs.get_codec({"id": name}))
+            elif name == "sharding_indexed":
+                from .sharding import ShardingCodec
+
+                ab = ShardingCodec.from_config(cfg, dtype, shape, where, object_type)
+            elif name in _V3_BYTES_CODECS:
+                bb.append(_V3_BYTES_CODECS[name](cfg, dtype, where))
+            elif c.get("must_understand") is False:
+                continue
+            else:
+                raise CodecError(where, f"unknown codec {name!r} (and it does not say \"must_understand\": false)")
+        if ab is None:
+            raise CodecError(key, "no array→bytes codec")
+        return cls(aa, ab, bb)
 
     def encode(self, chunk: np.ndarray) -> bytes:
         data: Any = chunk
@@ -229,3 +270,104 @@ class CodecPipeline:
         for c, s in zip(reversed(self.array_array), reversed(specs[:-1])):
             arr = c.decode(arr, s, key)
         return arr
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Zarr v3 codecs (docs/V3.md): configurations checked up front, numcodecs does the work
+
+
+@dataclass
+class NumcodecsArrayBytes(ArrayBytesCodec):
+    """v3 ``vlen-utf8`` / ``vlen-bytes``: an object array ⇄ numcodecs' vlen layout."""
+
+    codec: Codec
+
+    def encode(self, arr: Any) -> Any:
+        try:
+            return self.codec.encode(np.asarray(arr, dtype=object))
+        except Exception as e:
+            raise _codec_failure(self.codec, "encode", "", e) from None
+
+    def decode(self, buf: Any, spec: ChunkSpec | None, key: str) -> np.ndarray:
+        try:
+            out = self.codec.decode(buf)
+        except Exception as e:
+            raise _codec_failure(self.codec, "decode", key, e) from None
+        return _fit(out, spec, key, self.codec.codec_id)
+
+
+@dataclass
+class Crc32c(NumcodecsCompressor):
+    """v3 ``crc32c``: a mismatch on decode is a damaged chunk (ChunkError), not a codec failure."""
+
+    def decode(self, buf: Any, key: str) -> Any:
+        data = bytes(buf)
+        if len(data) < 4:
+            raise ChunkError(key, f"crc32c: {len(data)} bytes cannot hold the 4-byte checksum")
+        try:
+            return self.codec.decode(data)
+        except Exception as e:
+            raise ChunkError(key, f"crc32c checksum mismatch: the chunk is damaged ({e})") from None
+
+
+def _cfg_int(cfg: dict, name: str, where: str, lo: int, hi: int, default: Any = None) -> int:
+    v = cfg.get(name, default)
+    if not isinstance(v, int) or isinstance(v, bool) or not lo <= v <= hi:
+        raise CodecError(where, f"{name} must be an integer in {lo}..{hi}, got {v!r}")
+    return v
+
+
+def _v3_permutation(cfg: dict, ndim: int, where: str) -> tuple[int, ...]:
+    order = cfg.get("order")
+    if order == "C":  # spellings from before the spec settled on a permutation
+        return tuple(range(ndim))
+    if order == "F":
+        return tuple(reversed(range(ndim)))
+    if not isinstance(order, list) or sorted(order) != list(range(ndim)) or any(isinstance(x, bool) for x in order):
+        raise CodecError(where, f"transpose order must be a permutation of 0..{ndim - 1}, got {order!r}")
+    return tuple(order)
+
+
+def _v3_bytes(cfg: dict, dtype: np.dtype, where: str) -> RawBytes:
+    endian = cfg.get("endian")
+    if endian not in (None, "little", "big"):
+        raise CodecError(where, f"bytes endian must be 'little' or 'big', got {endian!r}")
+    if dtype.kind == "O":
+        raise CodecError(where, "the bytes codec cannot store variable-length strings or bytes (use vlen-utf8/vlen-bytes)")
+    return RawBytes()
+
+
+def _v3_gzip(cfg: dict, dtype: np.dtype, where: str) -> BytesBytesCodec:
+    return NumcodecsCompressor(numcodecs.GZip(level=_cfg_int(cfg, "level", where, 0, 9, 5)))
+
+
+def _v3_zstd(cfg: dict, dtype: np.dtype, where: str) -> BytesBytesCodec:
+    checksum = cfg.get("checksum", False)
+    if not isinstance(checksum, bool):
+        raise CodecError(where, f"zstd checksum must be true or false, got {checksum!r}")
+    return NumcodecsCompressor(numcodecs.Zstd(level=_cfg_int(cfg, "level", where, -131072, 22, 0), checksum=checksum))
+
+
+_SHUFFLE = {"noshuffle": 0, "shuffle": 1, "bitshuffle": 2}
+
+
+def _v3_blosc(cfg: dict, dtype: np.dtype, where: str) -> BytesBytesCodec:
+    cname = cfg.get("cname", "zstd")
+    if cname not in ("blosclz", "lz4", "lz4hc", "snappy", "zlib", "zstd"):
+        raise CodecError(where, f"blosc cname {cname!r} is not one of blosclz, lz4, lz4hc, snappy, zlib, zstd")
+    shuffle = cfg.get("shuffle", "noshuffle")
+    if shuffle not in _SHUFFLE:
+        raise CodecError(where, f"blosc shuffle must be noshuffle, shuffle or bitshuffle, got {shuffle!r}")
+    typesize = _cfg_int(cfg, "typesize", where, 1, 2**31 - 1, max(dtype.itemsize, 1) if dtype.kind != "O" else 1)
+    return NumcodecsCompressor(numcodecs.Blosc(cname=cname, clevel=_cfg_int(cfg, "clevel", where, 0, 9, 5),
+                                               shuffle=_SHUFFLE[shuffle], blocksize=_cfg_int(cfg, "blocksize", where, 0, 2**31 - 1, 0),
+                                               typesize=typesize))
+
+
+def _v3_crc32c(cfg: dict, dtype: np.dtype, where: str) -> BytesBytesCodec:
+    if cfg:
+        raise CodecError(where, f"crc32c takes no configuration, got {cfg!r}")
+    return Crc32c(numcodecs.CRC32C())
+
+
+_V3_BYTES_CODECS = {"gzip": _v3_gzip, "zstd": _v3_zstd, "blosc": _v3_blosc, "crc32c": _v3_crc32c}

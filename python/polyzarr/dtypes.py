@@ -7,6 +7,7 @@ uses for it (``julia/src/dtypes.jl`` holds the mirror table).
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -193,3 +194,146 @@ def describe(spec: Any) -> dict[str, Any]:
         "byteorder": order,
         "kind": "structured" if dt.fields is not None else KINDS[dt.kind].name,
     }
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Zarr v3 data types (docs/V3.md). Byte order is not part of a v3 data type: it comes from the bytes codec.
+
+V3_CORE: dict[str, str] = {
+    "bool": "b1", "int8": "i1", "int16": "i2", "int32": "i4", "int64": "i8",
+    "uint8": "u1", "uint16": "u2", "uint32": "u4", "uint64": "u8",
+    "float16": "f2", "float32": "f4", "float64": "f8", "complex64": "c8", "complex128": "c16",
+}
+V3_CORE_BY_CODE = {v: k for k, v in V3_CORE.items()}
+V3_VLEN = {"string": str, "variable_length_bytes": bytes, "bytes": bytes}  # "bytes": zarr-python 3.0's name
+_RAW_BITS = re.compile(r"^r(\d+)$")
+
+
+def _order_char(dt: np.dtype, endian: str) -> np.dtype:
+    """``dt`` with the bytes codec's byte order (1-byte and byte-string types have none)."""
+    if dt.fields is not None:
+        return np.dtype({"names": list(dt.names), "formats": [_order_char(dt.fields[n][0], endian) for n in dt.names],
+                         "offsets": [dt.fields[n][1] for n in dt.names], "itemsize": dt.itemsize})
+    if dt.subdtype is not None:
+        base, shape = dt.subdtype
+        return np.dtype((_order_char(base, endian), shape))
+    if dt.kind in "SVbO" or dt.itemsize == 1:
+        return dt
+    return dt.newbyteorder("<" if endian == "little" else ">")
+
+
+def parse_v3_dtype(spec: Any, endian: str = "little", key: str = "") -> np.dtype:
+    """A v3 ``data_type`` (name or {name, configuration}) → numpy dtype in the given byte order.
+
+    vlen ``string`` / ``variable_length_bytes`` are object dtypes (``|O``)."""
+    where = key or "data_type"
+    if isinstance(spec, str):
+        if spec in V3_CORE:
+            return _order_char(np.dtype(V3_CORE[spec] if spec in ("bool", "int8", "uint8") else "<" + V3_CORE[spec]), endian)
+        if spec in V3_VLEN:
+            return np.dtype(object)
+        m = _RAW_BITS.match(spec)
+        if m:
+            bits = int(m.group(1))
+            if bits == 0 or bits % 8:
+                raise DtypeError(where, f"raw bits type {spec!r}: the size must be a positive multiple of 8")
+            return np.dtype(f"|V{bits // 8}")
+        raise DtypeError(where, f"unknown data type {spec!r}")
+    if not isinstance(spec, dict) or not isinstance(spec.get("name"), str):
+        raise DtypeError(where, f"a data type is a name or an object with a 'name', got {spec!r}")
+    name, cfg = spec["name"], spec.get("configuration", {})
+    if not isinstance(cfg, dict):
+        raise DtypeError(f"{where}.configuration", f"must be an object, got {cfg!r}")
+    if name in V3_CORE or name in V3_VLEN or _RAW_BITS.match(name):
+        return parse_v3_dtype(name, endian, key)
+
+    def length(unit: int) -> int:
+        n = cfg.get("length_bytes")
+        if not isinstance(n, int) or isinstance(n, bool) or n <= 0 or n % unit:
+            raise DtypeError(f"{where}.configuration.length_bytes",
+                             f"{name} needs a positive length_bytes{' divisible by 4' if unit == 4 else ''}, got {n!r}")
+        return n // unit
+
+    if name == "fixed_length_utf32":
+        return _order_char(np.dtype(f"<U{length(4)}"), endian)
+    if name == "null_terminated_bytes":
+        return np.dtype(f"|S{length(1)}")
+    if name == "raw_bytes":
+        return np.dtype(f"|V{length(1)}")
+    if name in ("numpy.datetime64", "numpy.timedelta64"):
+        unit, scale = cfg.get("unit"), cfg.get("scale_factor", 1)
+        if unit not in DATETIME_UNITS:
+            raise DtypeError(f"{where}.configuration.unit", f"unknown time unit {unit!r} (one of {', '.join(DATETIME_UNITS)})")
+        if not isinstance(scale, int) or isinstance(scale, bool) or scale <= 0:
+            raise DtypeError(f"{where}.configuration.scale_factor", f"must be a positive integer, got {scale!r}")
+        code = "M8" if name == "numpy.datetime64" else "m8"
+        return _order_char(np.dtype(f"<{code}[{scale if scale != 1 else ''}{unit}]"), endian)
+    if name in ("structured", "struct"):
+        fields = cfg.get("fields")
+        if not isinstance(fields, list) or not fields:
+            raise DtypeError(f"{where}.configuration.fields", f"must be a non-empty list of [name, data_type], got {fields!r}")
+        names, formats = [], []
+        for i, f in enumerate(fields):
+            fw = f"{where}.configuration.fields[{i}]"
+            if not isinstance(f, list) or len(f) not in (2, 3) or not isinstance(f[0], str):
+                raise DtypeError(fw, f"a field is [name, data_type] (or [name, data_type, shape]), got {f!r}")
+            if f[0] in names:
+                raise DtypeError(fw, f"duplicate field name {f[0]!r}")
+            fdt = parse_v3_dtype(f[1], endian, fw)
+            if fdt.kind == "O":
+                raise DtypeError(fw, "variable-length fields are not allowed in a structured type")
+            names.append(f[0])
+            formats.append(np.dtype((fdt, _parse_shape(f[2], fw))) if len(f) == 3 else fdt)
+        return np.dtype({"names": names, "formats": formats})
+    raise DtypeError(where, f"unknown data type {name!r}")
+
+
+def encode_v3_dtype(dt: np.dtype, object_type: type | None = None) -> Any:
+    """numpy dtype → v3 ``data_type`` JSON (zarr-python 3.1's spellings). Object arrays need ``object_type``."""
+    dt = np.dtype(dt)
+    if dt.fields is not None:
+        fields = []
+        for n in dt.names:
+            fdt = dt.fields[n][0]
+            if fdt.subdtype is not None:
+                base, shape = fdt.subdtype
+                fields.append([n, encode_v3_dtype(base), list(shape)])
+            else:
+                fields.append([n, encode_v3_dtype(fdt)])
+        return {"name": "structured", "configuration": {"fields": fields}}
+    k = dt.kind
+    if k == "O":
+        if object_type is str:
+            return "string"
+        if object_type is bytes:
+            return "variable_length_bytes"
+        raise DtypeError(dt.str, "an object array needs to say whether it holds str or bytes")
+    if k == "U":
+        return {"name": "fixed_length_utf32", "configuration": {"length_bytes": dt.itemsize}}
+    if k == "S":
+        return {"name": "null_terminated_bytes", "configuration": {"length_bytes": dt.itemsize}}
+    if k == "V":
+        return {"name": "raw_bytes", "configuration": {"length_bytes": dt.itemsize}}
+    if k in "Mm":
+        unit, count = np.datetime_data(dt)
+        return {"name": "numpy.datetime64" if k == "M" else "numpy.timedelta64",
+                "configuration": {"unit": unit, "scale_factor": count}}
+    code = f"{k}{dt.itemsize}"
+    if code not in V3_CORE_BY_CODE:
+        raise DtypeError(dt.str, "no Zarr v3 data type for this dtype")
+    return V3_CORE_BY_CODE[code]
+
+
+def v3_byte_order(dt: np.dtype) -> str | None:
+    """"little"/"big" for the bytes codec, or None when the dtype has no byte order (1-byte, S, V, bool);
+    mixed-endian structured dtypes report their first multi-byte field's order."""
+    dt = np.dtype(dt)
+    if dt.fields is not None:
+        for n in dt.names:
+            o = v3_byte_order(dt.fields[n][0].base)
+            if o is not None:
+                return o
+        return None
+    if dt.kind in "SVbO" or dt.itemsize == 1:
+        return None
+    return "big" if dt.byteorder == ">" or (dt.byteorder == "=" and sys.byteorder == "big") else "little"

@@ -19,18 +19,38 @@ from .dtypes import describe, julia_type, parse_dtype
 
 
 def explain_dtype(spec_text: str) -> dict[str, Any]:
-    """``spec_text`` is a typestring (``<M8[10s]``) or a JSON structured spec (``[["a", "<i4"]]``)."""
+    """``spec_text`` is a v2 typestring (``<M8[10s]``), a JSON structured spec (``[["a", "<i4"]]``), or a v3
+    data_type (``float64``, ``r16``, ``{"name": "numpy.datetime64", "configuration": {...}}``)."""
+    from .dtypes import encode_v3_dtype, parse_v3_dtype
+    from .errors import DtypeError
+
     text = spec_text.strip()
     spec: Any = text
-    if text.startswith("["):
+    if text.startswith(("[", "{")):
         try:
             spec = json.loads(text)
         except json.JSONDecodeError as e:
-            from .errors import DtypeError
-
-            raise DtypeError(text, f"not a typestring, and not valid JSON for a structured dtype: {e.msg} at character {e.pos}") from None
+            raise DtypeError(text, f"not a typestring, and not valid JSON for a structured dtype or v3 data type: "
+                                   f"{e.msg} at character {e.pos}") from None
+    if isinstance(spec, dict) or (isinstance(spec, str) and not spec[:1] in "<>|="):
+        dt = parse_v3_dtype(spec, "little", key=text)  # a v3 data type: little-endian unless a bytes codec says big
+        if dt.kind == "O":
+            return {"v3_data_type": spec, "numpy": "object", "julia": "String" if spec == "string" else "Vector{UInt8}",
+                    "codec": "vlen-utf8" if spec == "string" else "vlen-bytes",
+                    "fill_value": md.fill_value_rule(dt)}
+        info = {"v3_data_type": spec, **describe(md.encode_dtype(dt))}
+        info["byteorder"] = "from the bytes codec's endian (little shown)" if dt.itemsize > 1 and dt.kind not in "SVb" else "none"
+        info["fill_value"] = md.fill_value_rule(dt).replace("; or null", "").replace(" (null: no fill value; missing chunks read as zeros)", "") + \
+            ('; in v3 also "0x…" hex bit patterns' if dt.kind in "fc" else "") + ('; or "NaT"' if dt.kind in "Mm" else "")
+        if isinstance(spec, str) and spec.startswith("r") and spec[1:].isdigit():
+            info["fill_value"] = f"a list of {dt.itemsize} byte values, each 0..255"
+        return info
     info = describe(spec)
     dt = parse_dtype(spec)
+    try:
+        info["v3_data_type"] = encode_v3_dtype(dt)
+    except DtypeError:
+        pass
     info["fill_value"] = md.fill_value_rule(dt)
     info["default_fill"] = md.encode_fill_value(md.default_fill_value(dt), dt)
     if dt.fields is not None:

@@ -5,7 +5,9 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from . import metadata as md
-from .arrays import Array, open_array
+from .arrays import Array, open_array, parse_array_document
+from .metadata_v3 import ZARR_JSON, consolidated_of, group_doc, parse_node
+from .metadata_v3 import dumps as dumps_v3
 from .errors import MetadataError, PolyZarrError
 from .stores import Store, join
 
@@ -19,29 +21,41 @@ class Node:
     metadata: dict = field(default_factory=dict)  # the parsed JSON document
     attributes: dict = field(default_factory=dict)
     error: PolyZarrError | None = None
+    zarr_format: int = 2
 
 
 def _consolidated(store: Store, prefix: str) -> dict[str, Any] | None:
+    """Consolidated metadata at ``prefix`` as {key relative to the store: document}: v2 ``.zmetadata`` (keys are
+    metadata keys) or v3 inline ``consolidated_metadata`` in the group's ``zarr.json`` (keys are node paths)."""
+    k3 = join(prefix, ZARR_JSON)
+    data = store.get(k3)
+    if data is not None:
+        doc = parse_node(data, k3)
+        cons = consolidated_of(doc, k3) if doc["node_type"] == "group" else None
+        if cons is None:
+            return None
+        out = {k3: doc}
+        out.update({join(prefix, path, ZARR_JSON): d for path, d in cons.items()})
+        return out
     key = join(prefix, md.ZMETADATA)
     data = store.get(key)
-    return None if data is None else md.parse_consolidated(data, key)
+    return None if data is None else {join(prefix, k): v for k, v in md.parse_consolidated(data, key).items()}
 
 
 def walk(store: Store, prefix: str = "", use_consolidated: bool = True) -> Iterator[Node]:
-    """Every array and group under ``prefix``, through groups and plain directories, sorted by path.
+    """Every array and group under ``prefix`` (v2 and v3), through groups and plain directories, sorted by path.
 
     Consolidated metadata at ``prefix`` is used when present (one request instead of a listing).
     Nodes whose documents are broken are yielded with ``error`` set, so callers can report and go on.
     """
-    docs: dict[str, bytes | Any] = {}
+    docs: dict[str, Any] = {}
     cons = _consolidated(store, prefix) if use_consolidated else None
     if cons is not None:
-        for k, doc in cons.items():
-            docs[join(prefix, k)] = doc
+        docs.update(cons)
     else:
         for k in store.list(prefix):
             name = k.rsplit("/", 1)[-1]
-            if name in (md.ZARRAY, md.ZGROUP, md.ZATTRS):
+            if name in (md.ZARRAY, md.ZGROUP, md.ZATTRS, ZARR_JSON):
                 docs[k] = None  # read lazily below
     paths: dict[str, str] = {}
     for k in docs:
@@ -50,11 +64,23 @@ def walk(store: Store, prefix: str = "", use_consolidated: bool = True) -> Itera
             paths[node] = "array"
         elif name == md.ZGROUP:
             paths.setdefault(node, "group")
+        elif name == ZARR_JSON:
+            paths[node] = "v3"
+    # nothing inside an array is a node (a v3 array's chunk keys never end in zarr.json, but be safe)
     for path in sorted(paths):
         kind = paths[path]
-        mkey = join(path, md.ZARRAY if kind == "array" else md.ZGROUP)
-        akey = join(path, md.ZATTRS)
         try:
+            if kind == "v3":
+                key = join(path, ZARR_JSON)
+                raw = docs[key]
+                meta = raw if raw is not None else parse_node(store.get(key), key)
+                if not isinstance(meta, dict):
+                    raise MetadataError(key, "must be a JSON object")
+                kind = meta.get("node_type", "array")
+                yield Node(path, kind, meta, meta.get("attributes", {}) or {}, zarr_format=3)
+                continue
+            mkey = join(path, md.ZARRAY if kind == "array" else md.ZGROUP)
+            akey = join(path, md.ZATTRS)
             raw = docs[mkey]
             meta = raw if raw is not None else md.loads_object(store.get(mkey), mkey)
             if not isinstance(meta, dict):
@@ -63,34 +89,44 @@ def walk(store: Store, prefix: str = "", use_consolidated: bool = True) -> Itera
             attrs = araw if araw is not None else md.parse_attrs(store.get(akey), akey)
             yield Node(path, kind, meta, attrs)
         except PolyZarrError as e:
-            yield Node(path, kind, error=e)
+            yield Node(path, "array" if kind == "v3" else kind, error=e, zarr_format=3 if paths[path] == "v3" else 2)
 
 
 def open_node_array(store: Store, node: Node) -> Array:
     """An Array for a walked node (reusing its already-read metadata)."""
     if node.error is not None:
         raise node.error
-    meta = md.ArrayMetadataV2.from_dict(node.metadata, join(node.path, md.ZARRAY))
-    arr = open_array(store, node.path, meta)
+    arr = open_array(store, node.path, parse_array_document(node.metadata, node.path, node.zarr_format))
     arr._attrs = node.attributes
     return arr
 
 
-def ensure_groups(store: Store, path: str) -> None:
+def ensure_groups(store: Store, path: str, zarr_format: int = 2) -> None:
     """Make ``path`` and each of its ancestors up to the store root a group, where none is there yet."""
     parts = [p for p in path.split("/") if p]
     for i in range(len(parts) + 1):
         g = "/".join(parts[:i])
         if store.get(join(g, md.ZARRAY)) is not None:
             raise MetadataError(join(g, md.ZARRAY), f"cannot create group {path!r}: {g or '/'} is an array")
-        if store.get(join(g, md.ZGROUP)) is None:
+        v3 = store.get(join(g, ZARR_JSON))
+        if v3 is not None:
+            if parse_node(v3, join(g, ZARR_JSON))["node_type"] == "array":
+                raise MetadataError(join(g, ZARR_JSON), f"cannot create group {path!r}: {g or '/'} is an array")
+            continue
+        if zarr_format == 3:
+            if store.get(join(g, md.ZGROUP)) is None:
+                store.set(join(g, ZARR_JSON), dumps_v3(group_doc()))
+        elif store.get(join(g, md.ZGROUP)) is None:
             store.set(join(g, md.ZGROUP), md.group_metadata_json())
 
 
-def create_group(store: Store, path: str = "", attributes: dict | None = None) -> None:
-    ensure_groups(store, path)
+def create_group(store: Store, path: str = "", attributes: dict | None = None, zarr_format: int = 2) -> None:
+    ensure_groups(store, path, zarr_format)
     if attributes:
-        store.set(join(path, md.ZATTRS), md.dumps(attributes))
+        if zarr_format == 3:
+            store.set(join(path, ZARR_JSON), dumps_v3(group_doc(attributes)))
+        else:
+            store.set(join(path, md.ZATTRS), md.dumps(attributes))
 
 
 def write_attrs(store: Store, path: str, attributes: dict) -> None:
@@ -98,7 +134,21 @@ def write_attrs(store: Store, path: str, attributes: dict) -> None:
 
 
 def consolidate_metadata(store: Store, prefix: str = "") -> dict[str, Any]:
-    """Write ``.zmetadata`` at ``prefix`` holding every metadata document below it, as zarr-python does."""
+    """Write ``.zmetadata`` at ``prefix`` holding every metadata document below it, as zarr-python does; for a v3
+    group, the inline ``consolidated_metadata`` of its ``zarr.json`` instead."""
+    k3 = join(prefix, ZARR_JSON)
+    root = store.get(k3)
+    if root is not None:
+        doc = parse_node(root, k3)
+        if doc["node_type"] != "group":
+            raise MetadataError(k3, "only a group's metadata can be consolidated")
+        inner: dict[str, Any] = {}
+        for k in store.list(prefix):
+            if k.rsplit("/", 1)[-1] == ZARR_JSON and k != k3:
+                rel = k[len(prefix) + 1:] if prefix else k
+                inner[rel.rsplit("/", 1)[0]] = md.loads_object(store.get(k), k)
+        store.set(k3, dumps_v3(group_doc(doc.get("attributes"), inner)))
+        return inner
     meta: dict[str, Any] = {}
     for k in store.list(prefix):
         name = k.rsplit("/", 1)[-1]

@@ -64,6 +64,16 @@ class Store(ABC):
     def get_many(self, keys: list[str]) -> dict[str, bytes | None]:
         return {k: self.get(k) for k in keys}
 
+    def get_range(self, key: str, start: int, length: int | None) -> bytes | None:
+        """``length`` bytes from ``start``; a negative ``start`` (with ``length`` None) is a suffix of that many
+        bytes. None when the key is missing. Stores that can fetch ranges (files, S3) override this."""
+        data = self.get(key)
+        if data is None:
+            return None
+        if start < 0:
+            return data[start:]
+        return data[start: None if length is None else start + length]
+
     def exists(self, key: str) -> bool:
         return self.get(key) is not None
 
@@ -103,6 +113,16 @@ class FsspecStore(Store):
         path = self._path(key)
         try:
             return self.fs.cat_file(path)
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            return None
+        except Exception as e:
+            raise self._fail(key, "read", e) from None
+
+    def get_range(self, key: str, start: int, length: int | None) -> bytes | None:
+        path = self._path(key)
+        end = None if length is None else start + length
+        try:
+            return self.fs.cat_file(path, start=start, end=end)
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             return None
         except Exception as e:

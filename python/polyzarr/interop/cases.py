@@ -22,7 +22,10 @@ from ..dtypes import parse_dtype
 from ..testing.values import make_objects, make_values, sparse
 
 FIELDS = ("zarr_format", "dtype", "shape", "chunks", "order", "codec", "filters", "fill_value", "dimension_separator",
-          "values", "attrs", "variant", "label", "zarr_python")
+          "values", "attrs", "variant", "label", "zarr_python",
+          # v3 only
+          "codecs", "chunk_key_encoding", "dimension_names", "data_type", "transpose", "inner_chunks", "inner_transpose",
+          "about")
 
 
 def default_golden_dir() -> Path:
@@ -53,6 +56,11 @@ class Case:
     values: dict
     attrs: dict | None = None
     zarr_python: dict = field(default_factory=dict)  # {"write"|"read": why not}
+    # v3: the full codec list, chunk key encoding, dimension names, an explicit data_type (e.g. "r16")
+    codecs: list | None = None
+    chunk_key_encoding: dict | None = None
+    dimension_names: list | None = None
+    data_type: Any = None
 
     def __hash__(self) -> int:
         return hash(self.id)
@@ -73,8 +81,31 @@ class Case:
         return None
 
     @property
+    def v3_data_type(self) -> Any:
+        """The v3 ``data_type`` this case stores (explicit, or the dtype's zarr-python spelling)."""
+        from ..dtypes import encode_v3_dtype
+
+        if self.data_type is not None:
+            return self.data_type
+        return encode_v3_dtype(self.np_dtype, {"objects_str": str, "objects_bytes": bytes}.get(self.values.get("gen")))
+
+    @property
+    def stored_dtype(self) -> np.dtype:
+        """The dtype a reader returns: v2 the case's own; v3 the data type in the bytes codec's byte order."""
+        if self.zarr_format == 2:
+            return self.np_dtype
+        from ..dtypes import parse_v3_dtype
+        from ..metadata_v3 import byte_order_of
+
+        return parse_v3_dtype(self.v3_data_type, byte_order_of(self.codecs or []))
+
+    @property
     def fill_scalar(self) -> Any:
         """The fill value as a numpy scalar of the dtype (None for a null fill)."""
+        if self.zarr_format == 3:
+            from ..metadata_v3 import decode_fill_value as decode_v3
+
+            return decode_v3(self.fill_json, self.stored_dtype, self.v3_data_type, f"{self.id}:fill_value")
         return md.decode_fill_value(self.fill_json, self.np_dtype, f"{self.id}:fill_value")
 
     def generate(self) -> np.ndarray:
@@ -82,11 +113,15 @@ class Case:
         return generate_values(self)
 
     def to_json(self) -> dict:
-        return {"id": self.id, "slug": self.slug, "group": self.group, "zarr_format": self.zarr_format,
-                "dtype": self.dtype, "shape": list(self.shape), "chunks": list(self.chunks), "order": self.order,
-                "codec": self.codec, "compressor": self.compressor, "filters": list(self.filters),
-                "fill_value": self.fill_json, "dimension_separator": self.dimension_separator, "attrs": self.attrs,
-                "zarr_python": self.zarr_python}
+        d = {"id": self.id, "slug": self.slug, "group": self.group, "zarr_format": self.zarr_format,
+             "dtype": self.dtype, "shape": list(self.shape), "chunks": list(self.chunks), "order": self.order,
+             "codec": self.codec, "compressor": self.compressor, "filters": list(self.filters),
+             "fill_value": self.fill_json, "dimension_separator": self.dimension_separator, "attrs": self.attrs,
+             "zarr_python": self.zarr_python}
+        if self.zarr_format == 3:
+            d.update({"codecs": self.codecs, "chunk_key_encoding": self.chunk_key_encoding,
+                      "dimension_names": self.dimension_names, "data_type": self.v3_data_type})
+        return d
 
 
 _SAFE = {"<": "le_", ">": "be_", "|": "na_", "[": "_", "]": "", "/": "_", " ": "_", ":": "_"}
@@ -122,6 +157,7 @@ def load_cases(path: str | Path | None = None) -> list[Case]:
     path = Path(path) if path else default_golden_dir() / "cases.json"
     doc = json.loads(Path(path).read_text())
     defaults, codecs, filters = doc["defaults"], doc["codecs"], doc["filters"]
+    v3_codecs = doc.get("v3_codecs", {})
     gaps = doc.get("zarr_python_gaps", {}).get("rules", [])
     cases: list[Case] = []
     seen: set[str] = set()
@@ -131,32 +167,81 @@ def load_cases(path: str | Path | None = None) -> list[Case]:
             if unknown:
                 raise ValueError(f"{path}: group {group['name']}: unknown case fields {sorted(unknown)}")
             label = _label(spec)
-            codec_label = "+".join([spec["codec"], *spec["filters"]])
-            cid = f"{label}-{spec['order']}-{codec_label}" + (f"-{spec['variant']}" if spec["variant"] else "")
-            if spec["zarr_format"] != 2:
-                cid = f"v{spec['zarr_format']}-{cid}"
+            dt = parse_dtype(spec["dtype"])
+            v3 = spec["zarr_format"] == 3
+            if v3:
+                codec_label = spec["codec"] + (f"+t{''.join(map(str, spec['transpose']))}" if spec["transpose"] else "")
+                cid = f"v3-{label}-{codec_label}" + (f"-{spec['variant']}" if spec["variant"] else "")
+            else:
+                codec_label = "+".join([spec["codec"], *spec["filters"]])
+                cid = f"{label}-{spec['order']}-{codec_label}" + (f"-{spec['variant']}" if spec["variant"] else "")
             if cid in seen:
                 raise ValueError(f"{path}: duplicate case id {cid!r}")
             seen.add(cid)
-            dt = parse_dtype(spec["dtype"])
             fill = spec["fill_value"]
-            if isinstance(fill, str) and fill == "zero":
+            v3_list = _v3_codec_list(spec, dt, v3_codecs) if v3 else None
+            if v3 and isinstance(fill, str) and fill == "zero":
+                from ..dtypes import encode_v3_dtype, parse_v3_dtype
+                from ..metadata_v3 import byte_order_of, default_fill_value, encode_fill_value
+
+                data_type = spec["data_type"] or encode_v3_dtype(dt, {"objects_str": str, "objects_bytes": bytes}.get(spec["values"].get("gen")))
+                sdt = parse_v3_dtype(data_type, byte_order_of(v3_list))
+                fill = encode_fill_value(default_fill_value(sdt, data_type), sdt, data_type)
+            elif isinstance(fill, str) and fill == "zero":
                 fill = md.encode_fill_value(md.default_fill_value(dt), dt)
             zp = dict(spec.get("zarr_python") or {})
             for rule in (r for r in gaps if _version_matches(r.get("zarr_versions"))):
                 if rule.get("label") in (None, label) and set(rule.get("filters", [])) <= set(spec["filters"]) \
-                        and rule.get("variant") in (None, spec["variant"]) and rule.get("order") in (None, spec["order"]):
-                    for k in ("write", "read"):
+                        and rule.get("variant") in (None, spec["variant"]) and rule.get("order") in (None, spec["order"]) \
+                        and rule.get("zarr_format") in (None, spec["zarr_format"]):
+                    for k in ("write", "read", "writers"):
                         if k in rule:
                             zp.setdefault(k, rule[k])
             cases.append(Case(
                 id=cid, slug=slugify(cid), group=group["name"], zarr_format=spec["zarr_format"], dtype=spec["dtype"],
                 label=label, shape=tuple(spec["shape"]), chunks=tuple(spec["chunks"]), order=spec["order"],
-                codec=spec["codec"], compressor=codecs[spec["codec"]], filter_names=tuple(spec["filters"]),
+                codec=spec["codec"], compressor=None if v3 else codecs[spec["codec"]], filter_names=tuple(spec["filters"]),
                 filters=tuple(filters[f] for f in spec["filters"]), fill_json=fill,
                 dimension_separator=spec["dimension_separator"], values=spec["values"], attrs=spec["attrs"],
-                zarr_python=zp))
+                zarr_python=zp, codecs=v3_list,
+                chunk_key_encoding=(spec["chunk_key_encoding"] or {"name": "default", "configuration": {"separator": "/"}}) if v3 else None,
+                dimension_names=spec["dimension_names"], data_type=spec["data_type"]))
     return cases
+
+
+def _v3_codec_list(spec: dict, dt: np.dtype, templates: dict) -> list:
+    """A case's full v3 codec list from its template: the bytes codec gets the dtype's byte order, blosc its
+    typesize, vlen the object kind, INNER/TRANSPOSE the case's inner chunks and inner permutation; an outer
+    ``transpose`` goes in front."""
+    from ..dtypes import v3_byte_order
+
+    if spec["codec"] not in templates:
+        raise ValueError(f"case {spec}: unknown v3 codec chain {spec['codec']!r}")
+    order = v3_byte_order(dt)
+    vlen = "vlen-utf8" if spec["values"].get("gen") == "objects_str" else "vlen-bytes"
+
+    def fill(x: Any) -> Any:
+        if isinstance(x, list):
+            return [fill(v) for v in x]
+        if x == "INNER":
+            return list(spec["inner_chunks"])
+        if x == "TRANSPOSE":
+            return list(spec["inner_transpose"])
+        if not isinstance(x, dict):
+            return x
+        out = {k: fill(v) for k, v in x.items()}
+        if out.get("name") == "bytes" and "configuration" not in out and order is not None:
+            out["configuration"] = {"endian": order}
+        if out.get("name") == "VLEN":
+            out = {"name": vlen, "configuration": {}}
+        if out.get("name") == "blosc" and "typesize" not in out.get("configuration", {}):
+            out["configuration"] = {"typesize": max(dt.itemsize, 1), **out["configuration"]}
+        return out
+
+    codecs = fill(copy.deepcopy(templates[spec["codec"]]))
+    if spec["transpose"]:
+        codecs.insert(0, {"name": "transpose", "configuration": {"order": list(spec["transpose"])}})
+    return codecs
 
 
 def zarr_python_version() -> str | None:
@@ -229,4 +314,6 @@ def expected_values(case: Case, values: np.ndarray) -> np.ndarray:
         codec = numcodecs.get_codec(dict(cfg))
         if cfg["id"] in ("quantize", "fixedscaleoffset", "astype"):
             out = np.asarray(codec.decode(codec.encode(out))).astype(case.np_dtype).reshape(case.shape)
+    if case.zarr_format == 3 and out.dtype.kind != "O":
+        out = out.astype(case.stored_dtype)  # v3: one byte order, the bytes codec's (a mixed-endian struct converts)
     return to_npy_array(out)

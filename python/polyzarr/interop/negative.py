@@ -40,6 +40,7 @@ class Negative:
     zarray: Any = None  # dict patch over GOOD, or raw bytes; None = GOOD
     files: dict[str, bytes] = field(default_factory=dict)  # more keys (chunks, .zattrs, .zmetadata, ...)
     zip: bytes | None = None  # the whole store is this zip file instead
+    v3: Any = None  # a zarr.json patch over GOOD_V3 (dict) or raw bytes: the array is v3 instead
 
     def zarray_bytes(self) -> bytes:
         if isinstance(self.zarray, (bytes, bytearray)):
@@ -216,13 +217,109 @@ CASES: list[Negative] = [
              zip=_zip({".zgroup": b'{"zarr_format": 2}', "a/.zarray": json.dumps(GOOD).encode(), "a/0.0": CHUNK * 8})[:60]),
 ]
 
+# ---- Zarr v3 (docs/V3.md): a 4×4 float64 array a/zarr.json with 2×2 chunks
+GOOD_V3: dict[str, Any] = {
+    "shape": [4, 4], "data_type": "float64",
+    "chunk_grid": {"name": "regular", "configuration": {"chunk_shape": [2, 2]}},
+    "chunk_key_encoding": {"name": "default", "configuration": {"separator": "/"}}, "fill_value": 0.0,
+    "codecs": [{"name": "bytes", "configuration": {"endian": "little"}}], "attributes": {}, "zarr_format": 3,
+    "node_type": "array"}
+J = "a/zarr.json"
+_B = {"name": "bytes", "configuration": {"endian": "little"}}
+_CRC = [_B, {"name": "crc32c"}]
+_SHARD = [{"name": "sharding_indexed", "configuration": {"chunk_shape": [1, 2], "codecs": [_B],
+                                                          "index_codecs": _CRC, "index_location": "end"}}]
+
+
+def _v3_chunk_with_bad_crc() -> bytes:
+    good = bytes(numcodecs.CRC32C().encode(CHUNK))
+    return good[:-1] + bytes([good[-1] ^ 0xFF])
+
+
+def _v3_shard(offset: int | None = None, truncate: int = 0) -> bytes:
+    """A valid 2×2 shard of two 1×2 inner chunks (index at the end), optionally with a bad offset or cut short."""
+    body = CHUNK
+    index = np.array([[0, 16], [16, 16]], dtype="<u8")
+    if offset is not None:
+        index[1, 0] = offset
+    raw = index.tobytes()
+    blob = body + bytes(numcodecs.CRC32C().encode(raw))
+    return blob[: len(blob) - truncate] if truncate else blob
+
+
+V3_CASES: list[Negative] = [
+    Negative("v3-truncated-json", "MetadataError", J, "zarr.json stops mid-document", v3=b'{"zarr_format": 3, "shape": [4'),
+    Negative("v3-node-type", "MetadataError", f"{J}:node_type", 'node_type "table"', v3={"node_type": "table"}),
+    Negative("v3-missing-codecs", "MetadataError", f"{J}:codecs", "no codecs field", v3={"codecs": DROP}),
+    Negative("v3-missing-fill", "MetadataError", f"{J}:fill_value", "no fill_value field", v3={"fill_value": DROP}),
+    Negative("v3-null-fill", "MetadataError", f"{J}:fill_value", "fill_value null (v3 requires a value)", v3={"fill_value": None}),
+    Negative("v3-unknown-field", "MetadataError", f"{J}:surprise", "an unknown field without must_understand: false", v3={"surprise": {"x": 1}}),
+    Negative("v3-storage-transformers", "MetadataError", f"{J}:storage_transformers", "a storage transformer",
+             v3={"storage_transformers": [{"name": "sharding"}]}),
+    Negative("v3-bad-grid", "MetadataError", f"{J}:chunk_grid", "a rectilinear chunk grid", v3={"chunk_grid": {"name": "rectilinear"}}),
+    Negative("v3-grid-rank", "MetadataError", f"{J}:chunk_grid", "chunk_shape of rank 1 for a 2-d array",
+             v3={"chunk_grid": {"name": "regular", "configuration": {"chunk_shape": [2]}}}),
+    Negative("v3-bad-key-encoding", "MetadataError", f"{J}:chunk_key_encoding", "chunk key encoding v4", v3={"chunk_key_encoding": {"name": "v4"}}),
+    Negative("v3-bad-key-separator", "MetadataError", f"{J}:chunk_key_encoding", "separator '-'",
+             v3={"chunk_key_encoding": {"name": "default", "configuration": {"separator": "-"}}}),
+    Negative("v3-dimension-names", "MetadataError", f"{J}:dimension_names", "one dimension name for two axes", v3={"dimension_names": ["x"]}),
+    Negative("v3-two-array-bytes", "MetadataError", f"{J}:codecs[1]", "two array→bytes codecs", v3={"codecs": [_B, _B]}),
+    Negative("v3-no-array-bytes", "MetadataError", f"{J}:codecs", "only a bytes→bytes codec", v3={"codecs": [{"name": "crc32c"}]}),
+    Negative("v3-transpose-after-bytes", "MetadataError", f"{J}:codecs[1]", "transpose after bytes",
+             v3={"codecs": [_B, {"name": "transpose", "configuration": {"order": [1, 0]}}]}),
+    Negative("v3-unknown-data-type", "DtypeError", f"{J}:data_type", "data_type float128", v3={"data_type": "float128"}),
+    Negative("v3-raw-bits-12", "DtypeError", f"{J}:data_type", "r12 (raw bits must be whole bytes)", v3={"data_type": "r12"}),
+    Negative("v3-datetime-unit", "DtypeError", f"{J}:data_type", "numpy.datetime64 with unit 'fortnight'",
+             v3={"data_type": {"name": "numpy.datetime64", "configuration": {"unit": "fortnight", "scale_factor": 1}}, "fill_value": 0}),
+    Negative("v3-fill-hex-width", "MetadataError", f"{J}:fill_value", "a 4-digit hex fill for float64", v3={"fill_value": "0x7fc0"}),
+    Negative("v3-fill-word", "MetadataError", f"{J}:fill_value", 'fill "nan" (the spelling is "NaN")', v3={"fill_value": "nan"}),
+    Negative("v3-fill-r16-length", "MetadataError", f"{J}:fill_value", "an r16 fill of 3 bytes",
+             v3={"data_type": "r16", "fill_value": [1, 2, 3], "codecs": [{"name": "bytes"}]}),
+    Negative("v3-unknown-codec", "CodecError", f"{J}:codecs[1]", "an unknown codec without must_understand: false",
+             v3={"codecs": [_B, {"name": "nosuchcodec"}]}),
+    Negative("v3-bad-permutation", "CodecError", f"{J}:codecs[0]", "transpose order [0, 0]",
+             v3={"codecs": [{"name": "transpose", "configuration": {"order": [0, 0]}}, _B]}),
+    Negative("v3-bad-endian", "CodecError", f"{J}:codecs[0]", "bytes endian 'middle'", v3={"codecs": [{"name": "bytes", "configuration": {"endian": "middle"}}]}),
+    Negative("v3-blosc-int-shuffle", "CodecError", f"{J}:codecs[1]", "blosc shuffle given as v2's integer",
+             v3={"codecs": [_B, {"name": "blosc", "configuration": {"cname": "lz4", "clevel": 5, "shuffle": 1, "typesize": 8}}]}),
+    Negative("v3-shard-not-dividing", "CodecError", f"{J}:codecs[0].configuration.chunk_shape", "inner chunks 3×2 in a 2×2 shard",
+             v3={"codecs": [{"name": "sharding_indexed", "configuration": {"chunk_shape": [3, 2], "codecs": [_B]}}]}),
+    Negative("v3-shard-index-codec", "CodecError", f"{J}:codecs[0].configuration.index_codecs[1]", "gzip on the shard index",
+             v3={"codecs": [{"name": "sharding_indexed", "configuration": {"chunk_shape": [1, 2], "codecs": [_B],
+                                                                               "index_codecs": [_B, {"name": "gzip", "configuration": {"level": 1}}]}}]}),
+    Negative("v3-crc32c-mismatch", "ChunkError", "a/c/0/0", "a chunk whose crc32c does not match", v3={"codecs": _CRC},
+             files={"a/c/0/0": b""}),
+    Negative("v3-raw-chunk-short", "ChunkError", "a/c/1/1", "a chunk of 10 bytes (32 expected)", v3={}, files={"a/c/1/1": CHUNK[:10]}),
+    Negative("v3-shard-offset-out-of-range", "ChunkError", "a/c/0/0", "a shard index entry pointing past the shard",
+             v3={"codecs": _SHARD}, files={"a/c/0/0": b""}),
+    Negative("v3-shard-truncated", "ChunkError", "a/c/0/0", "a shard cut short (its index no longer checks out)",
+             v3={"codecs": _SHARD}, files={"a/c/0/0": b""}),
+    Negative("v3-consolidated-dotdot", "PathError", "../x", "inline consolidated metadata naming ../x",
+             files={"zarr.json": json.dumps({"zarr_format": 3, "node_type": "group", "consolidated_metadata": {
+                 "kind": "inline", "must_understand": False, "metadata": {"../x": GOOD_V3}}}).encode()}),
+]
+CASES += V3_CASES
+
 # Chunks computed from codecs (kept out of the table for readability).
 _DYNAMIC = {
     "truncated-lz4": _lz4_truncated,
     "truncated-zstd": _zstd_truncated,
     "blosc-wrong-size": lambda: _blosc(CHUNK[:24]),
     "vlen-wrong-count": lambda: _vlen_utf8(["a", "bc", "d"]),
+    "v3-crc32c-mismatch": _v3_chunk_with_bad_crc,
+    "v3-shard-offset-out-of-range": lambda: _v3_shard(offset=10_000),
+    "v3-shard-truncated": lambda: _v3_shard(truncate=7),
 }
+
+
+def _patched(base: dict, patch: dict) -> bytes:
+    doc = dict(base)
+    for k, v in patch.items():
+        if v is DROP:
+            doc.pop(k, None)
+        else:
+            doc[k] = v
+    return json.dumps(doc).encode()
 
 
 def store_path(root: Path, case: Negative) -> Path:
@@ -239,10 +336,14 @@ def write_all(root: Path) -> list[Negative]:
             continue
         d = store_path(root, case)
         (d / "a").mkdir(parents=True)
-        (d / "a" / ".zarray").write_bytes(case.zarray_bytes())
         files = dict(case.files)
+        if case.v3 is not None or case.name.startswith("v3-"):
+            if case.v3 is not None:
+                (d / "a" / "zarr.json").write_bytes(case.v3 if isinstance(case.v3, bytes) else _patched(GOOD_V3, case.v3))
+        else:
+            (d / "a" / ".zarray").write_bytes(case.zarray_bytes())
         if case.name in _DYNAMIC:
-            files["a/0.0"] = _DYNAMIC[case.name]()
+            files[next(iter(case.files), "a/0.0")] = _DYNAMIC[case.name]()
         for k, v in files.items():
             p = d / k
             p.parent.mkdir(parents=True, exist_ok=True)

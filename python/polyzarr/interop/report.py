@@ -52,7 +52,8 @@ def row_key(cell: Cell) -> str:
 
 
 def column_key(cell: Cell) -> str:
-    return cell.case.group if cell.case.zarr_format == 2 else f"v{cell.case.zarr_format}:{cell.case.group}"
+    """The feature group (v3 groups are named v3_*: the format version is a dimension of the columns)."""
+    return cell.case.group
 
 
 def repro(cell: Cell) -> str:

@@ -22,6 +22,19 @@ from .cases import Case, default_golden_dir, expected_values
 from .impls import IMPLS, JuliaImpl, Place, PythonImpl, ReadFailure, ZarrPythonImpl, _failure
 
 
+def native_order(a: np.ndarray) -> np.ndarray:
+    """``a`` with every field in native byte order (values unchanged)."""
+    def native(dt: np.dtype) -> np.dtype:
+        if dt.fields is not None:
+            return np.dtype({"names": list(dt.names), "formats": [native(dt.fields[n][0]) for n in dt.names],
+                             "offsets": [dt.fields[n][1] for n in dt.names], "itemsize": dt.itemsize})
+        if dt.subdtype is not None:
+            return np.dtype((native(dt.subdtype[0]), dt.subdtype[1]))
+        return dt.newbyteorder("=") if dt.byteorder in "<>" else dt
+
+    return a if a.dtype.kind == "O" else a.astype(native(a.dtype))
+
+
 @dataclass(frozen=True)
 class Cell:
     writer: str
@@ -39,7 +52,7 @@ class Cell:
         zp = self.case.zarr_python
         if self.writer == "zarr-python" and zp.get("write"):
             return f"zarr-python cannot write this: {zp['write']}"
-        if self.reader == "zarr-python" and zp.get("read"):
+        if self.reader == "zarr-python" and zp.get("read") and self.writer in zp.get("writers", (self.writer,)):
             return f"zarr-python cannot read this: {zp['read']}"
         return None
 
@@ -205,7 +218,10 @@ class Matrix:
             elif got is None:
                 out = Outcome("fail", f"{cell.reader} returned nothing", "read")
             else:
-                d = diagnose(got, self.expected(cell.case), fill_value=cell.case.fill_scalar
+                expected = self.expected(cell.case)
+                if cell.case.zarr_format == 3:  # a v3 data type has no byte order: compare the values
+                    got, expected = native_order(got), native_order(expected)
+                d = diagnose(got, expected, fill_value=cell.case.fill_scalar
                              if cell.case.fill_json is not None and cell.case.np_dtype.kind != "O" else None,
                              chunks=cell.case.chunks, order=cell.case.order)
                 out = Outcome("pass", "", "compare", d) if d.equal else Outcome("fail", f"{d.kind}: {d}", "compare", d)
