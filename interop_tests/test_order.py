@@ -1,7 +1,8 @@
 """C/F order and Julia's axis reversal, checked explicitly.
 
-- On disk: a C-order Zarr array of shape S is a Julia array of size reverse(S); an F-order one has size S
-  (julia_view on every golden case), and xarray's _ARRAY_DIMENSIONS come out reversed for C.
+- On disk: a C-order Zarr array of shape S is a Julia array of size reverse(S); an F-order one has size S; a v3
+  array (whatever its transpose codecs) has size reverse(S) (julia_view on every golden case), and xarray's
+  _ARRAY_DIMENSIONS / v3 dimension_names come out reversed where the size is.
 - Julia's two write conventions: `reverse` (declare C, shape reverse(size(A))) gives Python the .npy array
   back; `F` (declare F, shape size(A)) gives Python its full transpose: the .npy bytes are the same Julia array.
 - In memory (the bridge's handoff, as PythonCall presents a numpy array): the Julia array keeps numpy's indices
@@ -48,8 +49,8 @@ def test_julia_sees_reversed_size_for_C(case, julia_views):
     assert v["size"] == want, (f"{case.id}: Julia size {v['size']} for Zarr shape {list(case.shape)} order {case.order}; "
                                f"expected {'reverse(shape)' if case.order == 'C' else 'shape'} = {want}")
     assert v["order"] == case.order
-    names = (case.attrs or {}).get("_ARRAY_DIMENSIONS")
-    if names:
+    names = case.dimension_names or (case.attrs or {}).get("_ARRAY_DIMENSIONS")
+    if names:  # v3 dimension_names or xarray's attribute, in Julia's axis order
         assert v["dimnames"] == (list(reversed(names)) if case.order == "C" else names)
 
 

@@ -439,7 +439,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PolyZarrError as e:
         print(e.describe(), file=sys.stderr)
         return 1
-    except (ValueError, OSError) as e:
+    except (ValueError, OSError, IndexError) as e:
         print(f"{type(e).__name__}: {e}", file=sys.stderr)
         return 1
     return 2
