@@ -1,8 +1,9 @@
 """
     PolyZarr
 
-A native Julia implementation of Zarr v2 (stdlib only): dtypes, metadata, the codec pipeline,
-stores (directory, memory, zip, S3), arrays, groups, `.npy` I/O, and the CLI/worker entry points.
+A native Julia implementation of Zarr v2 and v3 (stdlib only): dtypes, metadata, the codec
+pipeline (one for both formats: transpose, bytes, sharding, compressors, checksums), stores
+(directory, memory, zip, S3), arrays, groups, `.npy` I/O, and the CLI/worker entry points.
 
 A package (julia/Project.toml): `pushfirst!(LOAD_PATH, "<checkout>/julia"); using PolyZarr`
 caches the compiled module in the depot (~/.julia/compiled); `include`ing this file also works.
@@ -57,7 +58,9 @@ export Datetime64, Timedelta64, FixedBytesString, FixedUTF32String, RawBytes, is
        parse_dtype, julia_type, typestr, itemsize
 # metadata / layout
 export ArrayMetadata, parse_zarray, zarray_dict, decode_fill_value, encode_fill_value,
-       julia_size, zarr_shape, chunk_key
+       julia_size, zarr_shape, chunk_key,
+       ArrayMetadataV3, parse_array_v3, parse_zarr_json, zarr_json_dict, zarr_json_bytes, parse_data_type,
+       data_type_json, decode_fill_value_v3, encode_fill_value_v3, zarr_format
 # stores
 export AbstractStore, DirectoryStore, MemoryStore, ZipStore, readkey, readrange, writekey!, deletekey!,
        listkeys, checkkey, open_store

@@ -1,61 +1,72 @@
-# Zarr v2 arrays: open/create, read and write any region chunk by chunk.  Julia indices follow
-# layout.jl (C order → reversed axes).  No whole-array transposes: every copy is per chunk.
+# Zarr arrays (v2 and v3): open/create, read and write any region chunk by chunk.  Julia indices
+# follow layout.jl (v2 order C and every v3 array → reversed axes).  No whole-array transposes:
+# every copy is per chunk.
 
 const DEFAULT_COMPRESSOR = Dict{String,Any}("id" => "zstd", "level" => 0)
 
 """
     ZArray{T,N} <: AbstractArray{T,N}
 
-A Zarr v2 array in `store` at `path`.  `size(a)` is the Julia size (`reverse(shape)` for C
-order); `a[...]` reads, `a[...] = x` writes; `read_array(a)` reads everything.
+A Zarr array (v2 or v3) in `store` at `path`.  `size(a)` is the Julia size (`reverse(shape)`
+for v2 order C and for v3; `shape` for v2 order F); `a[...]` reads, `a[...] = x` writes;
+`read_array(a)` reads everything.
 """
 struct ZArray{T,N} <: AbstractArray{T,N}
     store::AbstractStore
     path::String
-    meta::ArrayMetadata
+    meta::Union{ArrayMetadata,ArrayMetadataV3}
     pipeline::Pipeline
     jsize::NTuple{N,Int}
     jchunks::NTuple{N,Int}
     attrs::Dict{String,Any}
     fillvalue::Any           # what missing chunks read as
     write_empty_chunks::Bool
+    chunkkeys::ChunkKeys
 end
 
 Base.size(a::ZArray) = a.jsize
 Base.IndexStyle(::Type{<:ZArray}) = IndexCartesian()
-Base.show(io::IO, a::ZArray) = print(io, "ZArray{", eltype(a), "}(", repr(a.path), ", shape=", a.meta.shape,
-                                     ", order=", a.meta.order, ", chunks=", a.meta.chunks, ")")
+Base.show(io::IO, a::ZArray) = print(io, "ZArray{", eltype(a), "}(", repr(a.path), ", v", zarr_format(a.meta),
+                                     ", shape=", a.meta.shape, zarr_format(a.meta) == 2 ? ", order=$(a.meta.order)" : "",
+                                     ", chunks=", a.meta.chunks, ")")
 Base.show(io::IO, ::MIME"text/plain", a::ZArray) = show(io, a)
 Base.Array(a::ZArray) = read_array(a)
 Base.collect(a::ZArray) = read_array(a)
 
 "Zarr (numpy) shape of the array."
 zshape(a::ZArray) = copy(a.meta.shape)
-"Zarr order, 'C' or 'F'."
-zorder(a::ZArray) = a.meta.order
+"The Julia layout's Zarr order: 'C' (reversed axes: v2 order C, every v3 array) or 'F' (v2 order F)."
+zorder(a::ZArray) = meta_order(a.meta)
+"2 or 3."
+zarr_format(a::ZArray) = zarr_format(a.meta)
 attributes(a::ZArray) = a.attrs
-"`_ARRAY_DIMENSIONS` as seen on the Julia array (reversed for C order), or nothing."
+"""
+    dimnames(a) -> Vector or nothing
+
+The axis names as seen on the Julia array: v3 `dimension_names` (reversed, `nothing` for unnamed
+axes), or xarray's `_ARRAY_DIMENSIONS` attribute (reversed for order C), or nothing.
+"""
 function dimnames(a::ZArray)
+    if a.meta isa ArrayMetadataV3 && a.meta.dimension_names !== nothing
+        names = a.meta.dimension_names
+        all(x -> x isa AbstractString, names) && return julia_dimnames(String.(names), 'C')
+        return julia_dimnames(Union{Nothing,String}[x === nothing ? nothing : String(x) for x in names], 'C')
+    end
     d = get(a.attrs, "_ARRAY_DIMENSIONS", nothing)
     d isa AbstractVector || return nothing
-    return julia_dimnames(String.(d), a.meta.order)
+    return julia_dimnames(String.(d), zorder(a))
 end
 
-_missing_object(T) = T === String ? "" : T === Vector{UInt8} ? UInt8[] : nothing
-
-function ZArray(store::AbstractStore, path::AbstractString, meta::ArrayMetadata, attrs::Dict{String,Any};
-                write_empty_chunks::Bool=false)
-    key = joinkey(path, ".zarray")
-    p = make_pipeline(meta; key=key)
+function ZArray(store::AbstractStore, path::AbstractString, meta::Union{ArrayMetadata,ArrayMetadataV3},
+                attrs::Dict{String,Any}; write_empty_chunks::Bool=false)
+    p = make_pipeline(meta; key=joinkey(path, metadata_key(meta)))
     T = p.dtype.T
     N = length(meta.shape)
-    fv = p.dtype.kind == 'O' ? (meta.fill === nothing ? _missing_object(T) : meta.fill) :
-         fill_or_zero(p.dtype, meta.fill)
-    if p.dtype.kind == 'O' && T !== Any && !(fv isa T)
-        fv = T === String && fv isa AbstractString ? String(fv) : _missing_object(T)
-    end
-    return ZArray{T,N}(store, String(path), meta, p, julia_size(meta.shape, meta.order),
-                       julia_size(meta.chunks, meta.order), attrs, fv, write_empty_chunks)
+    order = meta_order(meta)
+    ck = meta isa ArrayMetadataV3 ? chunk_keys_v3(meta.chunk_key_encoding, meta.separator) :
+                                    ChunkKeys(meta.order, meta.dimension_separator)
+    return ZArray{T,N}(store, String(path), meta, p, julia_size(meta.shape, order), julia_size(meta.chunks, order),
+                       attrs, p.fill, write_empty_chunks, ck)
 end
 
 """
@@ -70,12 +81,21 @@ function open_array(store::AbstractStore, path::AbstractString=""; consolidated=
     isempty(path) || checkkey(path)
     key = joinkey(path, ".zarray")
     akey = joinkey(path, ".zattrs")
+    jkey = joinkey(path, "zarr.json")
     if consolidated !== nothing && haskey(consolidated, key)
         meta = parse_zarray(consolidated[key]; key=key)
         attrs = haskey(consolidated, akey) ? parse_zattrs(consolidated[akey]; key=akey) : Dict{String,Any}()
+    elseif consolidated !== nothing && haskey(consolidated, jkey)
+        meta = parse_array_v3(consolidated[jkey]; key=jkey)
+        attrs = meta.attributes
     else
         b = readkey(store, key)
-        b === nothing && throw(MetadataError(key, "no array here (missing .zarray)"))
+        if b === nothing
+            jb = readkey(store, jkey)
+            jb === nothing && throw(MetadataError(key, "no array here (missing both .zarray and zarr.json)"))
+            meta = parse_array_v3(jb; key=jkey)
+            return ZArray(store, path, meta, meta.attributes; write_empty_chunks=write_empty_chunks)
+        end
         meta = parse_zarray(b; key=key)
         ab = readkey(store, akey)
         attrs = ab === nothing ? Dict{String,Any}() : parse_zattrs(ab; key=akey)
@@ -95,7 +115,7 @@ end
 
 _check_region_bytes(a::ZArray, n::Integer) = begin
     nb, of = Base.Checked.mul_with_overflow(Int(n), a.pipeline.dtype.itemsize)
-    (of || nb > max_bytes()) && throw(MetadataError(joinkey(a.path, ".zarray"),
+    (of || nb > max_bytes()) && throw(MetadataError(joinkey(a.path, metadata_key(a.meta)),
         "reading $(n) elements × $(a.pipeline.dtype.itemsize) bytes exceeds the limit of $(max_bytes()) bytes (POLYZARR_MAX_BYTES)"))
 end
 
@@ -103,7 +123,7 @@ end
 _chunks_touching(a::ZArray, rs) =
     CartesianIndices(map((r, c) -> ((first(r) - 1) ÷ c + 1):((last(r) - 1) ÷ c + 1), rs, a.jchunks))
 
-_chunkkey(a::ZArray, cidx) = joinkey(a.path, chunk_key(Tuple(cidx), a.meta.order, a.meta.dimension_separator))
+_chunkkey(a::ZArray, cidx) = joinkey(a.path, chunk_key(Tuple(cidx), a.chunkkeys))
 
 # Scratch memory one task reuses from chunk to chunk: a fresh 1 MiB buffer per chunk costs page
 # faults that are a large share of a fast codec's time.
@@ -114,10 +134,10 @@ struct ChunkBuffers
 end
 ChunkBuffers() = ChunkBuffers(UInt8[], UInt8[], UInt8[])
 
-# A plain chunk's decoded bytes are the Julia chunk's memory (native bits type, no filters): it
-# can be decoded straight into, and encoded straight from, an array's memory.
-_isplain(a::ZArray{T}) where {T} =
-    isempty(a.pipeline.filters) && isnative(a.pipeline.dtype) && isbitstype(T)
+# A plain chunk's decoded bytes are the Julia chunk's memory (native bits type, no transpose, no
+# filters, at most a compressor): it can be decoded straight into, and encoded straight from, an
+# array's memory.
+_isplain(a::ZArray) = a.pipeline.plain
 
 # The linear index in `A` where block `idx` starts when the block is one contiguous run of
 # memory (its axes span all of `A` up to one partial axis, then have length 1), else 0.  A chunk
@@ -137,11 +157,12 @@ end
 # Decode a plain chunk's stored bytes `b` into the `n` bytes at `ptr`.
 function _decode_plain!(ptr::Ptr{UInt8}, n::Int, a::ZArray, b::Vector{UInt8}, key::AbstractString)
     p = a.pipeline
-    if p.compressor === nothing
+    codec = plain_codec(p)
+    if codec === nothing
         got = length(b)
         got == n && GC.@preserve b unsafe_copyto!(ptr, pointer(b), n)
     else
-        got = decode!(p.compressor, ptr, n, b; key=key)
+        got = decode!(codec, ptr, n, b; key=key)
     end
     got == n || throw(ChunkError(key, "decoded to $got bytes, expected $n (chunk $(p.chunks) × $(p.dtype.itemsize) bytes)"))
     return nothing
@@ -175,13 +196,14 @@ otherwise it is decoded into `bufs.decoded` and copied.
 """
 function _read_chunk!(dest::AbstractArray, didx, a::ZArray{T}, key::AbstractString, sidx,
                       bufs::ChunkBuffers) where {T}
+    p = a.pipeline
+    # a shard: only the inner chunks the block needs (the index, then their byte ranges)
+    p.serializer isa ShardingCodec && p.perm === nothing &&
+        return _read_shard!(dest, didx, a.store, key, p, sidx)
     b = readkey!(a.store, key, bufs.stored)
     b === nothing && return false
-    p = a.pipeline
     if !_isplain(a)
-        x = p.compressor === nothing ? b :
-            decode(p.compressor, b; key=key, sizehint=chunk_length(p) * p.dtype.itemsize)
-        v = decode_chunk(Pipeline(p.dtype, p.chunks, p.order, p.filters, nothing), x; key=key)
+        v = decode_chunk(p, b; key=key)
         _copy_block!(dest, didx, reshape(v, a.jchunks), sidx)
         return true
     end
@@ -194,6 +216,56 @@ function _read_chunk!(dest::AbstractArray, didx, a::ZArray{T}, key::AbstractStri
         GC.@preserve buf begin
             _decode_plain!(pointer(buf), n, a, b, key)
             _copy_block!(dest, didx, unsafe_wrap(Array, Ptr{T}(pointer(buf)), a.jchunks), sidx)
+        end
+    end
+    return true
+end
+
+"""
+    _read_shard!(dest, didx, store, key, p, sidx) -> Bool
+
+Copy block `sidx` of the shard at `key` into block `didx` of `dest`, touching only the inner
+chunks the block needs: when it needs all of them, the whole shard in one read; otherwise the
+shard's index (a prefix or suffix byte range) and then the byte range of each needed non-empty
+inner chunk (S3: Range requests).  False when the shard is missing.
+"""
+function _read_shard!(dest::AbstractArray, didx, store::AbstractStore, key::AbstractString, p::Pipeline, sidx)
+    s = p.serializer::ShardingCodec
+    jin = s.inner.jchunk
+    jgrid = Tuple(reverse(s.grid))
+    touched = CartesianIndices(map((r, c) -> ((first(r) - 1) ÷ c + 1):((last(r) - 1) ÷ c + 1), Tuple(sidx), jin))
+    if length(touched) == prod(jgrid)
+        b = readkey(store, key)
+        b === nothing && return false
+        idx, datarange = split_shard(s, b; key=key)
+        inner_bytes = r -> view(b, first(r) + 1:last(r) + 1)
+    else
+        isz = shard_index_nbytes(s)
+        ib = s.index_at_end ? readrange(store, key, -isz, isz) : readrange(store, key, 0, isz)
+        ib === nothing && return false
+        idx = decode_shard_index(s, ib; key=key)
+        # with the index at the start the data follows it; at the end, where the data stops is only
+        # known from the shard's size, which a byte range does not tell: short reads are caught below
+        datarange = s.index_at_end ? nothing : isz:typemax(Int)
+        inner_bytes = r -> begin
+            x = readrange(store, key, first(r), length(r))
+            (x === nothing || length(x) != length(r)) &&
+                throw(ChunkError(key, "shard index points at bytes $(first(r))…$(last(r)), outside the shard (got $(x === nothing ? 0 : length(x)) of $(length(r)) bytes)"))
+            x
+        end
+    end
+    lin = LinearIndices(jgrid)               # column-major over the reversed grid = C order of the grid
+    for ci in touched
+        cr = map((c, k) -> ((c - 1) * k + 1):(c * k), Tuple(ci), jin)
+        inter = map(intersect, cr, Tuple(sidx))
+        dd = map((i, sr, dr) -> (first(i) - first(sr) + first(dr)):(last(i) - first(sr) + first(dr)), inter, Tuple(sidx), Tuple(didx))
+        src = map((i, c) -> (first(i) - first(c) + 1):(last(i) - first(c) + 1), inter, cr)
+        r = shard_entry(s, idx, lin[ci], datarange; key=key)
+        if r === nothing
+            fill!(view(dest, dd...), p.fill)                 # an empty inner chunk
+        else
+            v = decode_chunk(s.inner, inner_bytes(r); key=key)
+            _copy_block!(dest, dd, reshape(v, jin), src)
         end
     end
     return true
@@ -291,7 +363,7 @@ The whole array laid out as numpy's C-order data of shape `zshape(a)`: a Julia a
 it is copied (never the whole array).
 """
 function read_numpy_order(a::ZArray{T,N}) where {T,N}
-    a.meta.order == 'C' && return read_array(a)
+    zorder(a) == 'C' && return read_array(a)
     _check_region_bytes(a, prod(a.jsize))
     dest = _result_array(T, reverse(a.jsize))
     read_region!(PermutedDimsArray(dest, ntuple(i -> N + 1 - i, N)), a, map(s -> 1:s, a.jsize))
@@ -340,14 +412,15 @@ function _write_chunk!(a::ZArray{T}, key::AbstractString, chunk::Array{T}, bufs:
         # encode straight from the chunk's memory into the reused buffer; stores write or copy
         # what they are given and keep no reference to it
         n = length(chunk) * sizeof(T)
+        codec = plain_codec(p)
         GC.@preserve chunk begin
             raw = Ptr{UInt8}(pointer(chunk))
-            writekey!(a.store, key, p.compressor === nothing ? unsafe_wrap(Array, raw, n) :
-                                    encode!(bufs.encoded, p.compressor, raw, n; key=key))
+            writekey!(a.store, key, codec === nothing ? unsafe_wrap(Array, raw, n) :
+                                    encode!(bufs.encoded, codec, raw, n; key=key))
         end
         return
     end
-    writekey!(a.store, key, encode_chunk(p, vec(chunk)))
+    writekey!(a.store, key, encode_chunk(p, chunk))
 end
 
 """
@@ -432,21 +505,53 @@ _dtype_of(dtype) = dtype isa ZDtype ? dtype : dtype isa Type ? (dtype <: Union{A
     object_dtype(dtype) : parse_dtype(typestr(dtype))) : parse_dtype(dtype)
 
 """
-    create_array(store, path; shape or juliasize, chunks, dtype, order="C", compressor=zstd level 0,
-                 filters=nothing, fill_value=:default, dimension_separator=".", attrs=nothing,
-                 object_codec=nothing, overwrite=false, write_empty_chunks=false) -> ZArray
+    create_array(store, path; shape or juliasize, chunks, dtype, zarr_format=2, fill_value=:default,
+                 attrs=nothing, overwrite=false, write_empty_chunks=false, <format options>) -> ZArray
 
-Write `.zarray` (and `.zattrs` when `attrs` is given).  `shape`/`chunks` are in Zarr order, or
-give `juliasize` and then `chunks` is in Julia order too.  `dtype` is a typestring, the structured
-list form, a Julia type or a ZDtype.  `fill_value` is a Julia value or its JSON encoding.
+Create an array (writes its metadata).  `shape`/`chunks` are in Zarr order, or give `juliasize`
+and then `chunks` is in Julia order too.  `dtype` is a typestring, the structured list form, a
+Julia type, a ZDtype, or (v3) a v3 `data_type`.  `fill_value` is a Julia value or its JSON
+encoding (`:default`: the dtype's default).
+
+v2 (`.zarray` + `.zattrs`): `order="C"`, `compressor` (numcodecs config, default zstd level 0,
+`nothing` for none), `filters`, `object_codec`, `dimension_separator="."`.
+
+v3 (`zarr.json`, docs/V3.md): `codecs` (a list of codec objects, used as given) or else built from
+`transpose` (a 0-based Zarr permutation), the bytes codec (endian of the dtype: `">f8"` is big;
+or `endian="little"|"big"`), `compressor` (a v3 codec object, a numcodecs config of gzip/zstd/
+blosc/crc32c, a list of them, or `nothing`; default zstd level 0), and `shards` (the chunk grid
+becomes `shards` and `chunks` the inner chunk shape of a `sharding_indexed` codec, index at
+`index_location`); `chunk_key_encoding` ("default" or "v2") with `dimension_separator` (default
+"/" resp. "."); `dimension_names` (Zarr order); `attrs` are stored inline.
 """
 function create_array(store::AbstractStore, path::AbstractString=""; shape=nothing, juliasize=nothing,
                       chunks=nothing, dtype=Float64, order="C", compressor=DEFAULT_COMPRESSOR,
-                      filters=nothing, fill_value=:default, dimension_separator=".", attrs=nothing,
-                      object_codec=nothing, overwrite::Bool=false, write_empty_chunks::Bool=false)
+                      filters=nothing, fill_value=:default, dimension_separator=nothing, attrs=nothing,
+                      object_codec=nothing, overwrite::Bool=false, write_empty_chunks::Bool=false,
+                      zarr_format=2, codecs=nothing, shards=nothing, transpose=nothing, dimension_names=nothing,
+                      chunk_key_encoding="default", endian=nothing, index_location="end")
     path = String(strip(path, '/'))
     isempty(path) || checkkey(path)
+    zarr_format in (2, 3) || throw(MetadataError("zarr_format", "must be 2 or 3, got $(repr(zarr_format))"))
+    if zarr_format == 3
+        filters === nothing || throw(MetadataError(joinkey(path, "zarr.json") * ":codecs", "Zarr v3 has no filters: give codecs"))
+        string(order) in ("C", "F") || throw(MetadataError(joinkey(path, "zarr.json"), "order must be \"C\" or \"F\", got $(repr(order))"))
+        # v3 has no order: "F" is a transpose with the full reversal (the chunks' bytes as v2's order F)
+        if string(order) == "F" && transpose === nothing && codecs === nothing
+            n = shape !== nothing ? length(shape) : length(juliasize)
+            transpose = collect(n - 1:-1:0)
+        end
+        return _create_array_v3(store, path; shape=shape, juliasize=juliasize, chunks=chunks, dtype=dtype,
+                                compressor=compressor, fill_value=fill_value, dimension_separator=dimension_separator,
+                                attrs=attrs, object_codec=object_codec, overwrite=overwrite,
+                                write_empty_chunks=write_empty_chunks, codecs=codecs, shards=shards,
+                                transpose=transpose, dimension_names=dimension_names,
+                                chunk_key_encoding=chunk_key_encoding, endian=endian, index_location=index_location)
+    end
     key = joinkey(path, ".zarray")
+    for (name, v) in (("codecs", codecs), ("shards", shards), ("transpose", transpose), ("dimension_names", dimension_names))
+        v === nothing || throw(MetadataError(key, "$name is a Zarr v3 option (use zarr_format=3)"))
+    end
     o = string(order)
     o in ("C", "F") || throw(MetadataError(key * ":order", "must be \"C\" or \"F\", got $(repr(o))"))
     (shape === nothing) == (juliasize === nothing) && throw(ArgumentError("give exactly one of shape, juliasize"))
@@ -467,23 +572,122 @@ function create_array(store::AbstractStore, path::AbstractString=""; shape=nothi
     d = Dict{String,Any}("zarr_format" => 2, "shape" => zs, "chunks" => zc, "dtype" => dt.typestr,
                          "compressor" => compressor,
                          "filters" => fl, "fill_value" => fv, "order" => o,
-                         "dimension_separator" => string(dimension_separator))
+                         "dimension_separator" => string(something(dimension_separator, ".")))
     meta = parse_zarray(d; key=key)          # the same validation as on read
-    existing = readkey(store, key) !== nothing || readkey(store, joinkey(path, ".zgroup")) !== nothing
-    if existing
-        overwrite || throw(StoreError(key, "an array or group already exists here (use overwrite)"))
-        for k in listkeys(store, path)
-            deletekey!(store, k)
-        end
-        isempty(path) || for k in (".zarray", ".zgroup", ".zattrs")
-            deletekey!(store, joinkey(path, k))
-        end
-    end
+    _clear_node!(store, path, key, overwrite)
     writekey!(store, key, Vector{UInt8}(codeunits(json_string(zarray_dict(meta)))))
     at = attrs === nothing ? Dict{String,Any}() : Dict{String,Any}(String(k) => v for (k, v) in attrs)
     # zarr-python writes .zattrs ({} when empty) next to every .zarray
     writekey!(store, joinkey(path, ".zattrs"), Vector{UInt8}(codeunits(json_string(at))))
     return ZArray(store, path, meta, at; write_empty_chunks=write_empty_chunks)
+end
+
+"Is there an array or group (v2 or v3) at `path`?"
+node_exists(store::AbstractStore, path::AbstractString) =
+    any(n -> readkey(store, joinkey(path, n)) !== nothing, (".zarray", ".zgroup", "zarr.json"))
+
+# An existing node at `path` is an error, or with `overwrite` deleted with everything under it.
+function _clear_node!(store::AbstractStore, path::AbstractString, key::AbstractString, overwrite::Bool)
+    node_exists(store, path) || return nothing
+    overwrite || throw(StoreError(key, "an array or group already exists here (use overwrite)"))
+    for k in listkeys(store, path)
+        deletekey!(store, k)
+    end
+    isempty(path) || for k in (".zarray", ".zgroup", ".zattrs", "zarr.json")
+        deletekey!(store, joinkey(path, k))
+    end
+    return nothing
+end
+
+# A v3 data_type (a name, or an object with one) rather than a numpy typestring or a Julia type?
+_is_v3_data_type(x) = (x isa AbstractString && !isempty(x) && !(x[1] in ('<', '>', '|'))) || x isa AbstractDict
+
+# A compressor option as v3 bytes→bytes codec objects; blosc's typesize is the item size unless given.
+function _v3_compressors(c, key, itemsize)
+    c === nothing && return Any[]
+    c isa AbstractVector && return Any[y for x in c for y in _v3_compressors(x, key, itemsize)]
+    c isa AbstractDict || throw(MetadataError(key, "a compressor must be a codec object, got $(_jtype(c))"))
+    haskey(c, "name") && return Any[Dict{String,Any}(c)]
+    codec = bytescodec_from_config(Dict{String,Any}(c); key=key)
+    haskey(c, "typesize") || (codec = with_typesize(codec, itemsize))
+    return Any[v3_codec_json(codec)]
+end
+
+function _create_array_v3(store::AbstractStore, path::String; shape, juliasize, chunks, dtype, compressor,
+                          fill_value, dimension_separator, attrs, object_codec, overwrite, write_empty_chunks,
+                          codecs, shards, transpose, dimension_names, chunk_key_encoding, endian, index_location)
+    key = joinkey(path, "zarr.json")
+    (shape === nothing) == (juliasize === nothing) && throw(ArgumentError("give exactly one of shape, juliasize"))
+    zs = shape !== nothing ? collect(Int, shape) : zarr_shape(juliasize, 'C')
+    zc = chunks === nothing ? max.(zs, 1) : shape !== nothing ? collect(Int, chunks) : zarr_shape(chunks, 'C')
+    # the data type, and the byte order its dtype asks for
+    if _is_v3_data_type(dtype)
+        dt_json = dtype isa AbstractString ? String(dtype) : Dict{String,Any}(dtype)
+        dt = parse_data_type(dt_json; key=key * ":data_type")
+        e = nothing
+    else
+        dt = _dtype_of(dtype)
+        if dt.kind == 'O' && object_codec !== nothing
+            oc = object_codec isa AbstractDict ? get(object_codec, "id", get(object_codec, "name", "")) : string(object_codec)
+            oc in ("vlen-utf8", "vlen-bytes") || throw(MetadataError(key * ":codecs", "object codec $(repr(oc)) has no Zarr v3 form (vlen-utf8 or vlen-bytes)"))
+            dt = object_dtype(oc == "vlen-bytes" ? Vector{UInt8} : String)
+        end
+        dt_json = data_type_json(dt)
+        e = dtype_endian(dt)
+    end
+    endian === nothing || (e = string(endian) == "big" ? '>' : '<')
+    if codecs === nothing
+        inner = Any[]
+        if transpose !== nothing && collect(Int, transpose) != 0:length(zs) - 1
+            push!(inner, _named("transpose", Dict{String,Any}("order" => collect(Int, transpose))))
+        end
+        if dt.kind == 'O'
+            push!(inner, _named(dt.T === String ? "vlen-utf8" : "vlen-bytes", Dict{String,Any}()))
+        elseif dtype_endian(dt) === nothing || (dt.kind == 'T' && e != '>')
+            push!(inner, Dict{String,Any}("name" => "bytes"))      # no byte order (zarr-python's spelling)
+        else
+            push!(inner, _named("bytes", Dict{String,Any}("endian" => e == '>' ? "big" : "little")))
+        end
+        append!(inner, _v3_compressors(compressor, key * ":codecs", dt.kind == 'O' ? 1 : dt.itemsize))
+        if shards === nothing
+            codecs = inner
+        else
+            codecs = Any[_named("sharding_indexed", Dict{String,Any}(
+                "chunk_shape" => zc, "codecs" => inner,
+                "index_codecs" => Any[_named("bytes", Dict{String,Any}("endian" => "little")), Dict{String,Any}("name" => "crc32c")],
+                "index_location" => string(index_location)))]
+        end
+    else
+        codecs isa AbstractVector || throw(MetadataError(key * ":codecs", "must be a list of codec objects, got $(_jtype(codecs))"))
+        codecs = Any[c for c in codecs]
+    end
+    grid = shards === nothing ? zc : (shape !== nothing ? collect(Int, shards) : zarr_shape(shards, 'C'))
+    enc = chunk_key_encoding isa AbstractDict ? String(get(chunk_key_encoding, "name", "")) : string(chunk_key_encoding)
+    sep = chunk_key_encoding isa AbstractDict ? get(get(chunk_key_encoding, "configuration", Dict()), "separator", dimension_separator) :
+          dimension_separator
+    sep = something(sep, enc == "v2" ? "." : "/")
+    # the metadata's own byte order: what parse_array_v3 derives from the codecs
+    dtb = parse_data_type(dt_json, _v3_serializer_endian(codecs); key=key * ":data_type")
+    fv = fill_value === :default ? default_fill_json_v3(dt_json, dtb) :
+         (fill_value isa Number || fill_value isa DateOrDelta || fill_value isa NamedTuple ||
+          fill_value isa Union{FixedBytesString,FixedUTF32String,RawBytes}) ? encode_fill_value_v3(dt_json, dtb, fill_value) :
+         fill_value isa AbstractVector{UInt8} ? encode_fill_value_v3(dt_json, dtb, fill_value) : fill_value
+    at = attrs === nothing ? Dict{String,Any}() : Dict{String,Any}(String(k) => v for (k, v) in attrs)
+    d = Dict{String,Any}("zarr_format" => 3, "node_type" => "array", "shape" => zs, "data_type" => dt_json,
+                         "chunk_grid" => _named("regular", Dict{String,Any}("chunk_shape" => grid)),
+                         "chunk_key_encoding" => _named(enc, Dict{String,Any}("separator" => sep)),
+                         "fill_value" => fv, "codecs" => codecs, "attributes" => at, "storage_transformers" => Any[])
+    dimension_names === nothing ||
+        (d["dimension_names"] = Any[x === nothing ? nothing : String(x) for x in dimension_names])
+    meta = parse_array_v3(d; key=key)                 # the same validation as on read,
+    # the fill in its canonical encoding (as zarr-python and the Python side write it: "NaT" → the
+    # integer, 0 → 0.0 for floats), bits kept ("0x7fc00001" stays)
+    d["fill_value"] = encode_fill_value_v3(meta.data_type, meta.dtype, meta.fill)
+    meta = parse_array_v3(d; key=key)
+    a = ZArray(store, path, meta, meta.attributes; write_empty_chunks=write_empty_chunks)  # codecs included
+    _clear_node!(store, path, key, overwrite)
+    writekey!(store, key, zarr_json_bytes(zarr_json_dict(meta)))
+    return a
 end
 
 """
@@ -492,15 +696,25 @@ end
 Create an array holding the Julia array `A` and write it.  `:reverse` declares order "C" with
 shape `reverse(size(A))` (Python sees `A` with reversed axes); `:F` declares "F" with shape
 `size(A)` (same indices in Python).  `chunks` are in Julia order; other keywords go to
-`create_array` (`dtype` defaults to the eltype's typestring).
+`create_array` (`dtype` defaults to the eltype's typestring).  With `zarr_format=3`, `:F` gives
+Zarr shape `size(A)` and a transpose with the full reversal (the chunks' bytes are `A`'s
+column-major memory, as v2's order F); the v3 array's Julia view is then `A` with reversed axes.
 """
 function write_array(store::AbstractStore, path::AbstractString, A::AbstractArray;
-                     convention::Symbol=:reverse, chunks=nothing, dtype=nothing, kwargs...)
+                     convention::Symbol=:reverse, chunks=nothing, dtype=nothing, zarr_format=2, kwargs...)
     o = convention_order(convention)
     T = eltype(A)
     dt = dtype === nothing ? _dtype_of(T) : dtype
-    a = create_array(store, path; juliasize=size(A), chunks=chunks === nothing ? max.(size(A), 1) : chunks,
-                     dtype=dt, order=string(o), kwargs...)
+    jc = chunks === nothing ? max.(size(A), 1) : chunks
+    if zarr_format == 3 && o == 'F'
+        N = ndims(A)
+        a = create_array(store, path; shape=collect(size(A)), chunks=collect(Int, jc), dtype=dt, order="F",
+                         zarr_format=3, kwargs...)
+        write_array!(a, PermutedDimsArray(A, ntuple(i -> N + 1 - i, N)))
+        return a
+    end
+    a = create_array(store, path; juliasize=size(A), chunks=jc, dtype=dt, order=string(o), zarr_format=zarr_format,
+                     kwargs...)
     write_array!(a, A)
     return a
 end

@@ -10,10 +10,14 @@ usage: polyzarr [--impl python|julia] [--endpoint-url URL] [--version] VERB ...
                   [--filters SPEC]... [--fill-value JSON] [--dimension-separator .|/]
                   [--object-codec vlen-utf8|vlen-bytes|json2] [--attrs JSON] [--overwrite]
                   [--convention reverse|F]
+                  v3 only: [--codecs JSON|SPEC] [--shards 4,6] [--transpose 1,2,0]
+                  [--dimension-names time,lat,lon] [--chunk-key-encoding default|v2]
   inspect SRC [--json]         the tree with each array's metadata
 
 SPEC is id[:key=value[,key=value...]] (values parsed as JSON when they parse), or a JSON object;
 several filters: repeat --filters or separate them with ';' (or give a JSON list).
+--codecs is a JSON list of v3 codec objects, or name[:key=value,...] specs separated by ';'
+(a value with commas is a list): transpose:order=1,2,0;bytes:endian=big;gzip:level=5
 """
 
 "A bad command line: printed with the usage, exit code 2."
@@ -34,6 +38,8 @@ const CLI_VALUE_FLAGS = Dict(
     "--chunks" => "chunks", "--order" => "order", "--compressor" => "compressor",
     "--filters" => "filters", "--fill-value" => "fill_value", "--dimension-separator" => "dimension_separator",
     "--object-codec" => "object_codec", "--attrs" => "attrs", "--convention" => "convention",
+    "--codecs" => "codecs", "--shards" => "shards", "--transpose" => "transpose",
+    "--dimension-names" => "dimension_names", "--chunk-key-encoding" => "chunk_key_encoding",
 )
 const CLI_BOOL_FLAGS = Dict("--overwrite" => "overwrite", "--json" => "json", "--help" => "help", "-h" => "help",
                             "--version" => "version")
@@ -41,7 +47,8 @@ const CLI_VERB_FLAGS = Dict(
     "export" => ["impl", "endpoint_url"],
     "inspect" => ["impl", "endpoint_url", "json"],
     "import" => ["impl", "endpoint_url", "zarr_format", "chunks", "order", "compressor", "filters", "fill_value",
-                 "dimension_separator", "object_codec", "attrs", "convention", "overwrite"],
+                 "dimension_separator", "object_codec", "attrs", "convention", "overwrite", "codecs", "shards",
+                 "transpose", "dimension_names", "chunk_key_encoding"],
 )
 const CLI_NARGS = Dict("export" => 2, "import" => 2, "inspect" => 1)
 
@@ -130,6 +137,21 @@ function convert_cli_options(raw::Dict{String,Any})
             a = cli_json(v, "--attrs")
             a isa Dict || throw(UsageError("--attrs must be a JSON object"))
             a
+        elseif k == "codecs"
+            parse_v3_codec_specs(v)
+        elseif k == "shards"
+            parse_chunks(v)
+        elseif k == "transpose"
+            parse_permutation(v)
+        elseif k == "dimension_names"
+            t = strip(v)
+            names = startswith(t, "[") ? cli_json(t, "--dimension-names") : Any[String(strip(x)) for x in split(t, ',')]
+            (names isa AbstractVector && all(x -> x === nothing || x isa AbstractString, names)) ||
+                throw(UsageError("--dimension-names must be names separated by commas, or a JSON list of strings and nulls"))
+            names
+        elseif k == "chunk_key_encoding"
+            v in ("default", "v2") || throw(UsageError(string("--chunk-key-encoding must be default or v2, got ", repr(v))))
+            v
         else
             v
         end
@@ -222,6 +244,70 @@ function spec_value(v::AbstractString)
         e isa MetadataError || rethrow()
         return String(v)
     end
+end
+
+"`--transpose 1,2,0` or `[1,2,0]`: a 0-based permutation in Zarr order (checked by the codec)."
+function parse_permutation(s::AbstractString)
+    t = strip(s)
+    parts = startswith(t, "[") ? cli_json(t, "--transpose") : split(t, ',')
+    p = Int[]
+    for x in parts
+        n = x isa Integer ? x : tryparse(Int, strip(string(x)))
+        (n isa Integer && n >= 0) || throw(UsageError(string("--transpose must be non-negative integers, got ", repr(s))))
+        push!(p, n)
+    end
+    return p
+end
+
+"""
+    parse_v3_codec_specs(s) -> Vector{Any}
+
+`--codecs`: a JSON list of v3 codec objects (or one object), or `name[:key=value,...]` specs
+separated by `;`.  A value runs to the next `key=` (so `order=1,2,0` is one value) and a value
+with commas is a list; values are parsed as JSON when they parse.
+"""
+function parse_v3_codec_specs(s::AbstractString)
+    t = strip(s)
+    if startswith(t, "[") || startswith(t, "{")
+        x = cli_json(t, "--codecs")
+        list = x isa AbstractVector ? x : Any[x]
+        all(c -> c isa AbstractDict && haskey(c, "name"), list) ||
+            throw(UsageError("--codecs: every codec must be an object with a \"name\""))
+        return Any[c for c in list]
+    end
+    codecs = Any[]
+    for part in split_toplevel(t, ';')
+        part = strip(part)
+        isempty(part) && continue
+        name, rest = occursin(':', part) ? split(part, ':'; limit=2) : (part, "")
+        name = strip(name)
+        (isempty(name) || occursin(r"[\s=,]", name)) && throw(UsageError(string("bad codec spec ", repr(part))))
+        cfg = Dict{String,Any}()
+        last = ""
+        raw = Dict{String,String}()
+        order = String[]
+        for kv in split_toplevel(rest, ',')
+            if occursin('=', kv)
+                k, v = split(kv, '='; limit=2)
+                k = String(strip(k))
+                isempty(k) && throw(UsageError(string("bad codec spec ", repr(part), ": empty key")))
+                raw[k] = String(strip(v))
+                push!(order, k)
+                last = k
+            elseif !isempty(strip(kv))
+                isempty(last) && throw(UsageError(string("bad codec spec ", repr(part), ": expected key=value, got ", repr(kv))))
+                raw[last] *= "," * strip(kv)
+            end
+        end
+        for k in order
+            v = raw[k]
+            cfg[k] = occursin(',', v) && !startswith(v, "[") ? Any[spec_value(strip(x)) for x in split(v, ',')] : spec_value(v)
+        end
+        push!(codecs, isempty(cfg) ? Dict{String,Any}("name" => String(name)) :
+                                     Dict{String,Any}("name" => String(name), "configuration" => cfg))
+    end
+    isempty(codecs) && throw(UsageError("--codecs is empty"))
+    return codecs
 end
 
 "`--compressor`: a spec, a JSON object, or `none`/`null` → nothing (no compressor)."
@@ -357,6 +443,26 @@ end
 
 pyjson(x) = json_string(x; indent=nothing, separators=(", ", ": "))   # json.dumps(x) for scalars and lists
 
+# v3 codecs as `name(key=value,...)` joined by `+`; sharding shows its inner codecs in brackets
+function v3_codecs_text(cs)
+    cs isa AbstractVector || return python_str(cs)
+    parts = String[]
+    for c in cs
+        c isa AbstractDict || (push!(parts, python_str(c)); continue)
+        name = python_str(get(c, "name", "?"))
+        cfg = get(c, "configuration", Dict{String,Any}())
+        cfg isa AbstractDict || (cfg = Dict{String,Any}())
+        if name == "sharding_indexed"
+            push!(parts, string(name, "(chunks=", python_shape(get(cfg, "chunk_shape", Any[])), ",index=",
+                                python_str(get(cfg, "index_location", "end")), ")[", v3_codecs_text(get(cfg, "codecs", Any[])), "]"))
+            continue
+        end
+        params = join([string(k, "=", python_str(v)) for (k, v) in sort!(collect(cfg), by=first)], ",")
+        push!(parts, isempty(params) ? name : string(name, "(", params, ")"))
+    end
+    return join(parts, "+")
+end
+
 """
     print_inspect(io, d)
 
@@ -375,7 +481,18 @@ function print_inspect(io::IO, d::AbstractDict)
             continue
         end
         if kind == "group"
-            println(io, name, "  group")
+            println(io, name, "  group", get(n, "zarr_format", 2) == 3 ? "  v3" : "")
+        elseif get(n, "zarr_format", 2) == 3
+            m = get(n, "metadata", Dict{String,Any}())
+            grid = get(get(get(m, "chunk_grid", Dict()), "configuration", Dict()), "chunk_shape", Any[])
+            enc = get(m, "chunk_key_encoding", Dict())
+            sep = get(get(enc, "configuration", Dict()), "separator", get(enc, "name", "") == "v2" ? "." : "/")
+            dn = get(m, "dimension_names", nothing)
+            println(io, name, "  array  v3  shape=", python_shape(get(m, "shape", Any[])),
+                    " chunks=", python_shape(grid), " data_type=", pyjson(get(m, "data_type", nothing)),
+                    " fill=", pyjson(get(m, "fill_value", nothing)), " codecs=", v3_codecs_text(get(m, "codecs", Any[])),
+                    " keys=", python_str(get(enc, "name", "default")), python_str(sep),
+                    dn === nothing ? "" : string(" dims=", pyjson(dn)))
         else
             m = get(n, "metadata", Dict{String,Any}())
             fl = get(m, "filters", nothing)

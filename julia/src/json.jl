@@ -386,7 +386,7 @@ function write_object(io::IO, items::Vector, st::JSONStyle, level; sorted::Bool=
         return
     end
     # byte order of UTF-8 is code point order, which is how Python sorts str keys
-    sorted && (items = sort(items, by=first))
+    sorted && sort!(items, by=first)
     write(io, '{')
     firstitem = true
     for (k, v) in items

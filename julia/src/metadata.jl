@@ -384,7 +384,8 @@ function parse_array_v3(b; key::AbstractString="zarr.json")
     for k in keys(gcfg)
         k == "chunk_shape" || _field_error(key, "chunk_grid.configuration", "unknown key $(repr(k))")
     end
-    chunks = _int_list(_require(gcfg, key, "chunk_grid.configuration.chunk_shape"), key,
+    haskey(gcfg, "chunk_shape") || _field_error(key, "chunk_grid.configuration.chunk_shape", "missing required field")
+    chunks = _int_list(gcfg["chunk_shape"], key,
                        "chunk_grid.configuration.chunk_shape"; allow_zero=false)
     length(chunks) == length(shape) ||
         _field_error(key, "chunk_grid.configuration.chunk_shape", "has $(length(chunks)) dimensions but shape has $(length(shape))")
@@ -502,7 +503,8 @@ function parse_consolidated_v3(d::AbstractDict; key::AbstractString="zarr.json")
     c isa AbstractDict || _field_error(key, "consolidated_metadata", "must be an object or null, got $(_jtype(c))")
     kind = get(c, "kind", nothing)
     kind == "inline" || _field_error(key, "consolidated_metadata.kind", "unsupported kind $(json_string(kind; indent=nothing)) (only \"inline\")")
-    m = _require(c, key, "consolidated_metadata.metadata")
+    haskey(c, "metadata") || _field_error(key, "consolidated_metadata.metadata", "missing required field")
+    m = c["metadata"]
     m isa AbstractDict || _field_error(key, "consolidated_metadata.metadata", "must be an object, got $(_jtype(m))")
     out = Dict{String,Any}()
     for (k, v) in m

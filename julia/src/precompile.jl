@@ -61,6 +61,14 @@ function _precompile_entry_points()
     end
     precompile(inspect_tree, (String,))
     precompile(consolidate_metadata, (DirectoryStore, String))
+    # Zarr v3: zarr.json, the codec chain, shards (read through the store type known at run time)
+    _precompile_kw(parse_array_v3, NamedTuple{(:key,),Tuple{String}}, (Vector{UInt8},))
+    _precompile_kw(make_pipeline, NamedTuple{(:key,),Tuple{String}}, (ArrayMetadataV3,))
+    precompile(zarr_json_bytes, (Dict{String,Any},))
+    for T in (Float64, Int32), N in 1:3
+        R = NTuple{N,UnitRange{Int}}
+        precompile(_read_shard!, (Array{T,N}, R, DirectoryStore, String, Pipeline, R))
+    end
     return nothing
 end
 

@@ -39,14 +39,22 @@ end
 """
     readrange(store, key, offset, length) -> Vector{UInt8} or nothing
 
-Bytes `offset+1 : offset+length` of a key (clipped at its end); generic fallback reads it all.
+Bytes `offset+1 : offset+length` of a key (clipped at its end); a negative `offset` reads the
+last `length` bytes (a suffix, as an HTTP `Range: bytes=-n`).  Nothing when the key is missing.
+Directory, memory, zip (stored entries) and S3 stores read only those bytes; the generic fallback
+reads the whole value.
 """
 function readrange(s::AbstractStore, key::AbstractString, offset::Integer, length::Integer)
     b = readkey(s, key)
     b === nothing && return nothing
-    lo = min(offset + 1, Base.length(b) + 1)
-    hi = min(offset + length, Base.length(b))
-    return b[lo:hi]
+    return _byterange(b, offset, length)
+end
+
+function _byterange(b::AbstractVector{UInt8}, offset::Integer, length::Integer)
+    length < 0 && throw(ArgumentError("negative length"))
+    n = Base.length(b)
+    lo, hi = offset < 0 ? (max(0, n - length), n) : (min(offset, n), min(offset + length, n))
+    return b[lo + 1:hi]
 end
 
 """
@@ -71,6 +79,10 @@ end
 MemoryStore() = MemoryStore(Dict{String,Vector{UInt8}}())
 
 readkey(s::MemoryStore, key::AbstractString) = (k = checkkey(key); haskey(s.data, k) ? copy(s.data[k]) : nothing)
+function readrange(s::MemoryStore, key::AbstractString, offset::Integer, length::Integer)
+    b = get(s.data, checkkey(key), nothing)
+    return b === nothing ? nothing : _byterange(b, offset, length)
+end
 function writekey!(s::MemoryStore, key::AbstractString, data::AbstractVector{UInt8})
     s.data[checkkey(key)] = Vector{UInt8}(data)
     return nothing
@@ -123,11 +135,17 @@ function readkey!(s::DirectoryStore, key::AbstractString, buf::Vector{UInt8})
 end
 
 function readrange(s::DirectoryStore, key::AbstractString, offset::Integer, length::Integer)
+    length < 0 && throw(ArgumentError("negative length"))
     p = _path(s, key)
     isfile(p) || return nothing
-    open(p) do io
-        seek(io, min(offset, filesize(p)))
-        return read(io, length)
+    try
+        return open(p) do io
+            n = filesize(io)
+            seek(io, offset < 0 ? max(0, n - length) : min(offset, n))
+            return read(io, length)
+        end
+    catch e
+        throw(StoreError(String(key), "cannot read $(p): $(sprint(showerror, e))"))
     end
 end
 
@@ -290,6 +308,29 @@ function readkey(z::ZipStore, key::AbstractString)
     e = get(z.entries, k, nothing)
     e === nothing && return nothing
     return _zip_read(z, e)
+end
+
+# A stored (uncompressed) entry is read in place: only the range's bytes.
+function readrange(z::ZipStore, key::AbstractString, offset::Integer, length::Integer)
+    length < 0 && throw(ArgumentError("negative length"))
+    k = checkkey(key)
+    if haskey(z.pending, k)
+        v = z.pending[k]
+        return v === nothing ? nothing : _byterange(v, offset, length)
+    end
+    e = get(z.entries, k, nothing)
+    e === nothing && return nothing
+    e.method == 0 || return _byterange(_zip_read(z, e), offset, length)
+    lo, hi = offset < 0 ? (max(0, e.usize - length), e.usize) : (min(offset, e.usize), min(offset + length, e.usize))
+    return open(z.path) do io
+        seek(io, e.offset)
+        h = read(io, 30)
+        (Base.length(h) == 30 && _le32(h, 1) == 0x04034b50) || throw(StoreError(e.name, "bad local zip header in $(z.path)"))
+        skip(io, _le16(h, 27) + _le16(h, 29) + lo)
+        data = read(io, hi - lo)
+        Base.length(data) == hi - lo || throw(StoreError(e.name, "truncated zip entry in $(z.path)"))
+        data
+    end
 end
 function writekey!(z::ZipStore, key::AbstractString, data::AbstractVector{UInt8})
     z.closed && throw(StoreError(String(key), "zip store $(z.path) is closed"))

@@ -31,7 +31,8 @@ function worker_export(args)
 end
 
 const IMPORT_KWARGS = ("chunks", "order", "compressor", "filters", "fill_value", "dimension_separator",
-                       "object_codec", "attrs", "convention", "endpoint_url", "overwrite", "zarr_format")
+                       "object_codec", "attrs", "convention", "endpoint_url", "overwrite", "zarr_format",
+                       "codecs", "shards", "transpose", "dimension_names", "chunk_key_encoding", "data_type")
 
 function worker_import(args)
     npy = required_arg(args, "npy")

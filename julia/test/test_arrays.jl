@@ -106,7 +106,7 @@ rev(A) = permutedims(A, ndims(A):-1:1)
         @test zshape(f) == [2, 3, 4] && zorder(f) == 'F' && read_array(open_array(m, "f")) == A
         @test read_numpy_order(open_array(m, "f")) == rev(A)
         # F chunk bytes are column-major of size chunks: chunk (0,0,0) holds A[1, 1:2, 1:3]
-        c = reinterpret(Int16, PZA.decode(f.pipeline.compressor, readkey(m, "f/0.0.0")))
+        c = reinterpret(Int16, PZA.decode(PZA.plain_codec(f.pipeline), readkey(m, "f/0.0.0")))
         @test c == vec(A[1:1, 1:2, 1:3])
         @test_throws ArgumentError write_array(m, "bad", A; convention=:C)
     end

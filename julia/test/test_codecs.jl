@@ -13,10 +13,10 @@ const PZC = PolyZarr
             buf = Array{eltype(a)}(undef, a.jchunks)
             PZC.read_region!(buf, a, map(c -> 1:c, a.jchunks))
             x = PZC.values_to_bytes(a.pipeline.dtype, vec(buf))
-            for f in a.pipeline.filters
+            for f in a.pipeline.bytes_codecs[1:end - 1]      # the filters, then the compressor
                 x = PZC.filter_encode(f, x)
             end
-            ref = PZC.decode(a.pipeline.compressor, readkey(s, p * "/0.0"))
+            ref = PZC.decode(a.pipeline.bytes_codecs[end], readkey(s, p * "/0.0"))
             @test x == ref
         end
     end

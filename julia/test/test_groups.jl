@@ -136,7 +136,7 @@ const PZG = PolyZarr
         zp = joinpath(d, "out.zip")
         import_npy(npy, zp * "/inner/arr"; compressor=nothing)
         @test read_numpy_order(open_array(zp * "/inner/arr")) == exp
-        @test raises(() -> import_npy(npy, "memory://imp/x"; zarr_format=3), MetadataError, "zarr_format", "")
+        @test raises(() -> import_npy(npy, "memory://imp/x"; zarr_format=4), MetadataError, "zarr_format", "")
         @test raises(() -> import_npy(npy, "memory://imp/rev/inside"), MetadataError, "rev/.zarray", "is an array")
     end
     @testset "inspect_tree and julia_view" begin

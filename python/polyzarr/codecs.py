@@ -334,6 +334,9 @@ def _v3_bytes(cfg: dict, dtype: np.dtype, where: str) -> RawBytes:
         raise CodecError(where, f"bytes endian must be 'little' or 'big', got {endian!r}")
     if dtype.kind == "O":
         raise CodecError(where, "the bytes codec cannot store variable-length strings or bytes (use vlen-utf8/vlen-bytes)")
+    if endian is None and dtype.fields is None and dtype.itemsize > 1 and dtype.kind not in "SVb":
+        # the spec requires it for multi-byte types (structured ones are read little-endian, as zarr-python writes them)
+        raise CodecError(where, f"the bytes codec needs an 'endian' for the {dtype.itemsize}-byte data type")
     return RawBytes()
 
 

@@ -18,6 +18,7 @@ import numpy as np
 from .dtypes import encode_v3_dtype, parse_v3_dtype, v3_byte_order
 from .errors import DtypeError, MetadataError
 from .metadata import INT64_MAX, loads_object, max_chunk_bytes
+from .metadata import decode_fill_value as v2_decode_fill_value
 from .stores import check_key
 
 ZARR_JSON = "zarr.json"
@@ -30,7 +31,8 @@ KNOWN_CODECS = ARRAY_TO_BYTES + ARRAY_TO_ARRAY + BYTES_TO_BYTES
 
 
 def dumps(doc: Any) -> bytes:
-    return json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    """As zarr-python 3 writes zarr.json: indent 2, non-ASCII escaped."""
+    return json.dumps(doc, indent=2, allow_nan=False).encode("ascii")
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -138,38 +140,22 @@ def decode_fill_value(v: Any, dt: np.dtype, data_type: Any, where: str) -> Any:
         out = np.zeros((), dtype=dt)
         out.real, out.imag = re_, im  # keeps NaN bits and signed zeros
         return out[()]
-    if k in "Mm":
-        if v == "NaT":
-            return dt.type("NaT")
-        if not isinstance(v, int) or isinstance(v, bool) or not -(2**63) <= v <= INT64_MAX:
-            raise MetadataError(where, f"{dt.str} fill value must be a 64-bit integer or 'NaT', got {v!r}")
-        return np.array(v, dtype="<i8").view(dt.newbyteorder("<"))[()].astype(dt)
-    if k == "S":
-        raw = _b64(v, where)
-        if len(raw) > dt.itemsize:
-            raise MetadataError(where, f"fill value has {len(raw)} bytes, {dt.str} holds {dt.itemsize}")
-        return np.array(raw, dtype=dt)[()]
-    if k == "U":
-        if not isinstance(v, str):
-            raise MetadataError(where, f"{dt.str} fill value must be a string, got {v!r}")
-        if len(v) > dt.itemsize // 4:
-            raise MetadataError(where, f"fill value {v!r} is longer than {dt.itemsize // 4} characters")
-        return np.array(v, dtype=dt)[()]
+    if k in "MmSU":  # the same encodings as v2: integer or "NaT", base64, string
+        return v2_decode_fill_value(v, dt, where)
     raise MetadataError(where, f"no fill value encoding for {dt.str}")  # pragma: no cover
 
 
 def _encode_float(x: np.generic) -> Any:
-    f = float(x)
-    if math.isnan(f):
-        # NaN payloads other than the default quiet NaN are written as their bits, so they survive
-        bits = np.asarray(x).astype(np.asarray(x).dtype.newbyteorder("<")).view(_UINT_FOR_FLOAT[np.asarray(x).dtype.itemsize])
-        default = np.array(np.nan, np.asarray(x).dtype.newbyteorder("<")).view(_UINT_FOR_FLOAT[np.asarray(x).dtype.itemsize])
-        if int(bits) != int(default):
-            return f"0x{int(bits):0{2 * np.asarray(x).dtype.itemsize}x}"
-        return "NaN"
-    if math.isinf(f):
-        return "Infinity" if f > 0 else "-Infinity"
-    return f
+    """NaN with a payload other than the default quiet NaN is written as its bits ("0x7fc00001"), so it survives."""
+    a = np.asarray(x)
+    if math.isnan(float(a)):
+        little = a.dtype.newbyteorder("<")
+        bits = int(a.astype(little).view(_UINT_FOR_FLOAT[a.dtype.itemsize]))
+        quiet = int(np.array(np.nan, little).view(_UINT_FOR_FLOAT[a.dtype.itemsize]))
+        return "NaN" if bits == quiet else f"0x{bits:0{2 * a.dtype.itemsize}x}"
+    if math.isinf(float(a)):
+        return "Infinity" if float(a) > 0 else "-Infinity"
+    return float(a)
 
 
 def encode_fill_value(v: Any, dt: np.dtype, data_type: Any) -> Any:

@@ -280,6 +280,8 @@ V3_CASES: list[Negative] = [
     Negative("v3-bad-permutation", "CodecError", f"{J}:codecs[0]", "transpose order [0, 0]",
              v3={"codecs": [{"name": "transpose", "configuration": {"order": [0, 0]}}, _B]}),
     Negative("v3-bad-endian", "CodecError", f"{J}:codecs[0]", "bytes endian 'middle'", v3={"codecs": [{"name": "bytes", "configuration": {"endian": "middle"}}]}),
+    Negative("v3-bytes-no-endian", "CodecError", f"{J}:codecs[0]", "a float64 array whose bytes codec has no endian (the spec requires one)",
+             v3={"codecs": [{"name": "bytes"}]}),
     Negative("v3-blosc-int-shuffle", "CodecError", f"{J}:codecs[1]", "blosc shuffle given as v2's integer",
              v3={"codecs": [_B, {"name": "blosc", "configuration": {"cname": "lz4", "clevel": 5, "shuffle": 1, "typesize": 8}}]}),
     Negative("v3-shard-not-dividing", "CodecError", f"{J}:codecs[0].configuration.chunk_shape", "inner chunks 3×2 in a 2×2 shard",
