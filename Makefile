@@ -34,6 +34,7 @@ matrix: setup
 
 golden: setup
 	$(PY) -m polyzarr.interop.golden
+	scripts/golden-zarr2.sh
 
 bench: setup
 	$(PY) benchmarks/bench_v2.py $(BENCH_ARGS)

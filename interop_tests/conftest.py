@@ -1,6 +1,6 @@
 """The interop suite: golden cases × writer × reader × store, plus golden, order, bridge and negative checks.
 
-Selecting: markers ``w_python w_julia w_zarr_python`` (writer), ``r_python r_julia r_zarr_python`` (reader),
+Selecting: markers ``w_python w_julia w_zarr_python w_zarr2`` (writer; zarr2 = zarr 2.x's golden stores), ``r_python r_julia r_zarr_python`` (reader),
 ``store_local store_s3 store_golden``, ``fast`` (a small representative subset, local only); ``--pz-case TEXT``
 keeps the cases whose id contains TEXT (ids hold ``<``, ``|`` and ``[``, which ``-k`` cannot express).
 Examples::

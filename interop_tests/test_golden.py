@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from polyzarr.interop.cases import default_golden_dir, expected_values, load_cases
-from polyzarr.interop.golden import canonical_bytes, compare_stores, cross_language_verdict, sha256, store_files
+from polyzarr.interop.golden import canonical_bytes, compare_stores, cross_language_verdict, sha256, store_digest, store_files
 from polyzarr.interop.impls import IMPLS
 from polyzarr.testing import assert_same
 
@@ -64,3 +64,17 @@ def test_python_and_julia_agree(case):
     """Same metadata and decoded chunks; byte-identical unless the manifest names the codec library difference."""
     py, jl = store_files(GOLDEN / "stores" / "python" / case.slug), store_files(GOLDEN / "stores" / "julia" / case.slug)
     assert cross_language_verdict(py, jl, case) == MANIFEST["cases"][case.slug]["python_vs_julia"]
+
+
+def test_zarr2_stores_match_their_manifest():
+    """The stores zarr-python 2.x wrote (scripts/golden-zarr2.sh): one per v2 case, digests as recorded."""
+    doc = json.loads((GOLDEN / "zarr2.json").read_text())
+    assert doc["versions"]["zarr-python"].startswith("2.")
+    v2 = {c.slug for c in load_cases() if c.zarr_format == 2}
+    assert set(doc["cases"]) == v2, "cases.json changed: run `make golden` (scripts/golden-zarr2.sh)"
+    for slug, entry in doc["cases"].items():
+        files = store_files(GOLDEN / "stores" / "zarr2" / slug)
+        if "error" in entry:
+            assert not files
+        else:
+            assert store_digest(files) == entry["digest"], f"zarr2 store {slug} changed since it was written"

@@ -14,13 +14,15 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from .cases import load_cases
-from .impls import IMPLS
+from .impls import ARCHIVED_WRITERS, IMPLS
 from .report import Report
 from .run import STORES, Matrix, all_cells
 
 
 def add_arguments(p: Any) -> None:
-    p.add_argument("--writers", default=",".join(IMPLS), help=f"comma-separated, from {','.join(IMPLS)}")
+    writers = IMPLS + tuple(ARCHIVED_WRITERS)
+    p.add_argument("--writers", default=",".join(writers), help=f"comma-separated, from {','.join(writers)} "
+                                                               "(zarr2: zarr 2.x's stores in the golden set)")
     p.add_argument("--readers", default=",".join(IMPLS), help=f"comma-separated, from {','.join(IMPLS)}")
     p.add_argument("--stores", default=",".join(STORES), help=f"comma-separated, from {','.join(STORES)}")
     p.add_argument("--case", action="append", default=[], metavar="TEXT",
@@ -66,7 +68,7 @@ def run(args: Any, argv: Sequence[str]) -> int:
     console = Console()
     if not console.is_terminal:  # logs (CI, make matrix | tee): wide enough for the whole table
         console = Console(width=max(console.width, 150))
-    writers = _split(args.writers, IMPLS, "writer")
+    writers = _split(args.writers, IMPLS + tuple(ARCHIVED_WRITERS), "writer")
     readers = _split(args.readers, IMPLS, "reader")
     stores = _split(args.stores, STORES, "store")
     cases = load_cases(Path(args.golden_dir) / "cases.json" if args.golden_dir else None)

@@ -8,6 +8,7 @@ Layout::
     manifest.json                  sha256 of each expected array's canonical bytes, a digest of every store,
                                    and, per case, whether the Python and Julia stores are byte-identical (why not)
     negative/<name>[.zip]          stores every implementation must reject (negative.json: category, key)
+    stores/zarr2/, zarr2.json      the v2 cases as zarr-python 2.x wrote them (scripts/golden-zarr2.sh)
 
 Stored bytes are compared chunk by chunk; metadata documents are compared as JSON values (formatting is free).
 """
@@ -304,12 +305,52 @@ def cross_language_verdict(py: dict[str, bytes], jl: dict[str, bytes], case: Cas
     return f"same metadata and decoded chunks; stored bytes differ: {why}"
 
 
+def generate_zarr2(golden_dir: Path | None = None, log: Callable[[str], None] = print) -> dict:
+    """Rewrite stores/zarr2/ (every v2 case, written by the zarr-python 2.x running this) and zarr2.json (its
+    version and each store's digest). Run by scripts/golden-zarr2.sh in a venv that has zarr 2.x."""
+    from .impls import Place, ZarrPythonImpl
+
+    golden_dir = Path(golden_dir or default_golden_dir())
+    impl = ZarrPythonImpl()
+    if impl.major != 2:
+        raise SystemExit(f"the zarr2 golden stores need zarr-python 2.x; this is zarr-python {impl.version} "
+                         "(scripts/golden-zarr2.sh makes a venv with zarr<3)")
+    cases = [c for c in load_cases(golden_dir / "cases.json") if c.zarr_format == 2]
+    work = Path(tempfile.mkdtemp(prefix="polyzarr-golden-zarr2-"))
+    place = Place("local", str(work))
+    out: dict[str, Any] = {"about": "Stores written by zarr-python 2.x (its own v2 API) for every v2 case: "
+                                    "scripts/golden-zarr2.sh. Digests as in manifest.json.",
+                           "versions": {"zarr-python": impl.version, "numcodecs": __import__("numcodecs").__version__,
+                                        "numpy": np.__version__}, "cases": {}}
+    try:
+        for c in cases:
+            url = place.url("zarr2", c)
+            try:
+                impl.write(c, c.generate(), place, url)
+                files = store_files(Path(url))
+                out["cases"][c.slug] = {"digest": store_digest(files), "files": len(files)}
+            except Exception as e:  # noqa: BLE001 - recorded: a store zarr 2.x cannot write
+                shutil.rmtree(url, ignore_errors=True)
+                out["cases"][c.slug] = {"error": f"{type(e).__name__}: {e}"}
+        shutil.rmtree(golden_dir / "stores" / "zarr2", ignore_errors=True)
+        shutil.copytree(work / "zarr2", golden_dir / "stores" / "zarr2")
+        (golden_dir / "zarr2.json").write_text(dumps(out))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    log(f"[golden] zarr-python {impl.version} wrote {sum('digest' in v for v in out['cases'].values())} of {len(cases)} v2 cases")
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m polyzarr.interop.golden", description="Regenerate the golden datasets.")
     ap.add_argument("--golden-dir", type=Path, default=None, help="default: interop_tests/golden of this checkout")
     ap.add_argument("--writers", default=",".join(IMPLS), help="comma-separated subset of python,julia,zarr-python")
+    ap.add_argument("--zarr2", action="store_true", help="only the zarr 2.x stores (run with zarr<3 installed)")
     args = ap.parse_args(argv)
-    generate(args.golden_dir, [w for w in args.writers.split(",") if w])
+    if args.zarr2:
+        generate_zarr2(args.golden_dir)
+    else:
+        generate(args.golden_dir, [w for w in args.writers.split(",") if w])
     return 0
 
 

@@ -23,6 +23,8 @@ from ..errors import PolyZarrError
 from .cases import Case
 
 IMPLS = ("python", "julia", "zarr-python")
+# Writers whose stores exist only in the committed golden set (v2 cases), read by every reader.
+ARCHIVED_WRITERS = {"zarr2": "zarr-python 2.x (stores in golden/stores/zarr2; regenerate with scripts/golden-zarr2.sh)"}
 
 
 @dataclass
