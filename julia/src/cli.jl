@@ -13,6 +13,7 @@ usage: polyzarr [--impl python|julia] [--endpoint-url URL] [--version] VERB ...
                   v3 only: [--codecs JSON|SPEC] [--shards 4,6] [--transpose 1,2,0]
                   [--dimension-names time,lat,lon] [--chunk-key-encoding default|v2]
   inspect SRC [--json]         the tree with each array's metadata
+  explain DTYPE [--json]       a typestring or v3 data_type as PolyZarr.jl sees it
 
 SPEC is id[:key=value[,key=value...]] (values parsed as JSON when they parse), or a JSON object;
 several filters: repeat --filters or separate them with ';' (or give a JSON list).
@@ -46,11 +47,12 @@ const CLI_BOOL_FLAGS = Dict("--overwrite" => "overwrite", "--json" => "json", "-
 const CLI_VERB_FLAGS = Dict(
     "export" => ["impl", "endpoint_url"],
     "inspect" => ["impl", "endpoint_url", "json"],
+    "explain" => ["impl", "json"],
     "import" => ["impl", "endpoint_url", "zarr_format", "chunks", "order", "compressor", "filters", "fill_value",
                  "dimension_separator", "object_codec", "attrs", "convention", "overwrite", "codecs", "shards",
                  "transpose", "dimension_names", "chunk_key_encoding"],
 )
-const CLI_NARGS = Dict("export" => 2, "import" => 2, "inspect" => 1)
+const CLI_NARGS = Dict("export" => 2, "import" => 2, "inspect" => 1, "explain" => 1)
 
 """
     parse_cli(args) -> CLICommand
@@ -412,7 +414,37 @@ function run_cli(cmd::CLICommand, out::IO, err::IO)
         end
         return any(n -> haskey(n, "error"), get(d, "nodes", Any[])) ? 1 : 0
     end
+    if cmd.verb == "explain"
+        d = explain_dtype(cmd.args[1])
+        if get(opts, "json", false) === true
+            println(out, json_string(d; indent=2))
+        else
+            for k in ("typestr", "v3_data_type", "julia", "itemsize", "byteorder", "kind")
+                haskey(d, k) && println(out, rpad(k, 13), d[k] isa AbstractString ? d[k] : json_string(d[k]; indent=nothing))
+            end
+        end
+        return 0
+    end
     throw(UsageError(string("unknown verb ", cmd.verb)))
+end
+
+"""
+    explain_dtype(text) -> Dict
+
+What PolyZarr.jl makes of a dtype: a v2 typestring (`<M8[10s]`), a JSON structured spec, or a v3
+`data_type` (`float64`, `r16`, `{"name": "numpy.datetime64", ...}`): its typestring, Julia type,
+item size, byte order and kind (the Python `polyzarr explain` shows the same from its table).
+"""
+function explain_dtype(text::AbstractString)
+    t = strip(text)
+    spec = (startswith(t, "[") || startswith(t, "{")) ? parse_json(t; key="dtype") : String(t)
+    v3 = spec isa AbstractDict || (spec isa String && !isempty(spec) && !(spec[1] in ('<', '>', '|', '=')))
+    d = v3 ? parse_data_type(spec) : parse_dtype(spec; key=spec isa String ? spec : "dtype")
+    out = Dict{String,Any}("typestr" => d.typestr, "julia" => _typename(d.T), "itemsize" => d.itemsize,
+                           "byteorder" => d.byteorder == '<' ? "little" : d.byteorder == '>' ? "big" : "not applicable",
+                           "kind" => string(d.kind))
+    v3 && (out["v3_data_type"] = spec)
+    return out
 end
 
 "A shape as Python prints a tuple: `(3, 2)`, `(5,)`, `()`."

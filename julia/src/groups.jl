@@ -518,7 +518,14 @@ function inspect_tree(src::AbstractString; endpoint_url=nothing)
     return Dict{String,Any}("nodes" => nodes)
 end
 
-_typename(T) = replace(string(T), string(nameof(@__MODULE__), ".") => "")
+# Type names as the contract spells them (current Julia prints ComplexF32, 1.5 prints Complex{Float32})
+function _typename(T)
+    s = replace(string(T), string(nameof(@__MODULE__), ".") => "")
+    for b in ("16", "32", "64")
+        s = replace(s, string("Complex{Float", b, "}") => string("ComplexF", b))
+    end
+    return s
+end
 
 """
     julia_view(src; endpoint_url=nothing, index=nothing) -> Dict

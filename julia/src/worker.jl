@@ -54,6 +54,7 @@ worker_inspect(args) = inspect_tree(required_arg(args, "src"); endpoint_url=opti
 worker_julia_view(args) = julia_view(required_arg(args, "src"); endpoint_url=optional_endpoint(args),
                                      index=get(args, "index", nothing))
 worker_shutdown(args) = Dict{String,Any}("bye" => true)
+worker_explain(args) = explain_dtype(required_arg(args, "dtype"))
 
 function worker_handoff(args)
     probes = get(args, "probes", Any[])
@@ -86,7 +87,7 @@ end
 worker_ops() = Dict{String,Function}(
     "ping" => worker_ping, "export" => worker_export, "import" => worker_import,
     "inspect" => worker_inspect, "julia_view" => worker_julia_view, "shutdown" => worker_shutdown,
-    "handoff" => worker_handoff, "batch" => worker_batch)
+    "handoff" => worker_handoff, "batch" => worker_batch, "explain" => worker_explain)
 
 error_reply(id, category, message) =
     Dict{String,Any}("id" => id, "ok" => false,

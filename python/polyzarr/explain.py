@@ -39,7 +39,7 @@ def explain_dtype(spec_text: str) -> dict[str, Any]:
                     "codec": "vlen-utf8" if spec == "string" else "vlen-bytes",
                     "fill_value": md.fill_value_rule(dt)}
         info = {"v3_data_type": spec, **describe(md.encode_dtype(dt))}
-        info["byteorder"] = "from the bytes codec's endian (little shown)" if dt.itemsize > 1 and dt.kind not in "SVb" else "none"
+        info["byteorder"] = "from the bytes codec's endian (little shown)" if dt.itemsize > 1 and dt.kind not in "SVb" else "not applicable"
         info["fill_value"] = md.fill_value_rule(dt).replace("; or null", "").replace(" (null: no fill value; missing chunks read as zeros)", "") + \
             ('; in v3 also "0x…" hex bit patterns' if dt.kind in "fc" else "") + ('; or "NaT"' if dt.kind in "Mm" else "")
         if isinstance(spec, str) and spec.startswith("r") and spec[1:].isdigit():

@@ -52,6 +52,18 @@ def test_explain_says_what_is_malformed(bad, words):
     assert p.returncode == 1 and "DtypeError" in p.stderr and words in p.stderr, p.stderr
 
 
+@pytest.fixture(scope="module")
+def julia_worker_bridge():
+    from polyzarr.julia import WorkerBridge, julia_executable
+    from polyzarr.testing import need
+
+    if julia_executable() is None:
+        need("Julia", "run `make setup`")
+    b = WorkerBridge()
+    yield b
+    b.close()
+
+
 @pytest.fixture
 def two_arrays(tmp_path):
     store = open_store(str(tmp_path / "s.zarr"), "w")
@@ -88,3 +100,38 @@ def test_inspect_both_index_outside(two_arrays):
     root, _ = two_arrays
     p = run("inspect", str(root), "--both", "--index", "9,9,9")
     assert p.returncode != 0 and "outside shape" in p.stderr
+
+
+EXPLAIN_SPECS = ["|b1", "|i1", "<i2", ">u4", "<i8", "<f2", ">f4", "<f8", "<c8", ">c16", "<M8[ns]", ">M8[10s]", "<m8[3h]",
+                 "|S7", "<U5", ">U5", "|V6", '[["a", "<i4"], ["b", ">f8", [2]]]', "float64", "uint16", "r24",
+                 '{"name": "numpy.datetime64", "configuration": {"unit": "ms", "scale_factor": 5}}',
+                 '{"name": "fixed_length_utf32", "configuration": {"length_bytes": 12}}']
+
+
+def type_name(t: str) -> str:
+    """A Julia type's name without the printing differences between Julia versions (spaces; NTuple{2, T} is
+    printed Tuple{T,T} by 1.5)."""
+    import re
+
+    t = t.replace(" ", "")
+    return re.sub(r"NTuple\{(\d+),([^{}]+)\}", lambda m: "Tuple{" + ",".join([m.group(2)] * int(m.group(1))) + "}", t)
+
+
+def test_python_and_julia_explain_alike(julia_worker_bridge):
+    """The two dtype tables agree: Julia's own parse of each spec gives the Julia type, size and byte order the
+    Python table promises."""
+    julia = julia_worker_bridge.batch([("explain", {"dtype": s}) for s in EXPLAIN_SPECS])
+    for spec, jl in zip(EXPLAIN_SPECS, julia):
+        assert not isinstance(jl, Exception), f"Julia cannot parse {spec}: {jl}"
+        py = json.loads(run("explain", spec, "--json").stdout)
+        assert (type_name(jl["julia"]), jl["itemsize"]) == (type_name(py["julia"]), py["itemsize"]), f"{spec}: Julia {jl}, Python {py}"
+        if not py["byteorder"].startswith("from the bytes codec"):
+            assert jl["byteorder"] == py["byteorder"], f"{spec}: Julia {jl}, Python {py}"
+
+
+def test_julia_cli_explain():
+    p = run("explain", "--impl", "julia", ">M8[10s]", "--json")
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["julia"] == "Datetime64{:s,10}"
+    bad = run("explain", "--impl", "julia", "<i9")
+    assert bad.returncode == 1 and "DtypeError" in bad.stderr + bad.stdout

@@ -55,6 +55,19 @@ class Place:
         return self._cache[key]
 
 
+    def close(self) -> None:
+        """Close the async S3 session zarr-python used (it lives on zarr's own event loop)."""
+        fs = self._cache.pop(("s3fs", True), None)
+        client = getattr(fs, "_s3", None)
+        if client is not None:
+            try:
+                from zarr.core.sync import sync
+
+                sync(client.close())
+            except Exception:  # noqa: BLE001 - best effort at shutdown
+                pass
+
+
 class ReadFailure(Exception):
     """A reader's failure for one case: the error category (shared vocabulary when it is one) and message."""
 
@@ -134,8 +147,12 @@ class ZarrPythonImpl:
     name = "zarr-python"
 
     def __init__(self) -> None:
+        import warnings
+
         import zarr
 
+        # zarr-python 3 warns on every v3 extension data type it writes; the matrix reports what matters
+        warnings.filterwarnings("ignore", module="zarr")
         self.zarr = zarr
         self.version = zarr.__version__
         self.major = int(self.version.split(".")[0])

@@ -272,6 +272,8 @@ class Matrix:
         return [(c, results[c]) for c in cells]
 
     def close(self) -> None:
+        for place in self._places.values():
+            place.close()
         for impl in self._impls.values():
             if hasattr(impl, "close"):
                 impl.close()
