@@ -50,6 +50,42 @@ def test_report_counts_and_files(tmp_path):
     assert lines[1].startswith("julia→python") and "2/3" in lines[1]
 
 
+def test_terminal_tables_keep_labels_whole_in_a_log_width():
+    """The full matrix (12 writer → reader rows, v2 and v3 groups) printed 150 columns wide: one table per
+    format, every row label whole, v3 headers without their prefix, per-row totals of that format only."""
+    import io
+
+    from rich.console import Console
+
+    every = load_cases()
+    v2 = [c for c in every if c.zarr_format == 2]
+    v3 = [c for c in every if c.zarr_format == 3]
+    picked = {c.group: c for c in v2 + v3}  # one case per group
+    pairs = [(w, r) for w in ("python", "julia", "zarr-python") for r in ("python", "julia", "zarr-python")]
+    results = [(Cell(w, r, "local", c), Outcome("pass", "", "compare")) for w, r in pairs for c in picked.values()]
+    failing = [c for c in picked.values() if c.zarr_format == 3][0]
+    results.append((Cell("zarr2", "julia", "golden", v2[0]), Outcome("pass", "", "compare")))
+    results.append((Cell("julia", "python", "s3", failing), Outcome("fail", "boom", "compare")))
+    r = Report(results, elapsed=1.0)
+    out = io.StringIO()
+    console = Console(file=out, width=150, color_system=None)
+    tables = r.rich_tables()
+    assert [t.title for t in tables] == ["Zarr v2", "Zarr v3"]
+    for t in tables:
+        console.print(t)
+    text = out.getvalue()
+    v2_text, v3_text = text.split("Zarr v3")
+    for w, rd in pairs:
+        assert re.search(rf"\b{re.escape(w)}→{re.escape(rd)}\s", v2_text), (w, rd)
+        assert re.search(rf"\b{re.escape(w)}→{re.escape(rd)}\s", v3_text), (w, rd)
+    assert "zarr2→julia" in v2_text and "zarr2" not in v3_text  # an archived v2 writer has no v3 row
+    assert "v3_" not in text and failing.group.removeprefix("v3_") in v3_text
+    n_v3 = sum(1 for c in picked.values() if c.zarr_format == 3)
+    julia_python_v3 = [ln for ln in v3_text.splitlines() if "julia→python" in ln][0]
+    assert f"{n_v3}/{n_v3 + 1}" in julia_python_v3  # the failing cell counts in its own format only
+    assert max(len(ln) for ln in text.splitlines()) <= 150 and "…" not in text
+
+
 def chromium() -> str:
     exe = shutil.which("chromium") or shutil.which("chromium-browser")
     if exe is None:

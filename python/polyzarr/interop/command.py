@@ -101,7 +101,9 @@ def run(args: Any, argv: Sequence[str]) -> int:
         results = _run_with_progress(m, cells, console, args.no_progress or not console.is_terminal, args.jobs)
         elapsed = time.perf_counter() - t0
         report = Report(results, elapsed, v, "polyzarr matrix " + " ".join(shlex.quote(a) for a in argv), dict(m.timings))
-        console.print(report.rich_table())
+        for table in report.rich_tables():
+            console.print(table)
+        console.print(report.headline())
         console.print("by store: " + ", ".join(f"{s} {report.by_store[s].ok}/{report.by_store[s].total}" for s in report.stores))
         for c, o in results:
             if o.status in ("fail", "fixed"):

@@ -79,6 +79,7 @@ class Report:
         self.rows = sorted({row_key(c) for c, _ in self.results})
         self.columns = sorted({column_key(c) for c, _ in self.results})
         self.stores = sorted({c.store for c, _ in self.results})
+        self.column_format = {column_key(c): c.case.zarr_format for c, _ in self.results}
         self.grid: dict[tuple[str, str], Tally] = defaultdict(Tally)
         self.by_row: dict[str, Tally] = defaultdict(Tally)
         self.by_store: dict[str, Tally] = defaultdict(Tally)
@@ -123,21 +124,36 @@ class Report:
         return d
 
     # -- terminal ----------------------------------------------------------------------------------------------
-    def rich_table(self) -> Any:
+    def rich_tables(self) -> list[Any]:
+        """One table per format version: a row per writer → reader, a column per feature group.
+
+        Splitting by format keeps each table narrow enough for a log (about 125 columns) without truncating
+        the writer → reader labels, which are what a reader scans first."""
         from rich.table import Table
         from rich.text import Text
 
-        t = Table(title=f"polyzarr interop matrix: {self.total.ok}/{self.total.total} cells ok "
-                        f"({self.total.counts['gap']} known zarr-python gaps) in {self.elapsed:.1f} s",
-                  title_justify="left")
-        t.add_column("writer → reader", style="bold")
-        for col in self.columns:
-            t.add_column(col, justify="center")
-        t.add_column("all", justify="center", style="bold")
-        for r in self.rows:
-            cells = [_rich_cell(self.grid[(r, col)], Text) for col in self.columns]
-            t.add_row(r, *cells, _rich_cell(self.by_row[r], Text))
-        return t
+        tables = []
+        for fmt in sorted(set(self.column_format.values())):
+            cols = [c for c in self.columns if self.column_format[c] == fmt]
+            rows = [r for r in self.rows if any(self.grid[(r, c)].total for c in cols)]
+            t = Table(title=f"Zarr v{fmt}", title_justify="left")
+            t.add_column(f"writer {ARROW} reader", style="bold", no_wrap=True)
+            for col in cols:
+                t.add_column(col.removeprefix(f"v{fmt}_"), justify="center", no_wrap=True)
+            t.add_column("all", justify="center", style="bold", no_wrap=True)
+            for r in rows:
+                row_total = Tally()
+                for col in cols:
+                    for k, v in self.grid[(r, col)].counts.items():
+                        row_total.counts[k] += v
+                t.add_row(r, *(_rich_cell(self.grid[(r, col)], Text) for col in cols), _rich_cell(row_total, Text))
+            tables.append(t)
+        return tables
+
+    def headline(self) -> str:
+        return (f"polyzarr interop matrix: {self.total.ok}/{self.total.total} cells ok "
+                f"({self.total.counts['gap']} known zarr-python gaps, {self.total.failed} failing) "
+                f"in {self.elapsed:.1f} s")
 
     def text_lines(self) -> list[str]:
         """The same table as plain text (for logs without colour)."""
