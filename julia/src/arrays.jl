@@ -403,7 +403,9 @@ _isfill(x::T, fv::T) where {T} = isbitstype(T) ? x === fv : isequal(x, fv)
 _isfill(x, fv) = isequal(x, fv)
 
 function _write_chunk!(a::ZArray{T}, key::AbstractString, chunk::Array{T}, bufs::ChunkBuffers) where {T}
-    if !a.write_empty_chunks && all(x -> _isfill(x, a.fillvalue), chunk)
+    # A null fill (v2) means "no fill": zarr 2.x reads missing chunks as uninitialised memory, so every
+    # chunk is stored, as the Python side does.
+    if !a.write_empty_chunks && a.meta.fill !== nothing && all(x -> _isfill(x, a.fillvalue), chunk)
         deletekey!(a.store, key)
         return
     end

@@ -247,11 +247,17 @@ function default_fill_json(d::ZDtype)
     return nothing
 end
 
-"Value used for missing chunks: the fill, or zero bits for a null fill."
+"Value used for missing chunks: the fill; for a null fill zero bits, or NaT for datetimes (as zarr-python 3)."
 function fill_or_zero(d::ZDtype, fill)
     fill !== nothing && return d.kind == 'O' ? fill : convert(d.T, fill)
     d.kind == 'O' && return nothing
-    return _load(d, zeros(UInt8, d.itemsize), 0)
+    bytes = zeros(UInt8, d.itemsize)
+    if d.kind == 'M' || d.kind == 'm'
+        # zarr-python 3 reads a null fill of a datetime/timedelta array as NaT (Int64's minimum), not epoch
+        bytes = reinterpret(UInt8, [typemin(Int64)])
+        d.byteorder == '>' && (bytes = reverse(bytes))
+    end
+    return _load(d, Vector{UInt8}(bytes), 0)
 end
 
 # ---------------------------------------------------------------------------------------------

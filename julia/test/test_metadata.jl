@@ -62,6 +62,9 @@ canon(x) = PZ.json_string(x)          # JSON-value equality, key order and int/f
         @test v == (a=Int16(1), b=0.0f0)
         @test encode_fill_value(st, (a=Int16(1), b=0.0f0)) == "AQAAAAAA"
         @test F("<i4", nothing) === nothing && F("|O", nothing) === nothing
+        # what a null fill reads as (zarr-python 3): NaT for datetimes in either byte order, else zero bits
+        Z(ts) = PZ.fill_or_zero(parse_dtype(ts), nothing)
+        @test PZ.isnat(Z("<M8[ns]")) && PZ.isnat(Z(">m8[s]")) && Z(">i4") === Int32(0) && Z("<f8") === 0.0
         E(ts, v) = encode_fill_value(parse_dtype(ts), v)
         @test E("<f8", NaN) == "NaN" && E("<f4", -Inf32) == "-Infinity" && E("<f8", 2) === 2.0
         @test E("<c8", 1 + 2im) == Any[1.0, 2.0] && E("<c16", complex(NaN, Inf)) == Any["NaN", "Infinity"]

@@ -189,6 +189,26 @@ def test_julia_view_sizes(tmp_path, worker, order):
     assert v["order"] == order and v["eltype"] == "Int32"
 
 
+@pytest.mark.parametrize("dtype", ["<M8[ns]", ">m8[s]", "<i4", ">f8", "|S3", "<U2", "|b1"])
+def test_null_fill_missing_chunks_read_as_zarr_python_reads_them(tmp_path, worker, dtype):
+    """A v2 ``fill_value: null`` array with unwritten chunks: zarr-python 3 reads datetimes/timedeltas there as
+    NaT and everything else as zero bits; both polyzarr readers must give the same values."""
+    import polyzarr
+
+    z = zarr.create_array(store=str(tmp_path / "s" / "a"), shape=(5, 4), chunks=(2, 3), dtype=dtype, zarr_format=2,
+                          fill_value=None, compressors=None)
+    assert json.loads((tmp_path / "s" / "a" / ".zarray").read_text())["fill_value"] is None
+    part = make_values(np.dtype(dtype), (2, 3), seed=7)
+    z[:2, :3] = part  # one chunk of six written, the others missing
+    expected = zarr.open_array(str(tmp_path / "s" / "a"), mode="r")[...]
+    assert_same(polyzarr.open(str(tmp_path / "s" / "a"))[...], expected)
+    r = worker.request("export", src=str(tmp_path / "s"), outdir=str(tmp_path / "o"))
+    assert r["failed"] == []
+    assert_same(np.load(tmp_path / "o" / "a.npy"), expected)
+    if np.dtype(dtype).kind in "Mm":
+        assert np.isnat(expected[4, 3])  # the expectation is zarr-python's, and it is NaT
+
+
 @pytest.mark.parametrize("case", METADATA_CASES, ids=[c[0] for c in METADATA_CASES])
 def test_julia_rejects_bad_metadata_with_same_category(tmp_path, worker, case):
     _, doc, err, _ = case
