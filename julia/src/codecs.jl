@@ -829,7 +829,11 @@ function serializer_decode(s::JSON2Serializer, p::Pipeline, b; key::AbstractStri
     n = chunk_length(p)
     vals = x.values
     length(vals) == n || throw(ChunkError(key, "decoded to $(length(vals)) items, expected $n (chunk $(p.chunks))"))
-    if p.order == 'F' && length(p.chunks) > 1   # C-ordered list → F memory order
+    # zarr 2.x lists an F chunk in its logical (Zarr) shape, C order: reorder into F memory order.  A
+    # list in the reversed shape is already in memory order (as zarr 2.x's own reader takes every list).
+    zshape = collect(Int, p.chunks)
+    in_memory_order = x.shape != zshape && x.shape == reverse(zshape)
+    if p.order == 'F' && length(p.chunks) > 1 && !in_memory_order
         vals = vec(permutedims(reshape(vals, Tuple(reverse(p.chunks))), length(p.chunks):-1:1))
     end
     return p.dtype.T === Any ? vals : convert(Vector{p.dtype.T}, vals)

@@ -244,7 +244,8 @@ end
 function _export_values(a::ZArray, data)
     dt = a.pipeline.dtype
     dt.kind == 'O' || return data, dt
-    if all(x -> x isa AbstractString, data)
+    # the vlen codec's element type decides for an empty array (no element to tell)
+    if dt.T !== Vector{UInt8} && all(x -> x isa AbstractString, data)
         n = max(1, reduce(max, (length(x) for x in data); init=0))
         return map(FixedUTF32String{n}, data), parse_dtype("<U$n")
     elseif all(x -> x isa AbstractVector{UInt8}, data)

@@ -199,13 +199,13 @@ class Array:
             if self.sharding is not None and not part.whole and not self.pipeline.array_array:
                 # only the inner chunks this part touches, by byte ranges
                 sub = self.sharding.read_region(self.store.get_range, self.chunk_key(part.index), part.in_chunk)
-                out[part.in_region] = self._fill_scalar() if sub is None else sub
+                out[part.in_region + (Ellipsis,)] = self._fill_scalar() if sub is None else sub
                 return
             chunk = self.read_chunk(part.index)
             if chunk is None:
                 out[part.in_region] = self._fill_scalar()
             else:
-                out[part.in_region] = chunk[part.in_chunk + (Ellipsis,)]
+                out[part.in_region + (Ellipsis,)] = chunk[part.in_chunk + (Ellipsis,)]
 
         _run(one, parts, self.store.remote)
         return out

@@ -125,12 +125,13 @@ def parse_ints(text: str) -> tuple[int, ...]:
 # Verbs
 
 
-def to_npy_array(values: np.ndarray) -> np.ndarray:
-    """Object arrays → fixed width (str → <U longest, bytes → |S longest); others unchanged."""
+def to_npy_array(values: np.ndarray, object_type: type | None = None) -> np.ndarray:
+    """Object arrays → fixed width (str → <U longest, bytes → |S longest); others unchanged. ``object_type``
+    (the array's vlen codec: str or bytes) decides for an empty array, which has no element to tell."""
     if values.dtype.kind != "O":
         return values
     flat = list(values.flat)
-    if all(isinstance(x, str) for x in flat):
+    if object_type is not bytes and all(isinstance(x, str) for x in flat):
         width = max((len(x) for x in flat), default=1) or 1
         return np.array(values.tolist() if values.ndim else values[()], dtype=f"<U{width}").reshape(values.shape)
     if all(isinstance(x, (bytes, np.bytes_)) for x in flat):
@@ -157,7 +158,7 @@ def export_tree(src: str, outdir: str, endpoint_url: str | None = None, log: Any
         rel = node.path or _root_name(src)
         try:
             arr = open_node_array(store, node)
-            values = to_npy_array(arr.read())
+            values = to_npy_array(arr.read(), arr.object_type)
             target = out / f"{rel}.npy"
             target.parent.mkdir(parents=True, exist_ok=True)
             np.save(target, values, allow_pickle=False)

@@ -146,16 +146,27 @@ class Transpose(ArrayArrayCodec):
         return arr.transpose(inverse_permutation(self.perm(arr.ndim)))
 
 
+LIST_CODECS = ("json2", "msgpack2")  # object codecs that store a chunk as nested lists of its shape
+
+
 @dataclass
 class NumcodecsFilter(ArrayArrayCodec):
-    """A v2 filter: any numcodecs codec applied to the chunk in memory order."""
+    """A v2 filter: any numcodecs codec applied to the chunk in memory order.
+
+    ``logical_lists``: the codec writes nested lists (json2, msgpack2) and the array is order "F". zarr 2.x hands
+    such a codec the chunk in its logical shape, so the lists are the logical chunk in C order; we write the same.
+    On read, lists in the chunk's logical shape are taken that way and lists in the reversed shape as memory order
+    (how zarr 2.x's own reader takes them); for square chunks the writer's reading wins."""
 
     codec: Codec
+    logical_lists: bool = False
 
     def resolve(self, spec: ChunkSpec | None) -> ChunkSpec | None:
         return None
 
     def encode(self, arr: np.ndarray) -> Any:
+        if self.logical_lists and isinstance(arr, np.ndarray) and arr.ndim > 1:
+            arr = arr.T  # memory order (the transposed chunk) → the logical chunk
         try:
             return self.codec.encode(arr)
         except Exception as e:  # numcodecs raises anything from ValueError to RuntimeError
@@ -166,6 +177,9 @@ class NumcodecsFilter(ArrayArrayCodec):
             out = self.codec.decode(arr)
         except Exception as e:
             raise _codec_failure(self.codec, "decode", key, e) from None
+        if self.logical_lists and spec is not None and isinstance(out, np.ndarray) and out.ndim > 1 \
+                and out.shape == tuple(reversed(spec.shape)):
+            out = out.T  # the logical chunk → memory order
         return _fit(out, spec, key, f"filter {self.codec.codec_id}")
 
 
@@ -211,7 +225,9 @@ class CodecPipeline:
     @classmethod
     def from_v2(cls, order: str, filters: Sequence[dict] | None, compressor: dict | None, key: str = "") -> "CodecPipeline":
         aa: list[ArrayArrayCodec] = [Transpose(order)]
-        aa += [NumcodecsFilter(get_codec(f, f"{key}:filters[{i}]")) for i, f in enumerate(filters or [])]
+        for i, f in enumerate(filters or []):
+            codec = get_codec(f, f"{key}:filters[{i}]")
+            aa.append(NumcodecsFilter(codec, logical_lists=order == "F" and codec.codec_id in LIST_CODECS))
         bb = [NumcodecsCompressor(get_codec(compressor, f"{key}:compressor"))] if compressor is not None else []
         return cls(aa, RawBytes(), bb)
 

@@ -192,6 +192,38 @@ def test_structured_with_subarray_fields(tmp_path, order):
         assert (tmp_path / "p" / k).read_bytes() == v
 
 
+# zarr 2.18.7, order "F", json2: the chunk [["a","b","c"],["d","e","f"]] (written whole) is stored as
+# '[["a","b","c"],["d","e","f"],"|O",[2,3]]': numcodecs' JSON lists the chunk in its logical shape. (zarr 2.x's
+# reader takes the flattened lists as F memory order, so it cannot read its own F json2 arrays back.)
+JSON2_LOGICAL = [["a", "b", "c"], ["d", "e", "f"]]
+
+
+def json2_F_store(path, stored: str) -> None:
+    js = numcodecs.JSON()
+    chunk = np.array(JSON2_LOGICAL, dtype=object)
+    lists = chunk if stored == "logical" else chunk.T.copy()  # reversed shape: F memory order, C-listed
+    meta = {"zarr_format": 2, "shape": [3, 3], "chunks": [2, 3], "dtype": "|O", "compressor": None,
+            "fill_value": None, "order": "F", "filters": [js.get_config()]}
+    edge = np.array([["g", "h", "i"], [None, None, None]], dtype=object)
+    _hand_store(path, meta, {"0.0": js.encode(lists), "1.0": js.encode(edge if stored == "logical" else edge.T.copy())})
+
+
+@pytest.mark.parametrize("stored", ["logical", "reversed"])
+def test_json2_F_order_lists_read_in_the_writers_order(tmp_path, stored):
+    json2_F_store(tmp_path / "j", stored)
+    got = pz.open(str(tmp_path / "j"))[...]
+    assert got.tolist() == JSON2_LOGICAL + [["g", "h", "i"]]
+
+
+def test_json2_F_order_written_as_zarr_2_writes_it(tmp_path):
+    store = open_store(str(tmp_path / "p"), "w")
+    arr = pz.create_array(store, "", (2, 3), "|O", chunks=(2, 3), order="F", compressor=None, object_codec="json2",
+                          fill_value=None)
+    arr[...] = np.array(JSON2_LOGICAL, dtype=object)
+    assert (tmp_path / "p" / "0.0").read_bytes() == b'[["a","b","c"],["d","e","f"],"|O",[2,3]]'
+    assert pz.open(str(tmp_path / "p"))[...].tolist() == JSON2_LOGICAL
+
+
 def test_categorize_object_array(tmp_path):
     labels = ["female", "male", "unknown"]
     values = np.array(["male", "female", "unknown", "male", "male", "female", "x"], dtype=object)

@@ -209,6 +209,39 @@ def test_null_fill_missing_chunks_read_as_zarr_python_reads_them(tmp_path, worke
         assert np.isnat(expected[4, 3])  # the expectation is zarr-python's, and it is NaT
 
 
+@pytest.mark.parametrize("stored", ["logical", "reversed"])
+def test_julia_reads_json2_F_lists_as_python_does(tmp_path, worker, stored):
+    from test_arrays import JSON2_LOGICAL, json2_F_store
+
+    json2_F_store(tmp_path / "s" / "j", stored)
+    r = worker.request("export", src=str(tmp_path / "s"), outdir=str(tmp_path / "o"))
+    assert r["failed"] == []
+    assert np.load(tmp_path / "o" / "j.npy").tolist() == JSON2_LOGICAL + [["g", "h", "i"]]
+
+
+def test_zero_d_and_empty_object_arrays_both_languages(tmp_path, worker):
+    """0-d vlen-utf8 / vlen-bytes arrays written by zarr-python export one element (not an array inside an
+    array); an empty vlen-bytes array exports as bytes."""
+    import polyzarr
+
+    for name, dt, v in (("s", str, "héllo"), ("b", zarr.dtype.VariableLengthBytes(), b"a\x00b")):
+        z = zarr.create_array(store=str(tmp_path / "s" / name), shape=(), chunks=(), dtype=dt, zarr_format=2)
+        z[()] = v
+        assert polyzarr.open(str(tmp_path / "s" / name))[()] == v
+    zarr.create_array(store=str(tmp_path / "s" / "e"), shape=(2, 0), chunks=(1, 1), dtype=zarr.dtype.VariableLengthBytes(),
+                      zarr_format=2)  # empty: the codec, not an element, says bytes
+    r = worker.request("export", src=str(tmp_path / "s"), outdir=str(tmp_path / "o"))
+    assert r["failed"] == []
+    assert np.load(tmp_path / "o" / "s.npy")[()] == "héllo" and np.load(tmp_path / "o" / "s.npy").shape == ()
+    assert np.load(tmp_path / "o" / "b.npy")[()] == b"a\x00b" and np.load(tmp_path / "o" / "b.npy").dtype == "|S3"
+    assert subprocess.run([sys.executable, "-m", "polyzarr", "export", str(tmp_path / "s"), str(tmp_path / "p")],
+                          capture_output=True).returncode == 0
+    assert np.load(tmp_path / "p" / "s.npy")[()] == "héllo" and np.load(tmp_path / "p" / "b.npy").dtype == "|S3"
+    for out in ("o", "p"):
+        e = np.load(tmp_path / out / "e.npy")
+        assert e.shape == (2, 0) and e.dtype == "|S1", (out, e.dtype)
+
+
 @pytest.mark.parametrize("case", METADATA_CASES, ids=[c[0] for c in METADATA_CASES])
 def test_julia_rejects_bad_metadata_with_same_category(tmp_path, worker, case):
     _, doc, err, _ = case
