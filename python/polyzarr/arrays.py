@@ -5,6 +5,8 @@ releases the GIL); F-order chunks are viewed in Fortran layout, never transposed
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import math
 from dataclasses import dataclass
@@ -145,11 +147,10 @@ class Array:
     # -- fill ----------------------------------------------------------------------------------------------
     def _fill_scalar(self) -> Any:
         fv = self.fill_value
+        if self.dtype.kind == "O":
+            return object_fill(fv, self.object_type)
         if fv is not None:
             return fv
-        if self.dtype.kind == "O":
-            t = self.object_type
-            return t() if t is not None else None
         if self.dtype.kind in "Mm":
             return np.array("NaT", dtype=self.dtype)[()]  # a null fill reads as NaT in zarr-python 3, not epoch
         return np.zeros((), dtype=self.dtype)[()]
@@ -269,6 +270,26 @@ class Array:
         if not np.array_equal(rows[0], fill) or not np.array_equal(rows[-1], fill):
             return False
         return bool((rows == fill).all())
+
+
+def object_fill(fv: Any, object_type: type | None) -> Any:
+    """What missing elements of an object array read as, by zarr-python 3's rules for v2 fills: a vlen-utf8
+    array's number fill as its text (zarr 2.x's default fill 0 reads "0"), a vlen-bytes array's string fill as
+    base64; what is left (null, or a number for bytes, where zarr-python 3 gives up) is "" / b"" ."""
+    if object_type is str:
+        if fv is None or isinstance(fv, str):
+            return fv or ""
+        return str(fv)
+    if object_type is bytes:
+        if isinstance(fv, bytes):
+            return fv
+        if isinstance(fv, str):
+            try:
+                return base64.b64decode(fv, validate=True)
+            except binascii.Error:
+                return fv.encode()
+        return b""
+    return fv
 
 
 def _object_array(value: Any) -> np.ndarray:
