@@ -336,15 +336,15 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="verb", required=True)
 
     e = sub.add_parser("export", parents=[common], help="every array under SRC → OUTDIR/<path>.npy")
-    e.add_argument("src")
-    e.add_argument("outdir")
+    e.add_argument("src", help="a store URL (dir, .zip, memory://, s3://bucket/prefix) or a directory of stores")
+    e.add_argument("outdir", help="where the .npy files go (created)")
 
     i = sub.add_parser("import", parents=[common], help="a .npy file → a Zarr array at DEST")
-    i.add_argument("npy")
-    i.add_argument("dest")
-    i.add_argument("--zarr-format", type=int, default=2, choices=(2, 3))
+    i.add_argument("npy", help="the .npy file (its dtype, byte order included, becomes the array's)")
+    i.add_argument("dest", help="the array's URL, e.g. out.zarr/a or s3://bucket/p/a (parent groups are created)")
+    i.add_argument("--zarr-format", type=int, default=2, choices=(2, 3), help="Zarr format version (default: 2)")
     i.add_argument("--chunks", type=parse_ints, default=None, help="e.g. 3,2,2 (default: one chunk)")
-    i.add_argument("--order", choices=("C", "F"), default="C")
+    i.add_argument("--order", choices=("C", "F"), default="C", help="v2 memory order of each chunk (default: C)")
     i.add_argument("--compressor", default="default", help="id:key=value,... | JSON | none (default: zstd level 0)")
     i.add_argument("--filters", action="append", default=None, help="id:key=value,...; repeat or separate with ';'")
     i.add_argument("--fill-value", default=None, help="JSON encoding as in .zarray (0, NaN, \"base64\", [re, im], null); default: the dtype's zero")
@@ -356,24 +356,25 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--transpose", type=parse_ints, default=None, help="v3: a transpose permutation, e.g. 1,2,0")
     i.add_argument("--dimension-names", default=None, help="v3: comma-separated names, e.g. time,lat,lon")
     i.add_argument("--chunk-key-encoding", choices=("default", "v2"), default=None, help="v3 chunk keys (default: c/0/1)")
-    i.add_argument("--object-codec", choices=("vlen-utf8", "vlen-bytes", "json2"), default=None)
+    i.add_argument("--object-codec", choices=("vlen-utf8", "vlen-bytes", "json2"), default=None,
+                   help="store a <U/|S .npy as a variable-length object array with this codec")
     i.add_argument("--attrs", default=None, help="JSON object of attributes")
-    i.add_argument("--overwrite", action="store_true")
+    i.add_argument("--overwrite", action="store_true", help="replace an array already at DEST (default: refuse)")
 
     s = sub.add_parser("inspect", parents=[common], help="the tree under SRC with each node's metadata")
-    s.add_argument("src")
-    s.add_argument("--json", action="store_true")
+    s.add_argument("src", help="a store URL or a directory of stores")
+    s.add_argument("--json", action="store_true", help="machine-readable output")
     s.add_argument("--both", action="store_true", help="each array as numpy and as Julia see it (Julia's answer when it runs)")
     s.add_argument("--index", type=parse_ints, default=None, help="with --both: a numpy (0-based) index to locate, e.g. 3,1,0")
 
     d = sub.add_parser("diff", parents=[common], help="compare two arrays (store URLs or .npy) and say why they differ")
-    d.add_argument("a")
-    d.add_argument("b")
-    d.add_argument("--json", action="store_true")
+    d.add_argument("a", help="an array URL or a .npy file")
+    d.add_argument("b", help="an array URL or a .npy file")
+    d.add_argument("--json", action="store_true", help="machine-readable output")
 
     x = sub.add_parser("explain", parents=[common], help="a dtype (typestring or structured JSON) in numpy and Julia terms")
-    x.add_argument("dtype")
-    x.add_argument("--json", action="store_true")
+    x.add_argument("dtype", help="a numpy typestring (<i4, >M8[10s]), structured JSON, or a v3 data_type")
+    x.add_argument("--json", action="store_true", help="machine-readable output")
 
     from .interop.command import add_arguments
 
