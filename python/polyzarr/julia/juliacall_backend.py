@@ -54,6 +54,7 @@ class JuliaCallBridge(JuliaBridge):
         configure_environment()
         import juliacall  # noqa: PLC0415 - imported only once the environment forbids downloads
 
+        self.jc = juliacall  # juliacall.PythonCall and juliacall.Base: not names inside a fresh module
         self.jl = juliacall.newmodule("PolyZarrBridge")
         self.jl.seval(f"pushfirst!(LOAD_PATH, {json.dumps(str(julia_package_dir()))}); using PolyZarr")
         self.pz = self.jl.PolyZarr
@@ -102,10 +103,10 @@ class JuliaCallBridge(JuliaBridge):
 
     def handoff(self, values: np.ndarray, probes: list[list[int]] = (), write: dict | None = None) -> dict:
         x = np.ascontiguousarray(values)
-        A = self.jl.seval("PythonCall.PyArray")(x)  # numpy's indices, numpy's memory: no copy
+        A = self.jc.PythonCall.PyArray(x)  # numpy's indices, numpy's memory: no copy
         info = json.loads(str(self.pz.json_string(self.pz.handoff_info(A, [list(p) for p in probes]), indent=None)))
         if write:
             opts = {k: v for k, v in write.items() if k != "dest"}
             self.pz.handoff_write(A, write["dest"], json.dumps(opts))
-        info["back"] = np.array(self.jl.seval("collect")(A))  # a Julia Array of size S, back as numpy shape S
+        info["back"] = np.array(self.jc.Base.collect(A))  # a Julia Array of size S, back as numpy shape S
         return info
