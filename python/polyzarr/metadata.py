@@ -85,7 +85,8 @@ def _decode_float(v: Any, where: str) -> float:
     raise MetadataError(where, f"float fill value must be a number, got {v!r}")
 
 
-def _b64(v: Any, where: str) -> bytes:
+def decode_b64(v: Any, where: str) -> bytes:
+    """A fill value's base64 string → its bytes (v2 structured/void/bytes fills, v3 raw and bytes fills)."""
     if not isinstance(v, str):
         raise MetadataError(where, f"fill value must be a base64 string for this dtype, got {v!r}")
     try:
@@ -100,7 +101,7 @@ def decode_fill_value(v: Any, dt: np.dtype, where: str) -> Any:
         return None
     k = dt.kind
     if dt.fields is not None or k == "V":
-        raw = _b64(v, where)
+        raw = decode_b64(v, where)
         if len(raw) != dt.itemsize:
             raise MetadataError(where, f"fill value has {len(raw)} bytes, dtype needs {dt.itemsize}")
         return np.frombuffer(raw, dtype=dt)[0]
@@ -134,7 +135,7 @@ def decode_fill_value(v: Any, dt: np.dtype, where: str) -> Any:
             raise MetadataError(where, f"{dt.str} fill value must be a 64-bit integer, got {v!r}")
         return np.array(v, dtype="<i8").view(dt.newbyteorder("<"))[()].astype(dt)
     if k == "S":
-        raw = _b64(v, where)
+        raw = decode_b64(v, where)
         if len(raw) > dt.itemsize:
             raise MetadataError(where, f"fill value has {len(raw)} bytes, {dt.str} holds {dt.itemsize}")
         return np.array(raw, dtype=dt)[()]

@@ -17,7 +17,7 @@ import numpy as np
 
 from .dtypes import encode_v3_dtype, parse_v3_dtype, v3_byte_order
 from .errors import DtypeError, MetadataError
-from .metadata import INT64_MAX, loads_object, max_chunk_bytes
+from .metadata import INT64_MAX, decode_b64, loads_object, max_chunk_bytes
 from .metadata import decode_fill_value as v2_decode_fill_value
 from .stores import check_key
 
@@ -90,15 +90,6 @@ def _float(v: Any, dt: np.dtype, where: str) -> np.generic:
     raise MetadataError(where, f"float fill value must be a number, got {v!r}")
 
 
-def _b64(v: Any, where: str) -> bytes:
-    if not isinstance(v, str):
-        raise MetadataError(where, f"fill value must be a base64 string, got {v!r}")
-    try:
-        return base64.b64decode(v.encode("ascii"), validate=True)
-    except (ValueError, UnicodeEncodeError):
-        raise MetadataError(where, f"fill value {v!r} is not valid base64") from None
-
-
 def decode_fill_value(v: Any, dt: np.dtype, data_type: Any, where: str) -> Any:
     """v3 JSON fill value → numpy scalar of ``dt`` (a Python str/bytes for vlen types)."""
     if v is None:
@@ -109,13 +100,13 @@ def decode_fill_value(v: Any, dt: np.dtype, data_type: Any, where: str) -> Any:
             if not isinstance(v, str):
                 raise MetadataError(where, f"a string array's fill value must be a string, got {v!r}")
             return v
-        return _b64(v, where)
+        return decode_b64(v, where)
     if isinstance(data_type, str) and data_type.startswith("r") and data_type[1:].isdigit():
         if not isinstance(v, list) or len(v) != dt.itemsize or not all(isinstance(b, int) and 0 <= b <= 255 for b in v):
             raise MetadataError(where, f"{data_type} fill value must be a list of {dt.itemsize} byte values, got {v!r}")
         return np.frombuffer(bytes(v), dtype=dt)[0]
     if dt.fields is not None or k == "V":
-        raw = _b64(v, where)
+        raw = decode_b64(v, where)
         if len(raw) != dt.itemsize:
             raise MetadataError(where, f"fill value has {len(raw)} bytes, the data type needs {dt.itemsize}")
         return np.frombuffer(raw, dtype=dt)[0]
