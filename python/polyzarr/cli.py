@@ -16,7 +16,7 @@ import numpy as np
 from . import __version__
 from . import metadata as md
 from .arrays import create_array
-from .errors import PolyZarrError
+from .errors import DtypeError, PolyZarrError
 from .groups import ensure_groups, open_node_array, walk
 from .stores import join, open_store, split_url
 
@@ -125,9 +125,10 @@ def parse_ints(text: str) -> tuple[int, ...]:
 # Verbs
 
 
-def to_npy_array(values: np.ndarray, object_type: type | None = None) -> np.ndarray:
+def to_npy_array(values: np.ndarray, object_type: type | None = None, key: str = "") -> np.ndarray:
     """Object arrays → fixed width (str → <U longest, bytes → |S longest); others unchanged. ``object_type``
-    (the array's vlen codec: str or bytes) decides for an empty array, which has no element to tell."""
+    (the array's vlen codec: str or bytes) decides for an empty array, which has no element to tell. Other
+    objects (json2 numbers, vlen-array arrays) have no exact .npy form: a DtypeError naming ``key``."""
     if values.dtype.kind != "O":
         return values
     flat = list(values.flat)
@@ -140,7 +141,7 @@ def to_npy_array(values: np.ndarray, object_type: type | None = None) -> np.ndar
         out.flat[:] = flat
         return out
     kinds = sorted({type(x).__name__ for x in flat})
-    raise TypeError(f"object values of types {kinds} have no exact .npy form (only all-str or all-bytes do)")
+    raise DtypeError(key, f"object values of types {kinds} have no exact .npy form (only all-str or all-bytes do)")
 
 
 def export_tree(src: str, outdir: str, endpoint_url: str | None = None, log: Any = print) -> tuple[list[dict], list[dict]]:
@@ -158,7 +159,7 @@ def export_tree(src: str, outdir: str, endpoint_url: str | None = None, log: Any
         rel = node.path or _root_name(src)
         try:
             arr = open_node_array(store, node)
-            values = to_npy_array(arr.read(), arr.object_type)
+            values = to_npy_array(arr.read(), arr.object_type, arr.meta_key)
             target = out / f"{rel}.npy"
             target.parent.mkdir(parents=True, exist_ok=True)
             np.save(target, values, allow_pickle=False)
