@@ -268,6 +268,26 @@ def test_object_fill_values_as_zarr_python_reads_them(tmp_path, worker, kind, fi
     assert np.load(tmp_path / "o" / "a.npy").tolist() == expected.tolist()
 
 
+def test_objects_without_npy_form_are_a_dtype_error_in_both(tmp_path, worker):
+    """json2 values that are not all strings (or all bytes) have no exact .npy form: both languages fail that
+    array with a DtypeError naming its metadata key, and export the others."""
+    js = numcodecs.JSON()
+    a = tmp_path / "s" / "mixed"
+    a.mkdir(parents=True)
+    (a / ".zarray").write_text(json.dumps({"zarr_format": 2, "shape": [2], "chunks": [2], "dtype": "|O", "order": "C",
+                                           "compressor": None, "fill_value": None, "filters": [js.get_config()]}))
+    (a / "0").write_bytes(js.encode(np.array([1.5, "x"], dtype=object)))
+    zarr.create_array(store=str(tmp_path / "s" / "ok"), shape=(2,), chunks=(2,), dtype="<i2", zarr_format=2)[...] = [1, 2]
+    r = worker.request("export", src=str(tmp_path / "s"), outdir=str(tmp_path / "o"))
+    assert [e["path"] for e in r["exported"]] == ["ok"]
+    assert [(f["path"], f["category"]) for f in r["failed"]] == [("mixed", "DtypeError")]
+    assert "mixed/.zarray" in r["failed"][0]["message"]
+    p = subprocess.run([sys.executable, "-m", "polyzarr", "export", str(tmp_path / "s"), str(tmp_path / "p")],
+                       capture_output=True, text=True)
+    assert p.returncode == 1 and (tmp_path / "p" / "ok.npy").exists()
+    assert "FAILED mixed: DtypeError: mixed/.zarray: object values" in p.stdout + p.stderr
+
+
 @pytest.mark.parametrize("case", METADATA_CASES, ids=[c[0] for c in METADATA_CASES])
 def test_julia_rejects_bad_metadata_with_same_category(tmp_path, worker, case):
     _, doc, err, _ = case
