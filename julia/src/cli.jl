@@ -485,8 +485,9 @@ function v3_codecs_text(cs)
         cfg = get(c, "configuration", Dict{String,Any}())
         cfg isa AbstractDict || (cfg = Dict{String,Any}())
         if name == "sharding_indexed"
-            push!(parts, string(name, "(chunks=", python_shape(get(cfg, "chunk_shape", Any[])), ",index=",
-                                python_str(get(cfg, "index_location", "end")), ")[", v3_codecs_text(get(cfg, "codecs", Any[])), "]"))
+            push!(parts, string(name, "(chunk_shape=", python_str(get(cfg, "chunk_shape", Any[])), ",index=",
+                                python_str(get(cfg, "index_location", "end")), ",codecs=",
+                                v3_codecs_text(get(cfg, "codecs", Any[])), ")"))
             continue
         end
         params = join([string(k, "=", python_str(v)) for (k, v) in sort!(collect(cfg), by=first)], ",")
@@ -513,14 +514,14 @@ function print_inspect(io::IO, d::AbstractDict)
             continue
         end
         if kind == "group"
-            println(io, name, "  group", get(n, "zarr_format", 2) == 3 ? "  v3" : "")
+            println(io, name, "  group", get(n, "zarr_format", 2) == 3 ? "  (v3)" : "")
         elseif get(n, "zarr_format", 2) == 3
             m = get(n, "metadata", Dict{String,Any}())
             grid = get(get(get(m, "chunk_grid", Dict()), "configuration", Dict()), "chunk_shape", Any[])
             enc = get(m, "chunk_key_encoding", Dict())
             sep = get(get(enc, "configuration", Dict()), "separator", get(enc, "name", "") == "v2" ? "." : "/")
             dn = get(m, "dimension_names", nothing)
-            println(io, name, "  array  v3  shape=", python_shape(get(m, "shape", Any[])),
+            println(io, name, "  array (v3)  shape=", python_shape(get(m, "shape", Any[])),
                     " chunks=", python_shape(grid), " data_type=", pyjson(get(m, "data_type", nothing)),
                     " fill=", pyjson(get(m, "fill_value", nothing)), " codecs=", v3_codecs_text(get(m, "codecs", Any[])),
                     " keys=", python_str(get(enc, "name", "default")), python_str(sep),

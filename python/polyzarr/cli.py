@@ -241,6 +241,7 @@ def inspect_tree(src: str, endpoint_url: str | None = None) -> dict:
 
 
 def _codec_text(c: dict | None) -> str:
+    """A codec in one line, parameters sorted by name (as PolyZarr.jl prints it: writers order keys differently)."""
     if c is None:
         return "-"
     if "name" in c:  # v3
@@ -248,9 +249,9 @@ def _codec_text(c: dict | None) -> str:
         if c["name"] == "sharding_indexed":
             inner = "+".join(_codec_text(x) for x in cfg.get("codecs", []))
             return f"sharding_indexed(chunk_shape={cfg.get('chunk_shape')},index={cfg.get('index_location', 'end')},codecs={inner})"
-        params = ",".join(f"{k}={v}" for k, v in cfg.items())
+        params = ",".join(f"{k}={v}" for k, v in sorted(cfg.items()))
         return f"{c['name']}({params})" if params else c["name"]
-    params = ",".join(f"{k}={v}" for k, v in c.items() if k != "id")
+    params = ",".join(f"{k}={v}" for k, v in sorted(c.items()) if k != "id")
     return f"{c['id']}({params})" if params else c["id"]
 
 
@@ -266,17 +267,18 @@ def format_inspect(tree: dict) -> str:
         elif n.get("zarr_format") == 3:
             m = n["metadata"]
             cke = m.get("chunk_key_encoding", {})
+            sep = (cke.get("configuration") or {}).get("separator", "." if cke.get("name") == "v2" else "/")
             lines.append(
                 f"{name}  array (v3)  shape={tuple(m['shape'])} chunks={tuple(m['chunk_grid']['configuration']['chunk_shape'])} "
-                f"data_type={json.dumps(m['data_type'])} fill={json.dumps(m['fill_value'])} "
+                f"data_type={json.dumps(m['data_type'], sort_keys=True)} fill={json.dumps(m['fill_value'])} "
                 f"codecs={'+'.join(_codec_text(c) for c in m.get('codecs', []))} "
-                f"keys={cke.get('name')}{(cke.get('configuration') or {}).get('separator', '')}"
-                + (f" dims={m['dimension_names']}" if m.get("dimension_names") else ""))
+                f"keys={cke.get('name', 'default')}{sep}"
+                + (f" dims={json.dumps(m['dimension_names'])}" if m.get("dimension_names") is not None else ""))
         else:
             m = n["metadata"]
             filters = "+".join(_codec_text(f) for f in m.get("filters") or []) or "-"
             lines.append(
-                f"{name}  array  shape={tuple(m['shape'])} chunks={tuple(m['chunks'])} dtype={json.dumps(m['dtype'])} "
+                f"{name}  array  shape={tuple(m['shape'])} chunks={tuple(m['chunks'])} dtype={json.dumps(m['dtype'], sort_keys=True)} "
                 f"order={m['order']} fill={json.dumps(m['fill_value'])} compressor={_codec_text(m.get('compressor'))} "
                 f"filters={filters} sep={m.get('dimension_separator', '.')}"
             )

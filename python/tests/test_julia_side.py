@@ -288,6 +288,32 @@ def test_objects_without_npy_form_are_a_dtype_error_in_both(tmp_path, worker):
     assert "FAILED mixed: DtypeError: mixed/.zarray: object values" in p.stdout + p.stderr
 
 
+def test_inspect_text_is_the_same_in_both_languages(tmp_path, worker):
+    """`polyzarr inspect` prints the same lines for --impl python and --impl julia, on a tree zarr-python wrote
+    (v2 and v3 groups, codec configs in zarr-python's key order, sharding, struct and extension data types)."""
+    from zarr.codecs import BytesCodec, ShardingCodec, ZstdCodec
+
+    root = tmp_path / "t.zarr"
+    g = zarr.open_group(str(root), mode="w", zarr_format=2)
+    g.attrs["title"] = "é"
+    g.create_array("b", shape=(5, 4), chunks=(2, 3), dtype=">f4", compressors=numcodecs.Blosc(cname="zstd", shuffle=2),
+                   filters=[numcodecs.Delta(dtype=">f4")], order="F")
+    g.create_array("s", shape=(3,), chunks=(2,), dtype=[("a", "<i4"), ("b", ">f8")])
+    g3 = zarr.open_group(str(root / "v3"), mode="w", zarr_format=3)
+    g3.create_array("sh", shape=(9, 8), chunks=(4, 6), dtype="int16", fill_value=-1, dimension_names=["y", None],
+                    serializer=ShardingCodec(chunk_shape=(2, 3), codecs=[BytesCodec(endian="big"), ZstdCodec(level=2)],
+                                             index_location="start"))
+    g3.create_array("t", shape=(4,), chunks=(3,), dtype="M8[s]", chunk_key_encoding={"name": "v2", "separator": "."})
+    g3.create_array("u", shape=(2,), chunks=(2,), dtype=str)
+    out = {impl: subprocess.run([sys.executable, "-m", "polyzarr", "inspect", "--impl", impl, str(root)],
+                                capture_output=True, text=True) for impl in ("python", "julia")}
+    assert out["python"].returncode == 0 and out["julia"].returncode == 0, out["julia"].stderr
+    assert out["julia"].stdout.splitlines() == out["python"].stdout.splitlines()
+    assert "compressor=blosc(blocksize=0,clevel=5,cname=zstd,shuffle=2)" in out["python"].stdout
+    assert "sharding_indexed(chunk_shape=[2, 3],index=start,codecs=bytes(endian=big)+zstd(checksum=False,level=2))" \
+        in out["python"].stdout
+
+
 @pytest.mark.parametrize("case", METADATA_CASES, ids=[c[0] for c in METADATA_CASES])
 def test_julia_rejects_bad_metadata_with_same_category(tmp_path, worker, case):
     _, doc, err, _ = case
