@@ -21,7 +21,8 @@ struct ZArray{T,N} <: AbstractArray{T,N}
     attrs::Dict{String,Any}
     fillvalue::Any           # what missing chunks read as
     write_empty_chunks::Bool
-    chunkkeys::ChunkKeys
+    chunkkeys::Base.RefValue{ChunkKeys}   # settled by the first chunk found when the separator is implied
+    keys_unsure::Base.RefValue{Bool}
 end
 
 Base.size(a::ZArray) = a.jsize
@@ -66,7 +67,7 @@ function ZArray(store::AbstractStore, path::AbstractString, meta::Union{ArrayMet
     ck = meta isa ArrayMetadataV3 ? chunk_keys_v3(meta.chunk_key_encoding, meta.separator) :
                                     ChunkKeys(meta.order, meta.dimension_separator)
     return ZArray{T,N}(store, String(path), meta, p, julia_size(meta.shape, order), julia_size(meta.chunks, order),
-                       attrs, p.fill, write_empty_chunks, ck)
+                       attrs, p.fill, write_empty_chunks, Ref(ck), Ref(_keys_unsure(meta)))
 end
 
 """
@@ -123,7 +124,33 @@ end
 _chunks_touching(a::ZArray, rs) =
     CartesianIndices(map((r, c) -> ((first(r) - 1) ÷ c + 1):((last(r) - 1) ÷ c + 1), rs, a.jchunks))
 
-_chunkkey(a::ZArray, cidx) = joinkey(a.path, chunk_key(Tuple(cidx), a.chunkkeys))
+_chunkkey(a::ZArray, cidx) = joinkey(a.path, chunk_key(Tuple(cidx), a.chunkkeys[]))
+
+# A v2 document without dimension_separator says ".", but zarr < 2.8's NestedDirectoryStore (OME-Zarr
+# 0.1/0.2, for one) wrote "/" keys under such documents, and readers that trust "." see only fill.
+_keys_unsure(m::ArrayMetadata) = m.separator_implied && m.dimension_separator == "." && length(m.shape) > 1
+_keys_unsure(m) = false
+
+# The first chunk found settles it: a "." key that exists, or else the "/" key of a missing one (an
+# array holds no other nodes, so a nested key under it can only be a chunk).
+# Chunks may be read on several threads: `unsure` is read before the keys (a thread that settles
+# stores the keys first), so a reader that missed a "." key while another settled on "/" still
+# tries the nested key itself.
+function _read_chunk_settling!(dest, didx, a::ZArray, cidx, sidx, bufs)
+    unsure = a.keys_unsure[]
+    keys = a.chunkkeys[]
+    found = _read_chunk!(dest, didx, a, joinkey(a.path, chunk_key(Tuple(cidx), keys)), sidx, bufs)
+    unsure || return found
+    if !found
+        nested = ChunkKeys(a.meta.order, "/")
+        keys.sep == "/" && return false
+        found = _read_chunk!(dest, didx, a, joinkey(a.path, chunk_key(Tuple(cidx), nested)), sidx, bufs)
+        found || return false
+        a.chunkkeys[] = nested
+    end
+    a.keys_unsure[] = false
+    return found
+end
 
 # Scratch memory one task reuses from chunk to chunk: a fresh 1 MiB buffer per chunk costs page
 # faults that are a large share of a fast codec's time.
@@ -340,7 +367,7 @@ function read_region!(dest::AbstractArray, a::ZArray{T,N}, rs::NTuple{N,Abstract
         inter = map(intersect, cr, rs)
         didx = map((i, r) -> (first(i) - first(r) + 1):(last(i) - first(r) + 1), inter, rs)
         sidx = map((i, c) -> (first(i) - first(c) + 1):(last(i) - first(c) + 1), inter, cr)
-        found = _read_chunk!(dest, didx, a, _chunkkey(a, cidx), sidx, bufs)
+        found = _read_chunk_settling!(dest, didx, a, cidx, sidx, bufs)
         found || fill!(view(dest, didx...), a.fillvalue)
     end
     # chunks fill disjoint blocks of `dest`: with `julia -t N` they are decoded on N threads

@@ -549,7 +549,7 @@ function julia_view(src::AbstractString; endpoint_url=nothing, index=nothing)
             cidx = map((i, c) -> (i - 1) ÷ c + 1, idx, a.jchunks)
             v["index"] = collect(idx)
             v["chunk_index"] = collect(cidx)
-            v["chunk_key"] = chunk_key(cidx, a.chunkkeys)
+            v["chunk_key"] = chunk_key(cidx, a.chunkkeys[])
         end
         return v
     finally

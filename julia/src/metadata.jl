@@ -27,6 +27,8 @@ struct ArrayMetadata
     order::Char
     dimension_separator::String
     zarr_format::Int
+    # no dimension_separator in the document (zarr < 2.8, and zarr 2.x for "."): keys may still be nested
+    separator_implied::Bool
 end
 
 _field_error(key, field, msg) = throw(MetadataError(string(key, ":", field), msg))
@@ -110,12 +112,13 @@ function parse_zarray(d::AbstractDict; key::AbstractString=".zarray")
         filters = Any[_codec_config(f, key, "filters[$(i - 1)]") for (i, f) in enumerate(fl)]
         any(x -> x === nothing, filters) && _field_error(key, "filters", "null entry")
     end
-    sep = get(d, "dimension_separator", ".")
-    sep === nothing && (sep = ".")
+    sep = get(d, "dimension_separator", nothing)
+    implied = sep === nothing
+    implied && (sep = ".")
     sep in (".", "/") || _field_error(key, "dimension_separator", "must be \".\" or \"/\", got $(json_string(sep; indent=nothing))")
     fv = _require(d, key, "fill_value")
     fill = decode_fill_value(dtype, fv; key=string(key, ":fill_value"))
-    return ArrayMetadata(shape, chunks, dtype, compressor, filters, fv, fill, order[1], String(sep), 2)
+    return ArrayMetadata(shape, chunks, dtype, compressor, filters, fv, fill, order[1], String(sep), 2, implied)
 end
 
 "The `.zarray` dict with exactly the fields zarr-python 3 writes for v2."

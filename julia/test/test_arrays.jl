@@ -51,6 +51,21 @@ rev(A) = permutedims(A, ndims(A):-1:1)
         o = open_array(s, "object/vlen_utf8_C")
         @test eltype(o) === String && o[2, 1] == "a"
     end
+    @testset "nested keys under an implied separator" begin
+        # zarr < 2.8's NestedDirectoryStore: "/" chunk keys, no dimension_separator in .zarray
+        m = MemoryStore()
+        meta(sep) = string("{\"zarr_format\": 2, \"shape\": [4, 3], \"chunks\": [2, 3], \"dtype\": \"<i2\",",
+                           " \"order\": \"C\", \"compressor\": null, \"fill_value\": -1, \"filters\": null",
+                           sep === nothing ? "" : ", \"dimension_separator\": \"$sep\"", "}")
+        for (name, sep) in (("implied", nothing), ("dot", "."))
+            writekey!(m, "$name/.zarray", Vector{UInt8}(meta(sep)))
+            # chunk (0, 0) missing; chunk (1, 0) holds rows 2-3 (Julia: columns 3-4 of the 3×4 array)
+            writekey!(m, "$name/1/0", collect(reinterpret(UInt8, Int16[10, 11, 12, 13, 14, 15])))
+        end
+        a = open_array(m, "implied")
+        @test read_array(a) == Int16[-1 -1 10 13; -1 -1 11 14; -1 -1 12 15]
+        @test all(==(-1), read_array(open_array(m, "dot")))   # a declared "." is trusted
+    end
     @testset "attributes and dimension names" begin
         a = open_array(s, "shapes/with_dims")
         @test attributes(a)["units"] == "m"

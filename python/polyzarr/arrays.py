@@ -90,6 +90,8 @@ class Array:
         else:
             self.meta_key = join(self.path, md.ZARRAY)
             self.pipeline = CodecPipeline.from_v2(meta.order, meta.filters, meta.compressor, self.meta_key)
+        self._separator_unsure = (not isinstance(meta, ArrayMetadataV3) and meta.separator_implied
+                                  and meta.dimension_separator == "." and len(meta.shape) > 1)
         self.sharding = self.pipeline.array_bytes if isinstance(self.pipeline.array_bytes, ShardingCodec) else None
         if self.sharding is not None:
             self.sharding.fill_value = self._fill_scalar()
@@ -173,9 +175,27 @@ class Array:
         return self.pipeline.decode(data, self._spec(), key)
 
     def read_chunk(self, index: Sequence[int]) -> np.ndarray | None:
+        unsure = self._separator_unsure  # read before the key: a thread that settles sets the separator first
         key = self.chunk_key(index)
         data = self.store.get(key)
+        if unsure:
+            data, key = self._settle_separator(index, key, data)
         return None if data is None else self.decode_chunk(data, key)
+
+    def _settle_separator(self, index: Sequence[int], key: str, data: bytes | None) -> tuple[bytes | None, str]:
+        """A v2 document without ``dimension_separator`` says ".", but zarr < 2.8's NestedDirectoryStore (OME-Zarr
+        0.1/0.2, for one) wrote "/" keys under such documents, and readers that trust "." see only fill. The first
+        chunk found settles it: a "." key that exists, or else the "/" key of a missing one (an array holds no
+        other nodes, so a nested key under it can only be a chunk)."""
+        if data is None:
+            nested = join(self.path, "/".join(str(i) for i in index))
+            found = self.store.get(nested) if nested != key else None
+            if found is None:
+                return None, key
+            self.meta.dimension_separator = "/"
+            data, key = found, nested
+        self._separator_unsure = False
+        return data, key
 
     # -- read ----------------------------------------------------------------------------------------------
     def __getitem__(self, sel: Any) -> np.ndarray:

@@ -263,6 +263,8 @@ class ArrayMetadataV2:
     dimension_separator: str = "."
     zarr_format: int = 2
     extra: dict = field(default_factory=dict)  # unknown fields, kept when rewriting
+    # no dimension_separator in the document (zarr < 2.8, and zarr 2.x for "."): the keys may still be nested
+    separator_implied: bool = False
 
     def __post_init__(self) -> None:
         self.shape = tuple(int(s) for s in self.shape)
@@ -322,7 +324,8 @@ class ArrayMetadataV2:
         fill = decode_fill_value(doc["fill_value"], dt, f"{key}:fill_value")
         known = {"zarr_format", "shape", "chunks", "dtype", "compressor", "fill_value", "order", "filters", "dimension_separator"}
         extra = {k: v for k, v in doc.items() if k not in known}
-        return cls(shape, chunks, dt, compressor, filters, fill, order, sep, 2, extra)
+        return cls(shape, chunks, dt, compressor, filters, fill, order, sep, 2, extra,
+                   separator_implied=doc.get("dimension_separator") is None)
 
     def to_dict(self) -> dict:
         doc = {

@@ -303,3 +303,25 @@ def test_s3_both_directions(s3_bucket, moto_endpoint):
     za = zarr.create_array(store=wstore, name="b", shape=y.shape, chunks=(2, 3), dtype=y.dtype, zarr_format=2, order="F")
     za[...] = y
     assert_same(pz.open(f"{s3_bucket}/z.zarr/b")[...], y, "polyzarr reading zarr-python's S3 array")
+
+
+def test_implied_separator_settles_on_nested_keys_under_threads(tmp_path):
+    """A .zarray without dimension_separator over nested "/" chunk files (zarr < 2.8's NestedDirectoryStore):
+    400 chunks read on the I/O thread pool, every 7th missing, the first one too. Each read that misses a "." key
+    while another thread settles on "/" must still find its nested chunk (an early version lost some)."""
+    v = np.arange(1600, dtype="<i2").reshape(40, 40)
+    expected = v.copy()
+    for trial in range(5):
+        d = tmp_path / f"t{trial}"
+        d.mkdir()
+        (d / ".zarray").write_text(json.dumps({"zarr_format": 2, "shape": [40, 40], "chunks": [2, 2], "dtype": "<i2",
+                                               "order": "C", "compressor": None, "fill_value": -1, "filters": None}))
+        for i in range(20):
+            for j in range(20):
+                if (i + j) % 7 == 0:
+                    expected[2 * i:2 * i + 2, 2 * j:2 * j + 2] = -1
+                    continue
+                (d / str(i)).mkdir(exist_ok=True)
+                (d / str(i) / str(j)).write_bytes(v[2 * i:2 * i + 2, 2 * j:2 * j + 2].tobytes())
+        got = pz.open(str(d))[...]
+        assert np.array_equal(got, expected), f"trial {trial}: {int((got != expected).sum())} elements differ"

@@ -314,6 +314,40 @@ def test_inspect_text_is_the_same_in_both_languages(tmp_path, worker):
         in out["python"].stdout
 
 
+@pytest.mark.parametrize("declared", [None, ".", "/"])
+def test_nested_keys_without_a_declared_separator(tmp_path, worker, declared):
+    """zarr < 2.8's NestedDirectoryStore wrote "/" chunk keys under a .zarray without dimension_separator (OME-Zarr
+    0.2 data, for one); zarr-python 3 reads such arrays as all fill. Both polyzarr readers find the nested keys,
+    also when the first chunk is missing; a declared separator is trusted as it stands."""
+    import polyzarr
+
+    values = np.arange(20, dtype="<i4").reshape(5, 4)
+    a = tmp_path / "s" / "a"
+    a.mkdir(parents=True)
+    meta = {"zarr_format": 2, "shape": [5, 4], "chunks": [2, 3], "dtype": "<i4", "order": "C", "compressor": None,
+            "fill_value": -1, "filters": None}
+    if declared is not None:
+        meta["dimension_separator"] = declared
+    (a / ".zarray").write_text(json.dumps(meta))
+    for i in range(3):
+        for j in range(2):
+            if (i, j) == (0, 0):
+                continue  # missing: the first chunk a reader tries
+            block = np.full((2, 3), -1, dtype="<i4")
+            part = values[2 * i:2 * i + 2, 3 * j:3 * j + 3]
+            block[:part.shape[0], :part.shape[1]] = part
+            (a / str(i)).mkdir(exist_ok=True)
+            (a / str(i) / str(j)).write_bytes(block.tobytes())
+    expected = values.copy()
+    expected[:2, :3] = -1
+    if declared == ".":
+        expected[...] = -1  # "." declared: the nested files are not chunks of this array
+    assert_same(polyzarr.open(str(a))[...], expected)
+    r = worker.request("export", src=str(tmp_path / "s"), outdir=str(tmp_path / "o"))
+    assert r["failed"] == []
+    assert_same(np.load(tmp_path / "o" / "a.npy"), expected)
+
+
 @pytest.mark.parametrize("case", METADATA_CASES, ids=[c[0] for c in METADATA_CASES])
 def test_julia_rejects_bad_metadata_with_same_category(tmp_path, worker, case):
     _, doc, err, _ = case
