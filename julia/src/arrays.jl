@@ -142,8 +142,8 @@ function _read_chunk_settling!(dest, didx, a::ZArray, cidx, sidx, bufs)
     found = _read_chunk!(dest, didx, a, joinkey(a.path, chunk_key(Tuple(cidx), keys)), sidx, bufs)
     unsure || return found
     if !found
-        nested = ChunkKeys(a.meta.order, "/")
         keys.sep == "/" && return false
+        nested = ChunkKeys(a.meta.order, "/")
         found = _read_chunk!(dest, didx, a, joinkey(a.path, chunk_key(Tuple(cidx), nested)), sidx, bufs)
         found || return false
         a.chunkkeys[] = nested

@@ -142,7 +142,7 @@ function convert_cli_options(raw::Dict{String,Any})
         elseif k == "codecs"
             parse_v3_codec_specs(v)
         elseif k == "shards"
-            parse_chunks(v)
+            parse_chunks(v, "--shards")
         elseif k == "transpose"
             parse_permutation(v)
         elseif k == "dimension_names"
@@ -170,17 +170,24 @@ function cli_json(s::AbstractString, flag::AbstractString)
     end
 end
 
-"`3,2,2` or `[3,2,2]` → [3, 2, 2]."
-function parse_chunks(s::AbstractString)
+"`3,2,2` or `[3,2,2]` → [3, 2, 2]: integers of at least `lo` (1: positive, 0: non-negative) for `flag`."
+function parse_int_list(s::AbstractString, flag::AbstractString, lo::Int)
     t = strip(s)
-    parts = startswith(t, "[") ? cli_json(t, "--chunks") : split(t, ',')
-    chunks = Int[]
-    for p in parts
-        n = p isa Integer ? p : tryparse(Int, strip(string(p)))
-        (n isa Integer && n >= 1) || throw(UsageError(string("--chunks must be positive integers, got ", repr(s))))
-        push!(chunks, n)
+    parts = startswith(t, "[") ? cli_json(t, flag) : split(t, ',')
+    out = Int[]
+    for x in parts
+        n = x isa Integer ? x : tryparse(Int, strip(string(x)))
+        (n isa Integer && n >= lo) ||
+            throw(UsageError(string(flag, " must be ", lo >= 1 ? "positive" : "non-negative", " integers, got ", repr(s))))
+        push!(out, n)
     end
-    isempty(chunks) && throw(UsageError("--chunks is empty"))
+    return out
+end
+
+"A chunk or shard shape: positive integers, at least one."
+function parse_chunks(s::AbstractString, flag::AbstractString="--chunks")
+    chunks = parse_int_list(s, flag, 1)
+    isempty(chunks) && throw(UsageError(string(flag, " is empty")))
     return chunks
 end
 
@@ -249,17 +256,7 @@ function spec_value(v::AbstractString)
 end
 
 "`--transpose 1,2,0` or `[1,2,0]`: a 0-based permutation in Zarr order (checked by the codec)."
-function parse_permutation(s::AbstractString)
-    t = strip(s)
-    parts = startswith(t, "[") ? cli_json(t, "--transpose") : split(t, ',')
-    p = Int[]
-    for x in parts
-        n = x isa Integer ? x : tryparse(Int, strip(string(x)))
-        (n isa Integer && n >= 0) || throw(UsageError(string("--transpose must be non-negative integers, got ", repr(s))))
-        push!(p, n)
-    end
-    return p
-end
+parse_permutation(s::AbstractString) = parse_int_list(s, "--transpose", 0)
 
 """
     parse_v3_codec_specs(s) -> Vector{Any}

@@ -410,44 +410,6 @@ chunk_length(p::Pipeline) = reduce(*, p.chunks; init=1)
 "The one bytes codec of a plain pipeline (or nothing)."
 plain_codec(p::Pipeline) = isempty(p.bytes_codecs) ? nothing : p.bytes_codecs[1]
 
-_missing_object(T) = T === String ? "" : T === Vector{UInt8} ? UInt8[] : nothing
-
-# Python's str() of a JSON number or Bool, as zarr-python 3 turns a vlen-utf8 array's number fill into text
-_fill_text(x::Bool) = x ? "True" : "False"
-_fill_text(x::Integer) = string(x)
-_fill_text(x::AbstractFloat) = isfinite(x) ? repr(Float64(x)) : isnan(x) ? "nan" : x > 0 ? "inf" : "-inf"
-_fill_text(x) = nothing
-
-function _bytes_fill(s::AbstractString)
-    try
-        return base64decode(s)
-    catch
-        return Vector{UInt8}(codeunits(s))
-    end
-end
-
-"""
-What missing chunks read as: the fill, zero bits (or NaT) for a null fill.  Object arrays follow
-zarr-python 3's rules for v2 fills: a vlen-utf8 array's number fill reads as its text (zarr 2.x's
-default fill 0 reads "0"), a vlen-bytes array's string fill as base64; null, or a number for bytes,
-reads as "" / empty bytes.
-"""
-function chunk_fillvalue(dt::ZDtype, fill)
-    dt.kind == 'O' || return fill_or_zero(dt, fill)
-    T = dt.T
-    fv = fill === nothing ? _missing_object(T) : fill
-    if T !== Any && !(fv isa T)
-        if T === String
-            fv = fv isa AbstractString ? String(fv) : something(_fill_text(fv), "")
-        elseif T === Vector{UInt8}
-            fv = fv isa AbstractString ? _bytes_fill(fv) : UInt8[]
-        else
-            fv = _missing_object(T)
-        end
-    end
-    return fv
-end
-
 # ---- building: v2
 
 "Item size of what filter `f` encodes to, given its input's (numcodecs' output array types)."

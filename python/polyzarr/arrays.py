@@ -5,8 +5,6 @@ releases the GIL); F-order chunks are viewed in Fortran layout, never transposed
 """
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import math
 from dataclasses import dataclass
@@ -82,6 +80,7 @@ class Array:
         self.meta = meta
         self.write_empty_chunks = write_empty_chunks
         self._attrs: dict | None = None
+        self._missing: tuple | None = None
         if isinstance(meta, ArrayMetadataV3):
             self.meta_key = join(self.path, ZARR_JSON)
             self.pipeline = CodecPipeline.from_v3(meta.codecs, meta.dtype, meta.chunks, f"{self.meta_key}:codecs",
@@ -148,14 +147,10 @@ class Array:
 
     # -- fill ----------------------------------------------------------------------------------------------
     def _fill_scalar(self) -> Any:
-        fv = self.fill_value
-        if self.dtype.kind == "O":
-            return object_fill(fv, self.object_type)
-        if fv is not None:
-            return fv
-        if self.dtype.kind in "Mm":
-            return np.array("NaT", dtype=self.dtype)[()]  # a null fill reads as NaT in zarr-python 3, not epoch
-        return np.zeros((), dtype=self.dtype)[()]
+        """What missing elements read as (metadata.chunk_fill_value), worked out once per array."""
+        if self._missing is None:
+            self._missing = (md.chunk_fill_value(self.fill_value, self.dtype, self.object_type),)
+        return self._missing[0]
 
     def _fill_chunk(self) -> np.ndarray:
         chunk = np.empty(self.chunks, dtype=self.dtype, order=self.order)
@@ -188,7 +183,7 @@ class Array:
         chunk found settles it: a "." key that exists, or else the "/" key of a missing one (an array holds no
         other nodes, so a nested key under it can only be a chunk)."""
         if data is None:
-            nested = join(self.path, "/".join(str(i) for i in index))
+            nested = join(self.path, chunk_key(index, "/"))
             found = self.store.get(nested) if nested != key else None
             if found is None:
                 return None, key
@@ -290,26 +285,6 @@ class Array:
         if not np.array_equal(rows[0], fill) or not np.array_equal(rows[-1], fill):
             return False
         return bool((rows == fill).all())
-
-
-def object_fill(fv: Any, object_type: type | None) -> Any:
-    """What missing elements of an object array read as, by zarr-python 3's rules for v2 fills: a vlen-utf8
-    array's number fill as its text (zarr 2.x's default fill 0 reads "0"), a vlen-bytes array's string fill as
-    base64; what is left (null, or a number for bytes, where zarr-python 3 gives up) is "" / b"" ."""
-    if object_type is str:
-        if fv is None or isinstance(fv, str):
-            return fv or ""
-        return str(fv)
-    if object_type is bytes:
-        if isinstance(fv, bytes):
-            return fv
-        if isinstance(fv, str):
-            try:
-                return base64.b64decode(fv, validate=True)
-            except binascii.Error:
-                return fv.encode()
-        return b""
-    return fv
 
 
 def _object_array(value: Any) -> np.ndarray:

@@ -95,6 +95,31 @@ def decode_b64(v: Any, where: str) -> bytes:
         raise MetadataError(where, f"fill value {v!r} is not valid base64") from None
 
 
+def chunk_fill_value(fill: Any, dt: np.dtype, object_type: type | None = None) -> Any:
+    """What missing chunks read as, given the decoded fill (v2 or v3). A null fill (v2: "no fill") reads as zero
+    bits, and as NaT for datetimes, as in zarr-python 3. Object arrays follow zarr-python 3's rules for v2 fills:
+    a vlen-utf8 array's number fill reads as its text (zarr 2.x's default fill 0 reads "0"), a vlen-bytes
+    array's string fill as base64; null, or a number for bytes (which zarr-python 3 refuses), reads as "" / b""."""
+    if dt.kind == "O":
+        if object_type is str:
+            return "" if fill is None else fill if isinstance(fill, str) else str(fill)
+        if object_type is bytes:
+            if isinstance(fill, bytes):
+                return fill
+            if isinstance(fill, str):
+                try:
+                    return decode_b64(fill, "fill_value")
+                except MetadataError:
+                    return fill.encode()
+            return b""
+        return fill
+    if fill is not None:
+        return fill
+    if dt.kind in "Mm":
+        return np.array("NaT", dtype=dt)[()]
+    return np.zeros((), dtype=dt)[()]
+
+
 def decode_fill_value(v: Any, dt: np.dtype, where: str) -> Any:
     """JSON fill value → numpy scalar of ``dt`` (or None, or a Python object for object dtype)."""
     if v is None:
