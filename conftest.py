@@ -3,10 +3,30 @@ from __future__ import annotations
 
 import os
 
+import sys
+
 import pytest
 
 from polyzarr.testing import MotoServer, need
 from polyzarr.testing.moto import moto_executable
+
+
+def pytest_report_header(config):
+    """The oracle's versions on pytest's header: what "green" was checked against."""
+    try:
+        import zarr
+
+        zarr_version = zarr.__version__
+    except Exception as exc:  # noqa: BLE001 - the header must not stop the run
+        zarr_version = f"not importable ({type(exc).__name__}: {exc})"
+    try:
+        import numcodecs
+
+        numcodecs_version = numcodecs.__version__
+    except Exception as exc:  # noqa: BLE001
+        numcodecs_version = f"not importable ({type(exc).__name__}: {exc})"
+    python_version = ".".join(map(str, sys.version_info[:3]))
+    return f"oracle: zarr-python {zarr_version}, numcodecs {numcodecs_version}, Python {python_version}"
 
 
 @pytest.fixture(scope="session")
