@@ -58,17 +58,17 @@ wheels_for() {
   else echo "missing:$missing" > "$file"; cat "$file"; fi
 }
 
-# Candidates >= 3.12, in order: PATH (newest first), then pyenv (newest first); duplicates removed by real path.
-candidates=()
-seen=" "
+# Candidates, newest first (PATH before pyenv among equal versions); duplicates removed by real path. One
+# interpreter start each: "version<TAB>real path", or nothing when it does not run.
+probe() { "$1" -I -S -c 'import sys, os; print("%d.%d.%d\t%s" % (sys.version_info[:3] + (os.path.realpath(sys.executable),)))' 2>/dev/null; }
+lines=""
 add() {
-  local c=$1 real
-  real=$(command -v "$c" 2>/dev/null) || return 0
-  runs "$real" || return 0
-  real=$("$real" -c 'import sys, os; print(os.path.realpath(sys.executable))' 2>/dev/null) || return 0
-  case "$seen" in *" $real "*) return 0 ;; esac
-  seen="$seen$real "
-  candidates+=("$real")
+  local c line
+  c=$(command -v "$1" 2>/dev/null) || return 0
+  line=$(probe "$c") || return 0
+  [ -n "$line" ] || return 0
+  case "$lines" in *"	${line#*	}"$'\n'*) return 0 ;; esac
+  lines="$lines$line"$'\n'
 }
 chosen=""
 if [ -n "${PYTHON:-}" ]; then
@@ -83,13 +83,11 @@ else
   for c in $(ls -d "$pyenv_root"/versions/3.1[0-9]*/bin/python3 2>/dev/null | sort -V -r); do
     add "$c"
   done
-  # newest first, PATH before pyenv among equal versions (stable sort)
-  if [ ${#candidates[@]} -gt 0 ]; then
-    mapfile -t candidates < <(for c in "${candidates[@]}"; do printf '%s\t%s\n' "$(version_of "$c")" "$c"; done | sort -s -t$'\t' -k1,1 -V -r | cut -f2)
-  fi
   new=()
-  for c in "${candidates[@]}"; do at_least "$c" 3 12 && new+=("$c"); done
-  if [ -z "$chosen" ]; then
+  while IFS=$'\t' read -r v c; do
+    case "$v" in 3.1[2-9]*|3.[2-9][0-9]*|[4-9].*) new+=("$c") ;; esac
+  done < <(printf '%s' "$lines" | sort -s -t$'\t' -k1,1 -V -r)
+  if [ ${#new[@]} -gt 0 ]; then
     for c in "${new[@]}"; do
       w=$(wheels_for "$c")
       if [ "$w" = ok ]; then chosen=$c; break; fi
@@ -101,9 +99,9 @@ else
     log "WARNING: no Python >= 3.12 here has every wheel (${wheel_pkgs[*]}); using $chosen, some peers/codecs will be skipped"
   fi
   if [ -z "$chosen" ]; then
-    for c in "${candidates[@]}"; do
-      if at_least "$c" 3 10; then chosen=$c; break; fi
-    done
+    while IFS=$'\t' read -r v c; do
+      case "$v" in 3.1[01].*) chosen=$c; break ;; esac
+    done < <(printf '%s' "$lines" | sort -s -t$'\t' -k1,1 -V -r)
     [ -n "$chosen" ] || die "need Python >= 3.12 (or at least 3.10); none on PATH or under pyenv runs. Set PYTHON=/path/to/python3.12"
   fi
 fi
