@@ -275,6 +275,8 @@ def parse_v3_dtype(spec: Any, endian: str = "little", key: str = "") -> np.dtype
         names, formats = [], []
         for i, f in enumerate(fields):
             fw = f"{where}.configuration.fields[{i}]"
+            if isinstance(f, dict) and set(f) == {"name", "data_type"}:  # zarr-python >= 3.2's "struct" JSON
+                f = [f["name"], f["data_type"]]
             if not isinstance(f, list) or len(f) not in (2, 3) or not isinstance(f[0], str):
                 raise DtypeError(fw, f"a field is [name, data_type] (or [name, data_type, shape]), got {f!r}")
             if f[0] in names:
