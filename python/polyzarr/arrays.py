@@ -13,20 +13,17 @@ from typing import Any, Sequence, Union
 import numpy as np
 
 from . import metadata as md
-from .codecs import ChunkSpec, CodecPipeline, get_codec
+from .codecs import ChunkSpec, CodecPipeline, ShardingCodec, get_codec, registry
 from .dtypes import encode_v3_dtype, parse_v3_dtype, v3_byte_order
 from .metadata_v3 import ZARR_JSON, ArrayMetadataV3, ChunkKeyEncoding, byte_order_of
 from .metadata_v3 import decode_fill_value as decode_v3_fill
 from .metadata_v3 import default_fill_value as default_v3_fill
-from .sharding import ShardingCodec
 from .errors import ChunkError, MetadataError, PolyZarrError, StoreError
-from .layout import ChunkPart, chunk_key, chunk_parts
+from .layout import ChunkPart, chunk_in_memory_order, chunk_key, chunk_parts, empty_chunk
 from .stores import Store, io_pool, join
 
 DEFAULT_COMPRESSOR = {"id": "zstd", "level": 0}  # zarr-python 3's default for zarr_format=2
 
-OBJECT_CODECS = {"vlen-utf8": str, "vlen-bytes": bytes, "vlen-array": None, "json2": None, "json": None, "pickle": None,
-                 "msgpack2": None, "categorize": str}
 
 
 @dataclass(frozen=True)
@@ -133,8 +130,9 @@ class Array:
         if isinstance(self.meta, ArrayMetadataV3):
             return self.meta.object_type
         for f in self.meta.filters or []:
-            if f["id"] in OBJECT_CODECS:
-                return OBJECT_CODECS[f["id"]]
+            is_object, object_type = registry.v2_object_type(f["id"])
+            if is_object:
+                return object_type
         return None
 
     def __repr__(self) -> str:
@@ -153,7 +151,7 @@ class Array:
         return self._missing[0]
 
     def _fill_chunk(self) -> np.ndarray:
-        chunk = np.empty(self.chunks, dtype=self.dtype, order=self.order)
+        chunk = empty_chunk(self.chunks, self.dtype, self.order)
         chunk[...] = self._fill_scalar()
         return chunk
 
@@ -248,7 +246,7 @@ class Array:
                 chunk = value[part.in_region + (Ellipsis,)]  # Ellipsis: a 0-d view, not a scalar
             else:
                 chunk = None if part.whole else self.read_chunk(part.index)
-                chunk = self._fill_chunk() if chunk is None else np.array(chunk, order=self.order)
+                chunk = self._fill_chunk() if chunk is None else chunk_in_memory_order(chunk, self.order)
                 chunk[part.in_chunk] = value[part.in_region + (Ellipsis,)]
             self.write_chunk(part.index, chunk)
 
@@ -384,7 +382,7 @@ def create_array(
     if compressor == "default":
         compressor = DEFAULT_COMPRESSOR
     if dt.kind == "O":
-        if object_codec is None and not any(f.get("id") in OBJECT_CODECS for f in filters or []):
+        if object_codec is None and not any(registry.v2_object_type(f.get("id", ""))[0] for f in filters or []):
             raise MetadataError(key, "object dtype needs an object codec: object_codec='vlen-utf8', 'vlen-bytes' or 'json2'")
         if object_codec is not None:
             filters = list(filters or []) + [{"id": object_codec}]
@@ -452,10 +450,10 @@ def create_array_v3(
     dt = np.dtype(dtype) if not isinstance(dtype, (str, list)) else md.parse_dtype(dtype, key)
     shape = tuple(int(s) for s in shape)
     chunks = tuple(chunks) if chunks is not None else tuple(max(1, s) for s in shape)
-    object_type = {"vlen-utf8": str, "vlen-bytes": bytes}.get(object_codec or "", None)
+    object_type = _v3_object_type(object_codec or "")
     if dt.kind == "O" and object_type is None:
-        names = {c.get("name") for c in codecs or []}
-        object_type = str if "vlen-utf8" in names else bytes if "vlen-bytes" in names else None
+        found = [_v3_object_type(c.get("name", "")) for c in codecs or []]
+        object_type = next((t for t in found if t is not None), None)
         if object_type is None:
             raise MetadataError(key, "an object array needs object_codec='vlen-utf8' or 'vlen-bytes'")
     if data_type is None:
@@ -486,6 +484,11 @@ def create_array_v3(
     _existing_node(store, path, overwrite)
     store.set(key, meta.to_json())
     return Array(store, path, meta, write_empty_chunks)
+
+
+def _v3_object_type(name: str) -> type | None:
+    entry = registry.by_v3_name(name)
+    return entry.object_type if entry is not None and entry.object_codec else None
 
 
 def read_chunk_checked(arr: Array, index: Sequence[int]) -> np.ndarray:

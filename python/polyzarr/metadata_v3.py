@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from .codecs import registry
 from .dtypes import encode_v3_dtype, parse_v3_dtype, v3_byte_order
 from .errors import DtypeError, MetadataError
 from .metadata import INT64_MAX, decode_b64, loads_object, max_chunk_bytes
@@ -24,10 +25,6 @@ from .stores import check_key
 ZARR_JSON = "zarr.json"
 ARRAY_KEYS = ("shape", "data_type", "chunk_grid", "chunk_key_encoding", "fill_value", "codecs", "attributes",
               "dimension_names", "zarr_format", "node_type", "storage_transformers")
-ARRAY_TO_BYTES = ("bytes", "vlen-utf8", "vlen-bytes", "sharding_indexed")
-ARRAY_TO_ARRAY = ("transpose",)
-BYTES_TO_BYTES = ("gzip", "zstd", "blosc", "crc32c")
-KNOWN_CODECS = ARRAY_TO_BYTES + ARRAY_TO_ARRAY + BYTES_TO_BYTES
 
 
 def dumps(doc: Any) -> bytes:
@@ -206,20 +203,22 @@ def check_codec_chain(codecs: Any, where: str) -> list[dict]:
     for i, c in enumerate(codecs):
         w = f"{where}[{i}]"
         name = _codec_name(c, w)
-        if name not in KNOWN_CODECS and c.get("must_understand") is False:
+        kind = registry.v3_kind(name)
+        if kind is None and c.get("must_understand") is False:
             continue  # an optional extension we do not know: the spec lets us skip it
-        if name in ARRAY_TO_ARRAY:
+        if kind == registry.ARRAY_ARRAY:
             if stage:
                 raise MetadataError(w, f"array→array codec {name!r} after the array→bytes codec")
-        elif name in ARRAY_TO_BYTES:
+        elif kind == registry.ARRAY_BYTES:
             if stage:
                 raise MetadataError(w, f"a second array→bytes codec {name!r} (only one is allowed)")
             stage = 1
-        elif name in BYTES_TO_BYTES and not stage:
+        elif kind == registry.BYTES_BYTES and not stage:
             raise MetadataError(w, f"bytes→bytes codec {name!r} before the array→bytes codec")
         out.append(c)
-    if not stage and all(_codec_name(c, where) in KNOWN_CODECS for c in out):
-        raise MetadataError(where, "no array→bytes codec (bytes, vlen-utf8, vlen-bytes or sharding_indexed)")
+    if not stage and all(registry.v3_kind(_codec_name(c, where)) is not None for c in out):
+        *first, last = registry.v3_names(registry.ARRAY_BYTES)
+        raise MetadataError(where, f"no array→bytes codec ({', '.join(first)} or {last})")
     return out
 
 

@@ -14,8 +14,10 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .codecs import ArrayBytesCodec, ChunkSpec, CodecPipeline, Crc32c
-from .errors import ChunkError, CodecError
+from ..errors import ChunkError, CodecError
+from .crc32c import Crc32c
+from .pipeline import ArrayBytesCodec, ChunkSpec, CodecPipeline
+from .registry import ARRAY_BYTES, CodecContext, CodecEntry, register
 
 EMPTY = 2**64 - 1
 RangeGetter = Callable[[str, int, int | None], "bytes | None"]  # (key, start, length) → bytes; start < 0: suffix
@@ -35,7 +37,7 @@ class ShardingCodec(ArrayBytesCodec):
     @classmethod
     def from_config(cls, cfg: dict, dtype: np.dtype, shard_shape: Sequence[int], where: str,
                     object_type: type | None = None) -> "ShardingCodec":
-        from .metadata_v3 import check_codec_chain
+        from ..metadata_v3 import check_codec_chain
 
         inner = cfg.get("chunk_shape")
         if not isinstance(inner, list) or len(inner) != len(shard_shape) or \
@@ -173,3 +175,10 @@ class ShardingCodec(ArrayBytesCodec):
         fill = np.full((), self.fill_value, dtype=sub.dtype).tobytes()
         raw = np.ascontiguousarray(sub).view(np.uint8).reshape(-1, len(fill)) if sub.size else None
         return raw is None or bool((raw == np.frombuffer(fill, np.uint8)).all())
+
+
+def from_v3(cfg: dict, ctx: CodecContext, where: str) -> ShardingCodec:
+    return ShardingCodec.from_config(cfg, ctx.dtype, ctx.chunk_shape, where, ctx.object_type)
+
+
+register(CodecEntry("sharding_indexed", ARRAY_BYTES, None, ("sharding_indexed",), from_v3))
