@@ -15,6 +15,8 @@ from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
+from . import layout
+
 MAX_PERMUTED_RANK = 6
 
 
@@ -292,8 +294,7 @@ def _describe_values(got: np.ndarray, expected: np.ndarray, fill_value: Any, chu
 
 
 def _first_text(got: np.ndarray, expected: np.ndarray, first: tuple[int, ...], order: str) -> str:
-    jl = tuple(i + 1 for i in first)
-    jl = tuple(reversed(jl)) if order == "C" else jl
+    jl = layout.julia_index(first, order)
     return (f"first difference at numpy index {first} (Julia index {list(jl)} for order {order}): "
             f"got {_show(got[first])}, expected {_show(expected[first])}")
 

@@ -50,7 +50,7 @@ class Side:
 def load_side(src: str, label: str, endpoint_url: str | None = None, bridge: Any = None) -> Side:
     """A .npy file, or the array at a store URL (read with polyzarr; the values with Julia when ``bridge``)."""
     from .arrays import open_array
-    from .cli import to_npy_array
+    from .npy import to_npy_array
     from .stores import open_store, split_url
 
     if src.endswith(".npy") and Path(src).is_file():
@@ -179,16 +179,19 @@ def _store_findings(a: Side, b: Side) -> list[str]:
     return out
 
 
-def run(a_src: str, b_src: str, as_json: bool = False, endpoint_url: str | None = None, impl: str = "python") -> int:
-    """``polyzarr diff``; with ``impl="julia"`` the values are read by PolyZarr.jl (metadata and keys by polyzarr)."""
+def run(a_src: str, b_src: str, as_json: bool = False, endpoint_url: str | None = None, impl: str = "python",
+        bridge_factory: Any = None) -> int:
+    """``polyzarr diff``; with ``impl="julia"`` the values are read by PolyZarr.jl (metadata and keys by polyzarr),
+    through the bridge ``bridge_factory`` makes (the cli passes polyzarr.julia.get_bridge)."""
     from .errors import PolyZarrError
 
     bridge = None
     try:
         if impl == "julia":
-            from .julia import get_bridge
+            if bridge_factory is None:
+                from .julia import get_bridge as bridge_factory  # noqa: PLC0415 - only when asked, never at import
 
-            bridge = get_bridge()
+            bridge = bridge_factory()
         a, b = load_side(a_src, "A", endpoint_url, bridge), load_side(b_src, "B", endpoint_url, bridge)
     except PolyZarrError as e:
         print(e.describe())

@@ -307,7 +307,7 @@ def expected_values(case: Case, values: np.ndarray) -> np.ndarray:
     """What every reader must return for ``values`` written with ``case``'s codecs: the values themselves after the
     lossy filters (quantize, fixedscaleoffset, astype), applied by numcodecs itself; object arrays as fixed-width
     ``<U``/``|S`` (the .npy form)."""
-    from ..cli import to_npy_array
+    from ..npy import to_npy_array
 
     out = values
     for cfg in case.filters:

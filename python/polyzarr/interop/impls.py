@@ -18,7 +18,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from .. import metadata as md
-from ..cli import to_npy_array
+from ..npy import to_npy_array
 from ..errors import PolyZarrError
 from .cases import Case
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import layout
 from .bridge import JuliaBridge, juliacall_problem, juliacall_project
 from .locate import julia_executable, julia_package_dir
 from .worker import error_from_reply
@@ -27,12 +28,12 @@ from .worker import error_from_reply
 
 def to_julia_layout(values: np.ndarray) -> np.ndarray:
     """numpy (shape S, logical order) → the array PythonCall shows Julia as size reversed(S), column-major."""
-    return np.asarray(values).T
+    return layout.to_julia_view(values)
 
 
 def from_julia_layout(arr: np.ndarray) -> np.ndarray:
     """A Julia array of size reversed(S) seen from numpy (shape reversed(S)) → numpy shape S, logical order."""
-    return np.asarray(arr).T
+    return layout.from_julia_view(arr)
 
 
 def configure_environment(env: Any = os.environ) -> None:

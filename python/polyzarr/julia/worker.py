@@ -251,6 +251,6 @@ def _opt(**kw: Any) -> dict:
 
 
 def _npy_form(values: np.ndarray) -> np.ndarray:
-    from ..cli import to_npy_array
+    from ..npy import to_npy_array
 
     return to_npy_array(np.asarray(values))
