@@ -19,7 +19,7 @@ from .metadata_v3 import ZARR_JSON, ArrayMetadataV3, ChunkKeyEncoding, byte_orde
 from .metadata_v3 import decode_fill_value as decode_v3_fill
 from .metadata_v3 import default_fill_value as default_v3_fill
 from .errors import ChunkError, MetadataError, PolyZarrError, StoreError
-from .layout import ChunkPart, chunk_in_memory_order, chunk_key, chunk_parts, empty_chunk
+from .layout import ChunkPart, chunk_in_memory_order, chunk_key, chunk_parts, empty_chunk, is_c_order
 from .stores import Store, io_pool, join
 
 DEFAULT_COMPRESSOR = {"id": "zstd", "level": 0}  # zarr-python 3's default for zarr_format=2
@@ -365,7 +365,7 @@ def create_array(
     ``zarr_format=3`` takes the v3 options of ``create_array_v3`` as keywords (``codecs``, ``shards``, ``transpose``,
     ``dimension_names``, ``chunk_key_encoding``, ``data_type``, ``endian``)."""
     if zarr_format == 3:
-        if order != "C" or filters:
+        if not is_c_order(order) or filters:
             raise MetadataError(join(path, ZARR_JSON), "v3 has no order or filters: use transpose / codecs")
         return create_array_v3(store, path, shape, dtype, chunks, compressor=compressor, fill_value=fill_value,
                                separator=dimension_separator, attributes=attributes, object_codec=object_codec,

@@ -140,8 +140,5 @@ def format_both(v: dict[str, Any]) -> str:
     if "agrees_with_layout_py" in jl:
         out.append("Julia's answer agrees with layout.py" if jl["agrees_with_layout_py"]
                    else f"DISAGREEMENT between Julia and layout.py: {jl['disagreements']}")
-    if v["zarr_order"] == "C":
-        out.append("C order: Julia sees the axes reversed over the same bytes (no copy); x[i,j,...] is A[...,j+1,i+1].")
-    else:
-        out.append("F order: Julia sees numpy's axes (each chunk's bytes are column-major); x[i,j,...] is A[i+1,j+1,...].")
+    out.append(layout.julia_view_note(v["zarr_order"]))
     return "\n".join(out)

@@ -21,7 +21,7 @@ def memory_permutation(ndim: int, order: str) -> tuple[int, ...]:
 
     ``"C"``: identity. ``"F"``: full reversal (Fortran bytes of A are the C bytes of A.T).
     """
-    return tuple(range(ndim)) if order == "C" else reversed_axes(range(ndim))
+    return tuple(range(ndim)) if is_c_order(order) else reversed_axes(range(ndim))
 
 
 def permute(shape: Sequence[int], perm: Sequence[int]) -> tuple[int, ...]:
@@ -47,6 +47,18 @@ def f_memory_to_logical(arr: np.ndarray) -> np.ndarray:
 def f_logical_to_memory(arr: np.ndarray) -> np.ndarray:
     """The logical chunk of an F-order array → its memory view (shape reversed), no copy."""
     return arr.T
+
+
+def is_c_order(order: str) -> bool:
+    """v2 order "C": the chunk's memory order is its logical order (no transpose)."""
+    return order == "C"
+
+
+def julia_view_note(order: str) -> str:
+    """One line on how Julia sees an array of this v2 order (``polyzarr inspect --both``)."""
+    if is_c_order(order):
+        return "C order: Julia sees the axes reversed over the same bytes (no copy); x[i,j,...] is A[...,j+1,i+1]."
+    return "F order: Julia sees numpy's axes (each chunk's bytes are column-major); x[i,j,...] is A[i+1,j+1,...]."
 
 
 def lists_in_logical_order(order: str) -> bool:
@@ -84,13 +96,13 @@ def inverse_permutation(perm: Sequence[int]) -> tuple[int, ...]:
 
 def julia_size(shape: Sequence[int], order: str) -> tuple[int, ...]:
     """Size of the Julia array PolyZarr.jl returns for a Zarr array of this shape and order."""
-    return reversed_axes(shape) if order == "C" else tuple(shape)
+    return reversed_axes(shape) if is_c_order(order) else tuple(shape)
 
 
 def julia_index(index: Sequence[int], order: str) -> tuple[int, ...]:
     """numpy (0-based, Zarr order) index → Julia (1-based) index of the same element."""
     j = tuple(i + 1 for i in index)
-    return reversed_axes(j) if order == "C" else j
+    return reversed_axes(j) if is_c_order(order) else j
 
 
 def julia_strides(shape: Sequence[int], order: str) -> tuple[int, ...]:
@@ -107,7 +119,7 @@ def julia_dimension_names(names: Sequence[str] | None, order: str) -> list[str] 
     """xarray's ``_ARRAY_DIMENSIONS`` (Zarr order) as PolyZarr.jl exposes them."""
     if names is None:
         return None
-    return list(reversed_axes(names)) if order == "C" else list(names)
+    return list(reversed_axes(names)) if is_c_order(order) else list(names)
 
 
 def chunk_key(index: Sequence[int], sep: str) -> str:
