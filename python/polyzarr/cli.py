@@ -2,18 +2,19 @@
 
 This module only parses arguments and calls the verbs (verbs.py, diff.py, explain.py). See docs/CONTRACT.md. ``--impl julia`` runs the same command with PolyZarr.jl.
 """
+
 from __future__ import annotations
 
 import argparse
 import json
 import sys
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from . import __version__
 from .errors import PolyZarrError
 from .npy import to_npy_array
-from .verbs import export_tree, format_inspect, import_npy, inspect_both, inspect_tree, v3_compressor
-
+from .verbs import export_tree, format_inspect, import_npy, inspect_both, inspect_tree
 
 # ---------------------------------------------------------------------------------------------------------
 # Codec specs: "zlib:level=1", "blosc:cname=lz4,clevel=5,shuffle=1", or JSON
@@ -32,10 +33,10 @@ def parse_codec_spec(spec: str) -> dict | None:
     if spec.lower() in ("none", "null", ""):
         return None
     if spec.startswith("{"):
-        cfg = json.loads(spec)
-        if not isinstance(cfg, dict) or ("id" not in cfg and "name" not in cfg):
+        doc = json.loads(spec)
+        if not isinstance(doc, dict) or ("id" not in doc and "name" not in doc):
             raise ValueError(f"codec JSON must be an object with an 'id' (v2) or a 'name' (v3): {spec}")
-        return cfg
+        return doc
     cid, _, rest = spec.partition(":")
     cfg: dict[str, Any] = {"id": cid.strip()}
     for item in filter(None, (p.strip() for p in rest.split(","))):
@@ -115,7 +116,9 @@ def _julia_bridge() -> Any:
 
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--impl", choices=("python", "julia"), default="python", help="which implementation runs the command")
+    common.add_argument(
+        "--impl", choices=("python", "julia"), default="python", help="which implementation runs the command"
+    )
     common.add_argument("--endpoint-url", default=None, help="S3 endpoint (default: $AWS_ENDPOINT_URL)")
     p = argparse.ArgumentParser(prog="polyzarr", description="Zarr interop tools (Python and Julia implementations).")
     p.add_argument("--version", action="version", version=f"polyzarr {__version__}")
@@ -133,32 +136,58 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--order", choices=("C", "F"), default="C", help="v2 memory order of each chunk (default: C)")
     i.add_argument("--compressor", default="default", help="id:key=value,... | JSON | none (default: zstd level 0)")
     i.add_argument("--filters", action="append", default=None, help="id:key=value,...; repeat or separate with ';'")
-    i.add_argument("--fill-value", default=None, help="JSON encoding as in .zarray (0, NaN, \"base64\", [re, im], null); default: the dtype's zero")
-    i.add_argument("--dimension-separator", choices=(".", "/"), default=None,
-                   help="v2: '.' (default) or '/'; v3: the chunk key separator ('/' for default keys, '.' for v2 keys)")
-    i.add_argument("--codecs", default=None, help="v3: JSON list of codec objects, or name:k=v,...;name... "
-                                                  "(transpose:order=1,2,0;bytes:endian=big;gzip:level=5)")
-    i.add_argument("--shards", type=parse_ints, default=None, help="v3: shard shape (then --chunks is the inner chunk shape)")
+    i.add_argument(
+        "--fill-value",
+        default=None,
+        help='JSON encoding as in .zarray (0, NaN, "base64", [re, im], null); default: the dtype\'s zero',
+    )
+    i.add_argument(
+        "--dimension-separator",
+        choices=(".", "/"),
+        default=None,
+        help="v2: '.' (default) or '/'; v3: the chunk key separator ('/' for default keys, '.' for v2 keys)",
+    )
+    i.add_argument(
+        "--codecs",
+        default=None,
+        help="v3: JSON list of codec objects, or name:k=v,...;name... "
+        "(transpose:order=1,2,0;bytes:endian=big;gzip:level=5)",
+    )
+    i.add_argument(
+        "--shards", type=parse_ints, default=None, help="v3: shard shape (then --chunks is the inner chunk shape)"
+    )
     i.add_argument("--transpose", type=parse_ints, default=None, help="v3: a transpose permutation, e.g. 1,2,0")
     i.add_argument("--dimension-names", default=None, help="v3: comma-separated names, e.g. time,lat,lon")
-    i.add_argument("--chunk-key-encoding", choices=("default", "v2"), default=None, help="v3 chunk keys (default: c/0/1)")
-    i.add_argument("--object-codec", choices=("vlen-utf8", "vlen-bytes", "json2"), default=None,
-                   help="store a <U/|S .npy as a variable-length object array with this codec")
+    i.add_argument(
+        "--chunk-key-encoding", choices=("default", "v2"), default=None, help="v3 chunk keys (default: c/0/1)"
+    )
+    i.add_argument(
+        "--object-codec",
+        choices=("vlen-utf8", "vlen-bytes", "json2"),
+        default=None,
+        help="store a <U/|S .npy as a variable-length object array with this codec",
+    )
     i.add_argument("--attrs", default=None, help="JSON object of attributes")
     i.add_argument("--overwrite", action="store_true", help="replace an array already at DEST (default: refuse)")
 
     s = sub.add_parser("inspect", parents=[common], help="the tree under SRC with each node's metadata")
     s.add_argument("src", help="a store URL or a directory of stores")
     s.add_argument("--json", action="store_true", help="machine-readable output")
-    s.add_argument("--both", action="store_true", help="each array as numpy and as Julia see it (Julia's answer when it runs)")
-    s.add_argument("--index", type=parse_ints, default=None, help="with --both: a numpy (0-based) index to locate, e.g. 3,1,0")
+    s.add_argument(
+        "--both", action="store_true", help="each array as numpy and as Julia see it (Julia's answer when it runs)"
+    )
+    s.add_argument(
+        "--index", type=parse_ints, default=None, help="with --both: a numpy (0-based) index to locate, e.g. 3,1,0"
+    )
 
     d = sub.add_parser("diff", parents=[common], help="compare two arrays (store URLs or .npy) and say why they differ")
     d.add_argument("a", help="an array URL or a .npy file")
     d.add_argument("b", help="an array URL or a .npy file")
     d.add_argument("--json", action="store_true", help="machine-readable output")
 
-    x = sub.add_parser("explain", parents=[common], help="a dtype (typestring or structured JSON) in numpy and Julia terms")
+    x = sub.add_parser(
+        "explain", parents=[common], help="a dtype (typestring or structured JSON) in numpy and Julia terms"
+    )
     x.add_argument("dtype", help="a numpy typestring (<i4, >M8[10s]), structured JSON, or a v3 data_type")
     x.add_argument("--json", action="store_true", help="machine-readable output")
 
@@ -176,7 +205,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .interop.command import run
 
         return run(args, argv[1:])
-    if args.impl == "julia" and args.verb in ("export", "import", "explain") or (args.impl == "julia" and args.verb == "inspect" and not args.both):
+    if (args.impl == "julia" and args.verb in ("export", "import", "explain")) or (
+        args.impl == "julia" and args.verb == "inspect" and not args.both
+    ):
         from .julia import run_julia_cli
 
         return run_julia_cli(argv)
@@ -214,9 +245,20 @@ def main(argv: Sequence[str] | None = None) -> int:
                 raise ValueError(f"{', '.join('--' + k.replace('_', '-') for k in v3)} need --zarr-format 3")
             compressor = parse_codec_spec(args.compressor) if args.compressor != "default" else "default"
             r = import_npy(
-                args.npy, args.dest, args.zarr_format, args.chunks, args.order, compressor,
-                parse_filters(args.filters), fill, args.dimension_separator, args.object_codec, attrs,
-                args.overwrite, args.endpoint_url, **v3,
+                args.npy,
+                args.dest,
+                args.zarr_format,
+                args.chunks,
+                args.order,
+                compressor,
+                parse_filters(args.filters),
+                fill,
+                args.dimension_separator,
+                args.object_codec,
+                attrs,
+                args.overwrite,
+                args.endpoint_url,
+                **v3,
             )
             print(f"imported {args.npy} → {r['path']} {tuple(r['shape'])} {r['dtype']}")
             return 0
@@ -237,5 +279,15 @@ if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
 
 
-__all__ = ["build_parser", "export_tree", "import_npy", "inspect_tree", "main", "parse_codec_spec", "parse_filters",
-           "parse_ints", "parse_v3_codecs", "to_npy_array"]
+__all__ = [
+    "build_parser",
+    "export_tree",
+    "import_npy",
+    "inspect_tree",
+    "main",
+    "parse_codec_spec",
+    "parse_filters",
+    "parse_ints",
+    "parse_v3_codecs",
+    "to_npy_array",
+]

@@ -4,6 +4,7 @@ This module and ``metadata.py`` are the only places that know the spec's spellin
 one row per typestring kind, with the item sizes and byte orders it admits and the Julia type the Julia side
 uses for it (``julia/src/dtypes.jl`` holds the mirror table).
 """
+
 from __future__ import annotations
 
 import re
@@ -90,7 +91,9 @@ def parse_typestr(s: str, key: str = "") -> np.dtype:
         if m["unit"] is None:
             raise DtypeError(where, f"typestring {s!r}: {kind.name} needs a unit, e.g. {s}[ns]")
         if m["unit"] not in DATETIME_UNITS:
-            raise DtypeError(where, f"typestring {s!r}: unknown time unit {m['unit']!r} (one of {', '.join(DATETIME_UNITS)})")
+            raise DtypeError(
+                where, f"typestring {s!r}: unknown time unit {m['unit']!r} (one of {', '.join(DATETIME_UNITS)})"
+            )
         if m["count"] == "0":
             raise DtypeError(where, f"typestring {s!r}: unit multiple must be positive")
     elif m["unit"] is not None:
@@ -104,7 +107,9 @@ def parse_typestr(s: str, key: str = "") -> np.dtype:
 def _parse_shape(v: Any, where: str) -> tuple[int, ...]:
     if isinstance(v, int) and not isinstance(v, bool):
         v = [v]
-    if not isinstance(v, (list, tuple)) or not all(isinstance(x, int) and not isinstance(x, bool) and x >= 0 for x in v):
+    if not isinstance(v, (list, tuple)) or not all(
+        isinstance(x, int) and not isinstance(x, bool) and x >= 0 for x in v
+    ):
         raise DtypeError(where, f"sub-array shape must be a list of non-negative integers, got {v!r}")
     return tuple(v)
 
@@ -163,7 +168,7 @@ def julia_type(dt: np.dtype) -> str:
     """The Julia element type PolyZarr uses for this dtype (see docs/CONTRACT.md)."""
     dt = np.dtype(dt)
     if dt.fields is not None:
-        names = [n for n in dt.names]
+        names = list(dt.names)
         types = []
         for n in names:
             fdt = dt.fields[n][0]
@@ -178,8 +183,8 @@ def julia_type(dt: np.dtype) -> str:
     if dt.kind in "Mm":
         unit, count = np.datetime_data(dt)
         return kind.julia.format(unit=unit, count=count)
-    n = dt.itemsize // 4 if dt.kind == "U" else dt.itemsize
-    return kind.julia.format(n=n, bits=8 * dt.itemsize, halfbits=4 * dt.itemsize)
+    width = dt.itemsize // 4 if dt.kind == "U" else dt.itemsize
+    return kind.julia.format(n=width, bits=8 * dt.itemsize, halfbits=4 * dt.itemsize)
 
 
 def describe(spec: Any) -> dict[str, Any]:
@@ -200,9 +205,20 @@ def describe(spec: Any) -> dict[str, Any]:
 # Zarr v3 data types (docs/V3.md). Byte order is not part of a v3 data type: it comes from the bytes codec.
 
 V3_CORE: dict[str, str] = {
-    "bool": "b1", "int8": "i1", "int16": "i2", "int32": "i4", "int64": "i8",
-    "uint8": "u1", "uint16": "u2", "uint32": "u4", "uint64": "u8",
-    "float16": "f2", "float32": "f4", "float64": "f8", "complex64": "c8", "complex128": "c16",
+    "bool": "b1",
+    "int8": "i1",
+    "int16": "i2",
+    "int32": "i4",
+    "int64": "i8",
+    "uint8": "u1",
+    "uint16": "u2",
+    "uint32": "u4",
+    "uint64": "u8",
+    "float16": "f2",
+    "float32": "f4",
+    "float64": "f8",
+    "complex64": "c8",
+    "complex128": "c16",
 }
 V3_CORE_BY_CODE = {v: k for k, v in V3_CORE.items()}
 V3_VLEN = {"string": str, "variable_length_bytes": bytes, "bytes": bytes}  # "bytes": zarr-python 3.0's name
@@ -212,8 +228,14 @@ _RAW_BITS = re.compile(r"^r(\d+)$")
 def _order_char(dt: np.dtype, endian: str) -> np.dtype:
     """``dt`` with the bytes codec's byte order (1-byte and byte-string types have none)."""
     if dt.fields is not None:
-        return np.dtype({"names": list(dt.names), "formats": [_order_char(dt.fields[n][0], endian) for n in dt.names],
-                         "offsets": [dt.fields[n][1] for n in dt.names], "itemsize": dt.itemsize})
+        return np.dtype(
+            {
+                "names": list(dt.names),
+                "formats": [_order_char(dt.fields[n][0], endian) for n in dt.names],
+                "offsets": [dt.fields[n][1] for n in dt.names],
+                "itemsize": dt.itemsize,
+            }
+        )
     if dt.subdtype is not None:
         base, shape = dt.subdtype
         return np.dtype((_order_char(base, endian), shape))
@@ -229,7 +251,9 @@ def parse_v3_dtype(spec: Any, endian: str = "little", key: str = "") -> np.dtype
     where = key or "data_type"
     if isinstance(spec, str):
         if spec in V3_CORE:
-            return _order_char(np.dtype(V3_CORE[spec] if spec in ("bool", "int8", "uint8") else "<" + V3_CORE[spec]), endian)
+            return _order_char(
+                np.dtype(V3_CORE[spec] if spec in ("bool", "int8", "uint8") else "<" + V3_CORE[spec]), endian
+            )
         if spec in V3_VLEN:
             return np.dtype(object)
         m = _RAW_BITS.match(spec)
@@ -250,8 +274,10 @@ def parse_v3_dtype(spec: Any, endian: str = "little", key: str = "") -> np.dtype
     def length(unit: int) -> int:
         n = cfg.get("length_bytes")
         if not isinstance(n, int) or isinstance(n, bool) or n <= 0 or n % unit:
-            raise DtypeError(f"{where}.configuration.length_bytes",
-                             f"{name} needs a positive length_bytes{' divisible by 4' if unit == 4 else ''}, got {n!r}")
+            raise DtypeError(
+                f"{where}.configuration.length_bytes",
+                f"{name} needs a positive length_bytes{' divisible by 4' if unit == 4 else ''}, got {n!r}",
+            )
         return n // unit
 
     if name == "fixed_length_utf32":
@@ -263,7 +289,9 @@ def parse_v3_dtype(spec: Any, endian: str = "little", key: str = "") -> np.dtype
     if name in ("numpy.datetime64", "numpy.timedelta64"):
         unit, scale = cfg.get("unit"), cfg.get("scale_factor", 1)
         if unit not in DATETIME_UNITS:
-            raise DtypeError(f"{where}.configuration.unit", f"unknown time unit {unit!r} (one of {', '.join(DATETIME_UNITS)})")
+            raise DtypeError(
+                f"{where}.configuration.unit", f"unknown time unit {unit!r} (one of {', '.join(DATETIME_UNITS)})"
+            )
         if not isinstance(scale, int) or isinstance(scale, bool) or scale <= 0:
             raise DtypeError(f"{where}.configuration.scale_factor", f"must be a positive integer, got {scale!r}")
         code = "M8" if name == "numpy.datetime64" else "m8"
@@ -271,7 +299,9 @@ def parse_v3_dtype(spec: Any, endian: str = "little", key: str = "") -> np.dtype
     if name in ("structured", "struct"):
         fields = cfg.get("fields")
         if not isinstance(fields, list) or not fields:
-            raise DtypeError(f"{where}.configuration.fields", f"must be a non-empty list of [name, data_type], got {fields!r}")
+            raise DtypeError(
+                f"{where}.configuration.fields", f"must be a non-empty list of [name, data_type], got {fields!r}"
+            )
         names, formats = [], []
         for i, f in enumerate(fields):
             fw = f"{where}.configuration.fields[{i}]"
@@ -316,8 +346,10 @@ def encode_v3_dtype(dt: np.dtype, object_type: type | None = None) -> Any:
         return {"name": "raw_bytes", "configuration": {"length_bytes": dt.itemsize}}
     if k in "Mm":
         unit, count = np.datetime_data(dt)
-        return {"name": "numpy.datetime64" if k == "M" else "numpy.timedelta64",
-                "configuration": {"unit": unit, "scale_factor": count}}
+        return {
+            "name": "numpy.datetime64" if k == "M" else "numpy.timedelta64",
+            "configuration": {"unit": unit, "scale_factor": count},
+        }
     code = f"{k}{dt.itemsize}"
     if code not in V3_CORE_BY_CODE:
         raise DtypeError(dt.str, "no Zarr v3 data type for this dtype")
@@ -325,7 +357,7 @@ def encode_v3_dtype(dt: np.dtype, object_type: type | None = None) -> Any:
 
 
 def v3_byte_order(dt: np.dtype) -> str | None:
-    """"little"/"big" for the bytes codec, or None when the dtype has no byte order (1-byte, S, V, bool);
+    """ "little"/"big" for the bytes codec, or None when the dtype has no byte order (1-byte, S, V, bool);
     mixed-endian structured dtypes report their first multi-byte field's order."""
     dt = np.dtype(dt)
     if dt.fields is not None:

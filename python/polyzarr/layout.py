@@ -4,12 +4,14 @@ Zarr shape ``S`` with v2 order ``"C"`` is a numpy array of shape ``S`` and a Jul
 ``reversed(S)`` over the same bytes; order ``"F"`` stores each chunk in Fortran memory order, which Julia
 sees with size ``S``. Everything else in the package asks this module instead of reversing tuples itself.
 """
+
 from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Iterator, Sequence, TypeVar
+from typing import TypeVar
 
 import numpy as np
 
@@ -141,7 +143,9 @@ class ChunkPart:
     whole: bool  # the part covers every element of the chunk that lies inside the array
 
 
-def chunk_parts(start: Sequence[int], stop: Sequence[int], shape: Sequence[int], chunks: Sequence[int]) -> Iterator[ChunkPart]:
+def chunk_parts(
+    start: Sequence[int], stop: Sequence[int], shape: Sequence[int], chunks: Sequence[int]
+) -> Iterator[ChunkPart]:
     """The chunks that intersect the box ``[start, stop)``, in key order (last axis fastest)."""
     ranges = []
     for a, b, c in zip(start, stop, chunks):

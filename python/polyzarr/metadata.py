@@ -3,6 +3,7 @@
 Parsing is strict and every error names the key and the JSON field at fault (``a/.zarray:chunks``).
 Writing produces what zarr-python writes: ``json.dumps(indent=4, sort_keys=True, ensure_ascii=True)``.
 """
+
 from __future__ import annotations
 
 import base64
@@ -305,12 +306,12 @@ class ArrayMetadataV2:
         return math.prod(self.shape)
 
     @classmethod
-    def from_json(cls, data: bytes | None, key: str) -> "ArrayMetadataV2":
+    def from_json(cls, data: bytes | None, key: str) -> ArrayMetadataV2:
         doc = loads_object(data, key)
         return cls.from_dict(doc, key)
 
     @classmethod
-    def from_dict(cls, doc: dict, key: str) -> "ArrayMetadataV2":
+    def from_dict(cls, doc: dict, key: str) -> ArrayMetadataV2:
         fmt = doc.get("zarr_format")
         if fmt != 2:
             raise MetadataError(f"{key}:zarr_format", f"expected 2, got {fmt!r}")
@@ -329,7 +330,10 @@ class ArrayMetadataV2:
             raise MetadataError(f"{key}:shape", f"{list(shape)} has more than 2^63-1 elements")
         chunk_bytes = math.prod(chunks) * max(dt.itemsize, 1)
         if chunk_bytes > max_chunk_bytes():
-            raise MetadataError(f"{key}:chunks", f"a chunk of {list(chunks)} × {dt.itemsize} bytes = {chunk_bytes} bytes exceeds the limit of {max_chunk_bytes()} (POLYZARR_MAX_CHUNK_BYTES)")
+            raise MetadataError(
+                f"{key}:chunks",
+                f"a chunk of {list(chunks)} × {dt.itemsize} bytes = {chunk_bytes} bytes exceeds the limit of {max_chunk_bytes()} (POLYZARR_MAX_CHUNK_BYTES)",
+            )
         order = doc["order"]
         if order not in ("C", "F"):
             raise MetadataError(f"{key}:order", f"must be 'C' or 'F', got {order!r}")
@@ -345,12 +349,36 @@ class ArrayMetadataV2:
                 raise MetadataError(f"{key}:filters", f"must be a list or null, got {filters!r}")
             filters = [_check_codec(f, f"{key}:filters[{i}]") for i, f in enumerate(filters)] or None
         if dt.kind == "O" and not filters:
-            raise MetadataError(f"{key}:filters", "object dtype '|O' needs an object codec (vlen-utf8, vlen-bytes, json2, ...) in filters")
+            raise MetadataError(
+                f"{key}:filters",
+                "object dtype '|O' needs an object codec (vlen-utf8, vlen-bytes, json2, ...) in filters",
+            )
         fill = decode_fill_value(doc["fill_value"], dt, f"{key}:fill_value")
-        known = {"zarr_format", "shape", "chunks", "dtype", "compressor", "fill_value", "order", "filters", "dimension_separator"}
+        known = {
+            "zarr_format",
+            "shape",
+            "chunks",
+            "dtype",
+            "compressor",
+            "fill_value",
+            "order",
+            "filters",
+            "dimension_separator",
+        }
         extra = {k: v for k, v in doc.items() if k not in known}
-        return cls(shape, chunks, dt, compressor, filters, fill, order, sep, 2, extra,
-                   separator_implied=doc.get("dimension_separator") is None)
+        return cls(
+            shape,
+            chunks,
+            dt,
+            compressor,
+            filters,
+            fill,
+            order,
+            sep,
+            2,
+            extra,
+            separator_implied=doc.get("dimension_separator") is None,
+        )
 
     def to_dict(self) -> dict:
         doc = {
@@ -392,7 +420,9 @@ def parse_consolidated(data: bytes, key: str) -> dict[str, Any]:
     """``.zmetadata`` → {relative key: parsed JSON document}."""
     doc = loads_object(data, key)
     if doc.get("zarr_consolidated_format") != 1:
-        raise MetadataError(f"{key}:zarr_consolidated_format", f"expected 1, got {doc.get('zarr_consolidated_format')!r}")
+        raise MetadataError(
+            f"{key}:zarr_consolidated_format", f"expected 1, got {doc.get('zarr_consolidated_format')!r}"
+        )
     meta = doc.get("metadata")
     if not isinstance(meta, dict):
         raise MetadataError(f"{key}:metadata", "must be an object of key → metadata document")

@@ -4,6 +4,7 @@ With ``dtypes`` (the v3 data type names) this is the only place that knows v3's 
 every error names the key and the JSON path at fault (``a/zarr.json:codecs[1]``). Writing follows zarr-python 3.1:
 its key order, ``indent=2``.
 """
+
 from __future__ import annotations
 
 import base64
@@ -23,8 +24,19 @@ from .metadata import decode_fill_value as v2_decode_fill_value
 from .stores import check_key
 
 ZARR_JSON = "zarr.json"
-ARRAY_KEYS = ("shape", "data_type", "chunk_grid", "chunk_key_encoding", "fill_value", "codecs", "attributes",
-              "dimension_names", "zarr_format", "node_type", "storage_transformers")
+ARRAY_KEYS = (
+    "shape",
+    "data_type",
+    "chunk_grid",
+    "chunk_key_encoding",
+    "fill_value",
+    "codecs",
+    "attributes",
+    "dimension_names",
+    "zarr_format",
+    "node_type",
+    "storage_transformers",
+)
 
 
 def dumps(doc: Any) -> bytes:
@@ -51,9 +63,9 @@ class ChunkKeyEncoding:
         return {"name": self.name, "configuration": {"separator": self.separator}}
 
     @classmethod
-    def from_json(cls, v: Any, where: str) -> "ChunkKeyEncoding":
+    def from_json(cls, v: Any, where: str) -> ChunkKeyEncoding:
         if not isinstance(v, dict) or v.get("name") not in ("default", "v2"):
-            raise MetadataError(where, f"must be {{\"name\": \"default\"|\"v2\", ...}}, got {v!r}")
+            raise MetadataError(where, f'must be {{"name": "default"|"v2", ...}}, got {v!r}')
         cfg = v.get("configuration", {}) or {}
         if not isinstance(cfg, dict):
             raise MetadataError(f"{where}.configuration", f"must be an object, got {cfg!r}")
@@ -80,8 +92,10 @@ def _float(v: Any, dt: np.dtype, where: str) -> np.generic:
             if len(digits) != 2 * dt.itemsize or any(c not in "0123456789abcdefABCDEF" for c in digits):
                 raise MetadataError(where, f"hex fill value {v!r} must have {2 * dt.itemsize} hex digits for {dt.str}")
             bits = np.array(int(digits, 16), dtype=_UINT_FOR_FLOAT[dt.itemsize])
-            return bits.view(dt.newbyteorder("<"))[()].astype(dt)
-        raise MetadataError(where, f"float fill value must be a number, 'NaN', 'Infinity', '-Infinity' or '0x…', got {v!r}")
+            return bits.view(dt.newbyteorder("<"))[()].astype(dt)  # type: ignore[no-any-return,return-value]
+        raise MetadataError(
+            where, f"float fill value must be a number, 'NaN', 'Infinity', '-Infinity' or '0x…', got {v!r}"
+        )
     if isinstance(v, (int, float)) and not isinstance(v, bool):
         return dt.type(v)
     raise MetadataError(where, f"float fill value must be a number, got {v!r}")
@@ -255,7 +269,9 @@ def _unknown_fields(doc: dict, known: tuple[str, ...], key: str) -> dict:
         if isinstance(v, dict) and v.get("must_understand") is False:
             extra[k] = v
             continue
-        raise MetadataError(f"{key}:{k}", "unknown field (an extension must say \"must_understand\": false to be ignored)")
+        raise MetadataError(
+            f"{key}:{k}", 'unknown field (an extension must say "must_understand": false to be ignored)'
+        )
     return extra
 
 
@@ -284,18 +300,21 @@ class ArrayMetadataV3:
 
     @property
     def object_type(self) -> type | None:
-        return {"string": str, "variable_length_bytes": bytes, "bytes": bytes}.get(self.data_type) \
-            if isinstance(self.data_type, str) else None
+        return (
+            {"string": str, "variable_length_bytes": bytes, "bytes": bytes}.get(self.data_type)
+            if isinstance(self.data_type, str)
+            else None
+        )
 
     def chunk_key(self, index: tuple[int, ...]) -> str:
         return self.chunk_key_encoding.key(tuple(index))
 
     @classmethod
-    def from_json(cls, data: bytes | None, key: str) -> "ArrayMetadataV3":
+    def from_json(cls, data: bytes | None, key: str) -> ArrayMetadataV3:
         return cls.from_dict(loads_object(data, key), key)
 
     @classmethod
-    def from_dict(cls, doc: dict, key: str) -> "ArrayMetadataV3":
+    def from_dict(cls, doc: dict, key: str) -> ArrayMetadataV3:
         if doc.get("zarr_format") != 3:
             raise MetadataError(f"{key}:zarr_format", f"expected 3, got {doc.get('zarr_format')!r}")
         if doc.get("node_type") != "array":
@@ -308,9 +327,13 @@ class ArrayMetadataV3:
         grid = doc["chunk_grid"]
         if not isinstance(grid, dict) or grid.get("name") != "regular":
             raise MetadataError(f"{key}:chunk_grid", f"only the regular chunk grid is supported, got {grid!r}")
-        chunks = _int_list((grid.get("configuration") or {}).get("chunk_shape"), f"{key}:chunk_grid.configuration.chunk_shape", True)
+        chunks = _int_list(
+            (grid.get("configuration") or {}).get("chunk_shape"), f"{key}:chunk_grid.configuration.chunk_shape", True
+        )
         if len(chunks) != len(shape):
-            raise MetadataError(f"{key}:chunk_grid", f"chunk_shape has {len(chunks)} dimensions, shape has {len(shape)}")
+            raise MetadataError(
+                f"{key}:chunk_grid", f"chunk_shape has {len(chunks)} dimensions, shape has {len(shape)}"
+            )
         if math.prod(shape) > INT64_MAX:
             raise MetadataError(f"{key}:shape", f"{list(shape)} has more than 2^63-1 elements")
         codecs = check_codec_chain(doc["codecs"], f"{key}:codecs")
@@ -320,8 +343,11 @@ class ArrayMetadataV3:
             raise
         nbytes = math.prod(chunks) * max(dt.itemsize, 1)
         if nbytes > max_chunk_bytes():
-            raise MetadataError(f"{key}:chunk_grid", f"a chunk of {list(chunks)} × {dt.itemsize} bytes = {nbytes} bytes exceeds "
-                                f"the limit of {max_chunk_bytes()} (POLYZARR_MAX_CHUNK_BYTES)")
+            raise MetadataError(
+                f"{key}:chunk_grid",
+                f"a chunk of {list(chunks)} × {dt.itemsize} bytes = {nbytes} bytes exceeds "
+                f"the limit of {max_chunk_bytes()} (POLYZARR_MAX_CHUNK_BYTES)",
+            )
         cke = ChunkKeyEncoding.from_json(doc["chunk_key_encoding"], f"{key}:chunk_key_encoding")
         fill = decode_fill_value(doc["fill_value"], dt, doc["data_type"], f"{key}:fill_value")
         attrs = doc.get("attributes", {})
@@ -329,8 +355,14 @@ class ArrayMetadataV3:
             raise MetadataError(f"{key}:attributes", f"must be an object, got {attrs!r}")
         names = doc.get("dimension_names")
         if names is not None:
-            if not isinstance(names, list) or len(names) != len(shape) or not all(n is None or isinstance(n, str) for n in names):
-                raise MetadataError(f"{key}:dimension_names", f"must be a list of {len(shape)} strings or nulls, got {names!r}")
+            if (
+                not isinstance(names, list)
+                or len(names) != len(shape)
+                or not all(n is None or isinstance(n, str) for n in names)
+            ):
+                raise MetadataError(
+                    f"{key}:dimension_names", f"must be a list of {len(shape)} strings or nulls, got {names!r}"
+                )
         st = doc.get("storage_transformers", [])
         if st not in ([], None):
             raise MetadataError(f"{key}:storage_transformers", f"storage transformers are not supported, got {st!r}")
@@ -384,7 +416,9 @@ def consolidated_of(doc: dict, key: str) -> dict | None:
     if cm is None:
         return None
     if not isinstance(cm, dict) or cm.get("kind") != "inline" or not isinstance(cm.get("metadata"), dict):
-        raise MetadataError(f"{key}:consolidated_metadata", f"must be {{\"kind\": \"inline\", \"metadata\": {{...}}}}, got {cm!r}")
+        raise MetadataError(
+            f"{key}:consolidated_metadata", f'must be {{"kind": "inline", "metadata": {{...}}}}, got {cm!r}'
+        )
     for k, v in cm["metadata"].items():
         check_key(k)
         if not isinstance(v, dict):
@@ -400,6 +434,18 @@ def crc32c_of(data: bytes) -> int:
     return struct.unpack("<I", enc[-4:])[0]
 
 
-__all__ = ["ArrayMetadataV3", "ChunkKeyEncoding", "ZARR_JSON", "byte_order_of", "check_codec_chain", "consolidated_of",
-           "decode_fill_value", "default_fill_value", "encode_fill_value", "encode_v3_dtype", "group_doc", "parse_node",
-           "v3_byte_order"]
+__all__ = [
+    "ZARR_JSON",
+    "ArrayMetadataV3",
+    "ChunkKeyEncoding",
+    "byte_order_of",
+    "check_codec_chain",
+    "consolidated_of",
+    "decode_fill_value",
+    "default_fill_value",
+    "encode_fill_value",
+    "encode_v3_dtype",
+    "group_doc",
+    "parse_node",
+    "v3_byte_order",
+]

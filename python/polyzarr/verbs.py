@@ -5,10 +5,9 @@ these; they never touch the Julia bridge themselves (inspect_both takes a bridge
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
-
-import numpy as np
+from typing import Any
 
 from . import metadata as md
 from .arrays import create_array
@@ -19,7 +18,7 @@ from .npy import read_npy, to_npy_array, write_npy
 from .stores import open_store, split_url
 
 
-def v3_compressor(spec: dict | None | str) -> Any:
+def v3_compressor(spec: dict | str | None) -> Any:
     """``--compressor`` for v3: a v3 codec spec (``zstd:level=3``), or none; numcodecs-style ids map by name."""
     if spec is None or spec == "default":
         return spec
@@ -31,7 +30,9 @@ def v3_compressor(spec: dict | None | str) -> Any:
     return {"name": spec["id"], "configuration": cfg} if cfg else {"name": spec["id"]}
 
 
-def export_tree(src: str, outdir: str, endpoint_url: str | None = None, log: Any = print) -> tuple[list[dict], list[dict]]:
+def export_tree(
+    src: str, outdir: str, endpoint_url: str | None = None, log: Any = print
+) -> tuple[list[dict], list[dict]]:
     """Export every array under ``src`` to ``outdir`` as .npy; returns (exported, failed)."""
     store = open_store(src, "r", endpoint_url)
     exported: list[dict] = []
@@ -55,7 +56,9 @@ def export_tree(src: str, outdir: str, endpoint_url: str | None = None, log: Any
             failed.append({"path": rel, "category": cat, "message": msg})
             log(f"FAILED {rel}: {cat}: {msg}")
             continue
-        exported.append({"path": rel, "shape": list(values.shape), "dtype": md.encode_dtype(values.dtype), "file": str(target)})
+        exported.append(
+            {"path": rel, "shape": list(values.shape), "dtype": md.encode_dtype(values.dtype), "file": str(target)}
+        )
         log(f"exported {rel} {tuple(values.shape)} {md.encode_dtype(values.dtype)}")
     return exported, failed
 
@@ -74,7 +77,7 @@ def import_npy(
     zarr_format: int = 2,
     chunks: Sequence[int] | None = None,
     order: str = "C",
-    compressor: dict | None | str = "default",
+    compressor: dict | str | None = "default",
     filters: list[dict] | None = None,
     fill_value: Any = "default",
     dimension_separator: str = ".",
@@ -100,14 +103,37 @@ def import_npy(
             ensure_groups(store, path.rpartition("/")[0], zarr_format)
         if zarr_format == 3:
             arr = create_array(
-                store, path, values.shape, values.dtype, chunks=chunks, compressor=v3_compressor(compressor),
-                fill_value=fill_value, dimension_separator=dimension_separator, attributes=attrs,
-                object_codec=object_codec, overwrite=overwrite, zarr_format=3, **v3)
+                store,
+                path,
+                values.shape,
+                values.dtype,
+                chunks=chunks,
+                compressor=v3_compressor(compressor),
+                fill_value=fill_value,
+                dimension_separator=dimension_separator,
+                attributes=attrs,
+                object_codec=object_codec,
+                overwrite=overwrite,
+                zarr_format=3,
+                **v3,
+            )
         else:
             arr = create_array(
-                store, path, values.shape, values.dtype, chunks=chunks, order=order, compressor=compressor,
-                filters=filters, fill_value=fill_value, dimension_separator=dimension_separator or ".",
-                attributes=attrs, object_codec=object_codec, overwrite=overwrite, **v3)
+                store,
+                path,
+                values.shape,
+                values.dtype,
+                chunks=chunks,
+                order=order,
+                compressor=compressor,
+                filters=filters,
+                fill_value=fill_value,
+                dimension_separator=dimension_separator or ".",
+                attributes=attrs,
+                object_codec=object_codec,
+                overwrite=overwrite,
+                **v3,
+            )
         arr.write(values)
     finally:
         store.close()
@@ -118,8 +144,13 @@ def inspect_tree(src: str, endpoint_url: str | None = None) -> dict:
     store = open_store(src, "r", endpoint_url)
     nodes = []
     for node in walk(store):
-        d: dict[str, Any] = {"path": node.path, "kind": node.kind, "zarr_format": node.zarr_format,
-                             "metadata": node.metadata, "attributes": node.attributes}
+        d: dict[str, Any] = {
+            "path": node.path,
+            "kind": node.kind,
+            "zarr_format": node.zarr_format,
+            "metadata": node.metadata,
+            "attributes": node.attributes,
+        }
         if node.error is not None:
             d["error"] = {"category": node.error.category, "message": str(node.error)}
         nodes.append(d)
@@ -159,7 +190,8 @@ def format_inspect(tree: dict) -> str:
                 f"data_type={json.dumps(m['data_type'], sort_keys=True)} fill={json.dumps(m['fill_value'])} "
                 f"codecs={'+'.join(_codec_text(c) for c in m.get('codecs', []))} "
                 f"keys={cke.get('name', 'default')}{sep}"
-                + (f" dims={json.dumps(m['dimension_names'])}" if m.get("dimension_names") is not None else ""))
+                + (f" dims={json.dumps(m['dimension_names'])}" if m.get("dimension_names") is not None else "")
+            )
         else:
             m = n["metadata"]
             filters = "+".join(_codec_text(f) for f in m.get("filters") or []) or "-"
@@ -190,7 +222,7 @@ def inspect_both(
         if bridge_factory is None:
             raise RuntimeError("no Julia bridge was asked for")
         bridge = bridge_factory()
-    except Exception as e:  # noqa: BLE001 - the view is still computed from layout.py, and says so
+    except Exception as e:
         why = str(e)
     views = []
     try:
@@ -204,7 +236,7 @@ def inspect_both(
                 url = src.rstrip("/") + (f"/{node.path}" if node.path else "")
                 try:
                     jl = bridge.julia_view(url, endpoint_url, index=v["julia"]["index"])
-                except Exception as e:  # noqa: BLE001
+                except Exception as e:
                     why = f"Julia could not open it: {e}"
             views.append(both_views(arr, index, jl))
     finally:

@@ -18,7 +18,9 @@ class RawBytes(ArrayBytesCodec):
     def encode(self, arr: Any) -> Any:
         if isinstance(arr, np.ndarray):
             if arr.dtype.kind == "O":
-                raise CodecError("", "object arrays need an object codec (vlen-utf8, vlen-bytes, json2, ...) in filters")
+                raise CodecError(
+                    "", "object arrays need an object codec (vlen-utf8, vlen-bytes, json2, ...) in filters"
+                )
             # Keep the dtype: blosc takes its typesize from the buffer's itemsize, as with zarr-python.
             return np.ascontiguousarray(arr)
         return arr  # an object codec already produced bytes

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 from numcodecs.abc import Codec
@@ -83,10 +84,16 @@ def fit(arr: Any, spec: ChunkSpec | None, key: str, what: str) -> np.ndarray:
         return a
     if spec.dtype.kind == "O" or a.dtype.kind == "O":
         if a.size != math.prod(spec.shape):
-            raise ChunkError(key, f"{what} decoded to {a.size} elements, expected {math.prod(spec.shape)} for chunk shape {list(spec.shape)}")
+            raise ChunkError(
+                key,
+                f"{what} decoded to {a.size} elements, expected {math.prod(spec.shape)} for chunk shape {list(spec.shape)}",
+            )
         return a.reshape(spec.shape)
     if a.nbytes != spec.nbytes:
-        raise ChunkError(key, f"{what} decoded to {a.nbytes} bytes, expected {spec.nbytes} ({list(spec.shape)} × {spec.dtype.itemsize}-byte {spec.dtype.str})")
+        raise ChunkError(
+            key,
+            f"{what} decoded to {a.nbytes} bytes, expected {spec.nbytes} ({list(spec.shape)} × {spec.dtype.itemsize}-byte {spec.dtype.str})",
+        )
     if a.dtype != spec.dtype:
         a = np.ascontiguousarray(a).reshape(-1).view(spec.dtype)
     return a.reshape(spec.shape)
@@ -228,8 +235,6 @@ class CodecPipeline:
         for c, s in zip(reversed(self.array_array), reversed(specs[:-1])):
             arr = c.decode(arr, s, key)
         return arr
-
-
 
 
 def _raw_bytes() -> ArrayBytesCodec:

@@ -10,8 +10,9 @@ sharding_indexed, v2 object codecs), ``bytes_bytes`` (compressors, checksums).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Literal
+from typing import Any, Literal
 
 import numcodecs
 import numpy as np
@@ -54,7 +55,11 @@ class CodecEntry:
         return dict(numcodecs_codec(config, where).get_config())
 
     def to_json_v3(self, configuration: dict | None) -> dict:
-        return {"name": self.v3_names[0], "configuration": dict(configuration)} if configuration else {"name": self.v3_names[0]}
+        return (
+            {"name": self.v3_names[0], "configuration": dict(configuration)}
+            if configuration
+            else {"name": self.v3_names[0]}
+        )
 
 
 _ENTRIES: dict[str, CodecEntry] = {}
@@ -63,7 +68,11 @@ _BY_V3: dict[str, CodecEntry] = {}
 
 
 def register(entry: CodecEntry) -> CodecEntry:
-    for table, keys in ((_ENTRIES, (entry.name,)), (_BY_V2, (entry.v2_id,) if entry.v2_id else ()), (_BY_V3, entry.v3_names)):
+    for table, keys in (
+        (_ENTRIES, (entry.name,)),
+        (_BY_V2, (entry.v2_id,) if entry.v2_id else ()),
+        (_BY_V3, entry.v3_names),
+    ):
         for k in keys:
             if k in table:
                 raise ValueError(f"codec {k!r} registered twice")
@@ -110,7 +119,9 @@ def allowed_settings(table: dict[str, tuple]) -> V2Check:
     def check(config: dict, where: str) -> None:
         for name, allowed in table.items():
             if name in config and config[name] not in allowed:
-                raise CodecError(where, f"codec {config['id']!r}: {name} {config[name]!r} is not one of {list(allowed)}")
+                raise CodecError(
+                    where, f"codec {config['id']!r}: {name} {config[name]!r} is not one of {list(allowed)}"
+                )
 
     return check
 

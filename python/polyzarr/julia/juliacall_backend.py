@@ -16,7 +16,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -102,7 +102,7 @@ class JuliaCallBridge(JuliaBridge):
             np.save(Path(d) / "v.npy", values, allow_pickle=False)
             return self.import_npy(str(Path(d) / "v.npy"), dest, **opts)
 
-    def handoff(self, values: np.ndarray, probes: list[list[int]] = (), write: dict | None = None) -> dict:
+    def handoff(self, values: np.ndarray, probes: Sequence[Sequence[int]] = (), write: dict | None = None) -> dict:
         x = np.ascontiguousarray(values)
         A = self.jc.PythonCall.PyArray(x)  # numpy's indices, numpy's memory: no copy
         info = json.loads(str(self.pz.json_string(self.pz.handoff_info(A, [list(p) for p in probes]), indent=None)))
