@@ -6,6 +6,7 @@ releases the GIL); F-order chunks are viewed in Fortran layout, never transposed
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from collections.abc import Sequence
@@ -93,6 +94,9 @@ class Array:
         else:
             self.meta_key = join(self.path, md.ZARRAY)
             self.pipeline = CodecPipeline.from_v2(meta.order, meta.filters, meta.compressor, self.meta_key)
+        # v2: the chunk key separator. The metadata says it, except when the document leaves it out: then the
+        # first chunk found settles it (_settle_separator), and that is this array's state, not the metadata's.
+        self._separator = meta.dimension_separator if isinstance(meta, md.ArrayMetadataV2) else None
         self._separator_unsure = (
             not isinstance(meta, ArrayMetadataV3)
             and meta.separator_implied
@@ -102,6 +106,17 @@ class Array:
         self.sharding = self.pipeline.array_bytes if isinstance(self.pipeline.array_bytes, ShardingCodec) else None
         if self.sharding is not None:
             self.sharding.fill_value = self._fill_scalar()
+
+    @property
+    def dimension_separator(self) -> str | None:
+        """v2: the chunk key separator in use (settled by the first chunk found when the document leaves it out)."""
+        return self._separator
+
+    def settled_meta(self) -> Metadata:
+        """The metadata with what reading settled (the separator) filled in: a new value, the original unchanged."""
+        if isinstance(self.meta, md.ArrayMetadataV2) and self._separator != self.meta.dimension_separator:
+            return dataclasses.replace(self.meta, dimension_separator=self._separator)
+        return self.meta
 
     @property
     def zarr_format(self) -> int:
@@ -152,7 +167,8 @@ class Array:
     def chunk_key(self, index: Sequence[int]) -> str:
         if isinstance(self.meta, ArrayMetadataV3):
             return join(self.path, self.meta.chunk_key(tuple(index)))
-        return join(self.path, chunk_key(index, self.meta.dimension_separator))
+        assert self._separator is not None
+        return join(self.path, chunk_key(index, self._separator))
 
     # -- fill ----------------------------------------------------------------------------------------------
     def _fill_scalar(self) -> Any:
@@ -199,7 +215,7 @@ class Array:
             found = self.store.get(nested) if nested != key else None
             if found is None:
                 return None, key
-            self.meta.dimension_separator = "/"
+            self._separator = "/"
             data, key = found, nested
         self._separator_unsure = False
         return data, key

@@ -64,7 +64,7 @@ def load_side(src: str, label: str, endpoint_url: str | None = None, bridge: Any
     prefix = f"{path}/" if path else ""
     keys = [k[len(prefix) :] for k in store.list(path) if not k.rsplit("/", 1)[-1].startswith(".")]
     values = bridge.read(src, endpoint_url) if bridge is not None else to_npy_array(arr.read(), arr.object_type)
-    return Side(f"{label} {src}", values, arr.meta, arr.attrs, store, path, keys)
+    return Side(f"{label} {src}", values, arr.settled_meta(), arr.attrs, store, path, keys)
 
 
 @dataclass

@@ -7,7 +7,6 @@ its key order, ``indent=2``.
 
 from __future__ import annotations
 
-import base64
 import json
 import math
 import struct
@@ -17,10 +16,9 @@ from typing import Any
 import numpy as np
 
 from .codecs import registry
-from .dtypes import encode_v3_dtype, parse_v3_dtype, v3_byte_order
+from .dtypes import decode_fill, encode_fill, encode_v3_dtype, parse_v3_dtype, v3_byte_order
 from .errors import DtypeError, MetadataError
-from .metadata import INT64_MAX, decode_b64, loads_object, max_chunk_bytes
-from .metadata import decode_fill_value as v2_decode_fill_value
+from .metadata import INT64_MAX, loads_object, max_chunk_bytes
 from .stores import check_key
 
 ZARR_JSON = "zarr.json"
@@ -78,112 +76,15 @@ class ChunkKeyEncoding:
 # ---------------------------------------------------------------------------------------------------------
 # Fill values
 
-_WORDS = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
-_UINT_FOR_FLOAT = {2: "<u2", 4: "<u4", 8: "<u8"}
-
-
-def _float(v: Any, dt: np.dtype, where: str) -> np.generic:
-    """A v3 float fill: number, NaN/Infinity words, or "0x…" with the IEEE bits (kept bit-exact)."""
-    if isinstance(v, str):
-        if v in _WORDS:
-            return dt.type(_WORDS[v])
-        if v.startswith("0x"):
-            digits = v[2:]
-            if len(digits) != 2 * dt.itemsize or any(c not in "0123456789abcdefABCDEF" for c in digits):
-                raise MetadataError(where, f"hex fill value {v!r} must have {2 * dt.itemsize} hex digits for {dt.str}")
-            bits = np.array(int(digits, 16), dtype=_UINT_FOR_FLOAT[dt.itemsize])
-            return bits.view(dt.newbyteorder("<"))[()].astype(dt)  # type: ignore[no-any-return,return-value]
-        raise MetadataError(
-            where, f"float fill value must be a number, 'NaN', 'Infinity', '-Infinity' or '0x…', got {v!r}"
-        )
-    if isinstance(v, (int, float)) and not isinstance(v, bool):
-        return dt.type(v)
-    raise MetadataError(where, f"float fill value must be a number, got {v!r}")
-
 
 def decode_fill_value(v: Any, dt: np.dtype, data_type: Any, where: str) -> Any:
-    """v3 JSON fill value → numpy scalar of ``dt`` (a Python str/bytes for vlen types)."""
-    if v is None:
-        raise MetadataError(where, "v3 fill_value cannot be null")
-    k = dt.kind
-    if k == "O":
-        if data_type == "string":
-            if not isinstance(v, str):
-                raise MetadataError(where, f"a string array's fill value must be a string, got {v!r}")
-            return v
-        return decode_b64(v, where)
-    if isinstance(data_type, str) and data_type.startswith("r") and data_type[1:].isdigit():
-        if not isinstance(v, list) or len(v) != dt.itemsize or not all(isinstance(b, int) and 0 <= b <= 255 for b in v):
-            raise MetadataError(where, f"{data_type} fill value must be a list of {dt.itemsize} byte values, got {v!r}")
-        return np.frombuffer(bytes(v), dtype=dt)[0]
-    if dt.fields is not None or k == "V":
-        raw = decode_b64(v, where)
-        if len(raw) != dt.itemsize:
-            raise MetadataError(where, f"fill value has {len(raw)} bytes, the data type needs {dt.itemsize}")
-        return np.frombuffer(raw, dtype=dt)[0]
-    if k == "b":
-        if isinstance(v, bool):
-            return np.bool_(v)
-        raise MetadataError(where, f"bool fill value must be true or false, got {v!r}")
-    if k in "iu":
-        if not isinstance(v, int) or isinstance(v, bool):
-            raise MetadataError(where, f"integer fill value must be an integer, got {v!r}")
-        info = np.iinfo(dt)
-        if not info.min <= v <= info.max:
-            raise MetadataError(where, f"fill value {v} does not fit {dt.str} ({info.min}..{info.max})")
-        return dt.type(v)
-    if k == "f":
-        return _float(v, dt, where)
-    if k == "c":
-        if not isinstance(v, list) or len(v) != 2:
-            raise MetadataError(where, f"complex fill value must be [real, imag], got {v!r}")
-        part = np.dtype(f"{dt.byteorder if dt.byteorder in '<>' else '<'}f{dt.itemsize // 2}")
-        re_, im = _float(v[0], part, where), _float(v[1], part, where)
-        out = np.zeros((), dtype=dt)
-        out.real, out.imag = re_, im  # keeps NaN bits and signed zeros
-        return out[()]
-    if k in "MmSU":  # the same encodings as v2: integer or "NaT", base64, string
-        return v2_decode_fill_value(v, dt, where)
-    raise MetadataError(where, f"no fill value encoding for {dt.str}")  # pragma: no cover
-
-
-def _encode_float(x: np.generic) -> Any:
-    """NaN with a payload other than the default quiet NaN is written as its bits ("0x7fc00001"), so it survives."""
-    a = np.asarray(x)
-    if math.isnan(float(a)):
-        little = a.dtype.newbyteorder("<")
-        bits = int(a.astype(little).view(_UINT_FOR_FLOAT[a.dtype.itemsize]))
-        quiet = int(np.array(np.nan, little).view(_UINT_FOR_FLOAT[a.dtype.itemsize]))
-        return "NaN" if bits == quiet else f"0x{bits:0{2 * a.dtype.itemsize}x}"
-    if math.isinf(float(a)):
-        return "Infinity" if float(a) > 0 else "-Infinity"
-    return float(a)
+    """v3 JSON fill value → numpy scalar of ``dt`` (a Python str/bytes for vlen types); the dtype's kind owns the
+    encoding (dtypes.decode_fill)."""
+    return decode_fill(v, dt, where, 3, data_type)
 
 
 def encode_fill_value(v: Any, dt: np.dtype, data_type: Any) -> Any:
-    k = dt.kind
-    if k == "O":
-        return v if data_type == "string" else base64.b64encode(bytes(v)).decode("ascii")
-    if isinstance(data_type, str) and data_type.startswith("r") and data_type[1:].isdigit():
-        return list(np.asarray(v, dtype=dt).tobytes())
-    if dt.fields is not None or k == "V":
-        return base64.b64encode(np.asarray(v, dtype=dt).tobytes()).decode("ascii")
-    if k == "b":
-        return bool(v)
-    if k in "iu":
-        return int(v)
-    if k == "f":
-        return _encode_float(np.asarray(v, dtype=dt)[()])
-    if k == "c":
-        c = np.asarray(v, dtype=dt)[()]
-        return [_encode_float(c.real), _encode_float(c.imag)]
-    if k in "Mm":
-        return int(np.asarray(v, dtype=dt).astype(dt.newbyteorder("<")).view("<i8"))
-    if k == "S":
-        return base64.b64encode(bytes(np.asarray(v, dtype=dt)[()])).decode("ascii")
-    if k == "U":
-        return str(np.asarray(v, dtype=dt)[()])
-    raise MetadataError("fill_value", f"no fill value encoding for {dt.str}")  # pragma: no cover
+    return encode_fill(v, dt, 3, data_type)
 
 
 def default_fill_value(dt: np.dtype, data_type: Any) -> Any:
@@ -275,8 +176,10 @@ def _unknown_fields(doc: dict, known: tuple[str, ...], key: str) -> dict:
     return extra
 
 
-@dataclass
+@dataclass(frozen=True)
 class ArrayMetadataV3:
+    """A parsed zarr.json array document: a value (frozen)."""
+
     shape: tuple[int, ...]
     data_type: Any  # the JSON value
     dtype: np.dtype  # numpy, in the bytes codec's byte order
