@@ -30,12 +30,13 @@ setup-julia:
 test: setup lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-# Zero findings on the package; the tests are linted with a relaxed selection (pyproject.toml).
+# Zero findings on the package; the tests are linted with a relaxed selection and not formatted (pyproject.toml).
 lint: setup-python
 	@$(VENV)/bin/python -m ruff --version >/dev/null 2>&1 || $(PY) -m pip install -q ruff mypy
 	$(VENV)/bin/ruff check python/polyzarr
 	$(VENV)/bin/ruff format --check python/polyzarr
 	$(VENV)/bin/mypy python/polyzarr
+	$(VENV)/bin/ruff check python/tests interop_tests conftest.py
 
 matrix: setup
 	$(PY) -m polyzarr matrix $(MATRIX_ARGS)

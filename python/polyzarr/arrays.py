@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from . import metadata as md
-from .codecs import ChunkSpec, CodecPipeline, ShardingCodec, get_codec, registry
+from .codecs import ChunkSpec, CodecPipeline, ShardingCodec, registry
 from .dtypes import encode_v3_dtype, parse_v3_dtype, v3_byte_order
 from .errors import ChunkError, MetadataError, PolyZarrError, StoreError
 from .layout import ChunkPart, chunk_in_memory_order, chunk_key, chunk_parts, empty_chunk, is_c_order
@@ -433,8 +433,8 @@ def create_array(
         if object_codec is not None:
             filters = list(filters or []) + [{"id": object_codec}]
     # Store each codec's full numcodecs config, as zarr-python does.
-    compressor = get_codec(compressor, f"{key}:compressor").get_config() if compressor is not None else None
-    filters = [get_codec(f, f"{key}:filters[{i}]").get_config() for i, f in enumerate(filters or [])] or None
+    compressor = registry.v2_json(compressor, f"{key}:compressor") if compressor is not None else None
+    filters = [registry.v2_json(f, f"{key}:filters[{i}]") for i, f in enumerate(filters or [])] or None
     fill = (
         md.default_fill_value(dt)
         if isinstance(fill_value, str) and fill_value == "default"

@@ -52,7 +52,7 @@ class CodecEntry:
 
     def to_json_v2(self, config: dict, where: str = "") -> dict:
         """A v2 config → the full numcodecs config zarr-python stores (defaults filled in)."""
-        return dict(numcodecs_codec(config, where).get_config())
+        return v2_json(config, where)
 
     def to_json_v3(self, configuration: dict | None) -> dict:
         return (
@@ -151,3 +151,8 @@ def cfg_int(cfg: dict, name: str, where: str, lo: int, hi: int, default: Any = N
     if not isinstance(v, int) or isinstance(v, bool) or not lo <= v <= hi:
         raise CodecError(where, f"{name} must be an integer in {lo}..{hi}, got {v!r}")
     return v
+
+
+def v2_json(config: Any, where: str = "") -> dict:
+    """A v2 codec config (checked) → the full numcodecs config zarr-python stores, defaults filled in."""
+    return dict(numcodecs_codec(config, where).get_config())
