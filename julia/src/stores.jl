@@ -294,7 +294,7 @@ function _zip_read(z::ZipStore, e::ZipEntry)
     if e.method == 0
         return data
     elseif e.method == 8
-        out = inflate_raw(data, e.usize; key=e.name)      # compressors.jl (zlib)
+        out = inflate_raw(data, e.usize; key=e.name)      # codecs/zlib.jl
         length(out) == e.usize || throw(StoreError(e.name, "zip entry inflated to $(length(out)) bytes, expected $(e.usize)"))
         crc32(out) == e.crc || throw(StoreError(e.name, "zip entry fails its CRC-32 check"))
         return out
