@@ -149,10 +149,12 @@ function convert_cli_options(raw::Dict{String,Any})
             t = strip(v)
             names = startswith(t, "[") ? cli_json(t, "--dimension-names") : Any[String(strip(x)) for x in split(t, ',')]
             (names isa AbstractVector && all(x -> x === nothing || x isa AbstractString, names)) ||
-                throw(UsageError("--dimension-names must be names separated by commas, or a JSON list of strings and nulls"))
+                throw(UsageError("--dimension-names must be names separated by commas, or a JSON list of strings and " *
+                    "nulls"))
             names
         elseif k == "chunk_key_encoding"
-            v in ("default", "v2") || throw(UsageError(string("--chunk-key-encoding must be default or v2, got ", repr(v))))
+            v in ("default", "v2") ||
+                throw(UsageError(string("--chunk-key-encoding must be default or v2, got ", repr(v))))
             v
         else
             v
@@ -178,7 +180,8 @@ function parse_int_list(s::AbstractString, flag::AbstractString, lo::Int)
     for x in parts
         n = x isa Integer ? x : tryparse(Int, strip(string(x)))
         (n isa Integer && n >= lo) ||
-            throw(UsageError(string(flag, " must be ", lo >= 1 ? "positive" : "non-negative", " integers, got ", repr(s))))
+            throw(UsageError(string(flag, " must be ", lo >= 1 ? "positive" : "non-negative", " integers, got " *
+                "", repr(s))))
         push!(out, n)
     end
     return out
@@ -210,7 +213,8 @@ function parse_codec_spec(spec::AbstractString)
     d = Dict{String,Any}("id" => String(id))
     isempty(strip(rest)) && return d
     for kv in split_toplevel(rest, ',')
-        occursin('=', kv) || throw(UsageError(string("bad codec spec ", repr(spec), ": expected key=value, got ", repr(kv))))
+        occursin('=', kv) ||
+            throw(UsageError(string("bad codec spec ", repr(spec), ": expected key=value, got ", repr(kv))))
         k, v = split(kv, '='; limit=2)
         k = strip(k)
         isempty(k) && throw(UsageError(string("bad codec spec ", repr(spec), ": empty key")))

@@ -34,7 +34,8 @@ python_repr(x::Integer) = string(x)
 python_repr(x::AbstractFloat) = isnan(x) ? "nan" : isinf(x) ? (x > 0 ? "inf" : "-inf") : python_float_repr(Float64(x))
 python_repr(x::Union{AbstractVector,Tuple}) = string("[", join(map(python_repr, x), ", "), "]")
 python_repr(x::AbstractDict) =
-    string("{", join([string(python_repr(string(k)), ": ", python_repr(v)) for (k, v) in sort!(collect(x), by=first)], ", "), "}")
+    string("{", join([string(python_repr(string(k)), ": " *
+        "", python_repr(v)) for (k, v) in sort!(collect(x), by=first)], ", "), "}")
 python_repr(x) = string(x)
 
 "The text form of `explain_dtype`'s result, one `key value` line per field."

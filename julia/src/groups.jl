@@ -25,7 +25,8 @@ function create_group(store::AbstractStore, path::AbstractString=""; attrs=nothi
         b = readkey(store, joinkey(path, k))
         b === nothing && continue
         (k == "zarr.json" && _v3_node_type(b) == "group") ||
-            throw(StoreError(joinkey(path, k), k == ".zarray" ? "an array already exists here" : "a node that is not a group exists here"))
+            throw(StoreError(joinkey(path, k), k == ".zarray" ? "an array already exists here" : "a node that is not " *
+                "a group exists here"))
     end
     at = _attrdict(attrs)
     if zarr_format == 3
@@ -117,7 +118,8 @@ function read_consolidated(store::AbstractStore, path::AbstractString="")
             e isa MetadataError || rethrow()
             return nothing                      # broken: reported when the node itself is opened
         end
-        (d isa AbstractDict && get(d, "node_type", nothing) == "group" && get(d, "consolidated_metadata", nothing) !== nothing) ||
+        (d isa AbstractDict && get(d, "node_type", nothing) == "group" && get(d, "consolidated_metadata",
+            nothing) !== nothing) ||
             return nothing
         m = parse_consolidated_v3(d; key=jkey)
         return Dict{String,Any}(joinkey(path, k, "zarr.json") => v for (k, v) in m)
@@ -142,7 +144,8 @@ list_nodes(store::AbstractStore, path::AbstractString=""; consolidated=nothing) 
 # does not parse counts as an array, whose opening then reports the problem)
 function _list_nodes(store::AbstractStore, path::AbstractString=""; consolidated=nothing)
     path = String(strip(path, '/'))
-    ks = consolidated !== nothing ? [k for k in keys(consolidated) if k == joinkey(path, basename(k)) || _under(k, path)] :
+    ks = consolidated !== nothing ? [k for k in keys(consolidated) if k == joinkey(path, basename(k)) || _under(k,
+        path)] :
          listkeys(store, path)
     nodes = Dict{String,Tuple{Symbol,Int}}()
     function add!(k, doc)
@@ -219,7 +222,8 @@ function _consolidate_v3(store::AbstractStore, path::String, j)
         end
         entries[rel] = doc
     end
-    root["consolidated_metadata"] = Dict{String,Any}("kind" => "inline", "must_understand" => false, "metadata" => entries)
+    root["consolidated_metadata"] = Dict{String,Any}("kind" => "inline", "must_understand" => false,
+        "metadata" => entries)
     writekey!(store, jkey, zarr_json_bytes(root))
     return root
 end

@@ -6,7 +6,8 @@ function max_bytes()
     s = get(ENV, "POLYZARR_MAX_BYTES", "")
     isempty(s) && return 16 * 2^30
     v = tryparse(Int, s)
-    (v === nothing || v <= 0) && throw(MetadataError("POLYZARR_MAX_BYTES", "must be a positive integer, got $(repr(s))"))
+    (v === nothing || v <= 0) &&
+        throw(MetadataError("POLYZARR_MAX_BYTES", "must be a positive integer, got $(repr(s))"))
     return v
 end
 
@@ -45,7 +46,8 @@ function _int_list(x, key, field; allow_zero::Bool)
     x isa AbstractVector || _field_error(key, field, "must be a list of integers, got $(_jtype(x))")
     out = Int[]
     for (i, v) in enumerate(x)
-        (v isa Integer && !(v isa Bool)) || _field_error(key, field, "element $(i - 1) must be an integer, got $(_jtype(v))")
+        (v isa Integer && !(v isa Bool)) ||
+            _field_error(key, field, "element $(i - 1) must be an integer, got $(_jtype(v))")
         (typemin(Int) <= v <= typemax(Int)) || _field_error(key, field, "element $(i - 1) = $v does not fit in Int64")
         v < 0 && _field_error(key, field, "element $(i - 1) = $v is negative")
         (v == 0 && !allow_zero) && _field_error(key, field, "element $(i - 1) is zero")
@@ -101,9 +103,11 @@ function parse_zarray(d::AbstractDict; key::AbstractString=".zarray")
     nc = checked_length(chunks, key * ":chunks")
     nc_bytes, of = Base.Checked.mul_with_overflow(nc, dtype.itemsize)
     (of || nc_bytes > max_bytes()) &&
-        _field_error(key, "chunks", "chunk of $(chunks) × $(dtype.itemsize) bytes exceeds the limit of $(max_bytes()) bytes (POLYZARR_MAX_BYTES)")
+        _field_error(key, "chunks", "chunk of $(chunks) × $(dtype.itemsize) bytes exceeds the limit of " *
+            "$(max_bytes()) bytes (POLYZARR_MAX_BYTES)")
     order = _require(d, key, "order")
-    order in ("C", "F") || _field_error(key, "order", "must be \"C\" or \"F\", got $(json_string(order; indent=nothing))")
+    order in ("C", "F") ||
+        _field_error(key, "order", "must be \"C\" or \"F\", got $(json_string(order; indent=nothing))")
     compressor = _codec_config(_require(d, key, "compressor"), key, "compressor")
     fl = _require(d, key, "filters")
     filters = nothing
@@ -115,7 +119,8 @@ function parse_zarray(d::AbstractDict; key::AbstractString=".zarray")
     sep = get(d, "dimension_separator", nothing)
     implied = sep === nothing
     implied && (sep = ".")
-    sep in (".", "/") || _field_error(key, "dimension_separator", "must be \".\" or \"/\", got $(json_string(sep; indent=nothing))")
+    sep in (".", "/") ||
+        _field_error(key, "dimension_separator", "must be \".\" or \"/\", got $(json_string(sep; indent=nothing))")
     fv = _require(d, key, "fill_value")
     fill = decode_fill_value(dtype, fv; key=string(key, ":fill_value"))
     return ArrayMetadata(shape, chunks, dtype, compressor, filters, fv, fill, order[1], String(sep), 2, implied)
@@ -132,123 +137,19 @@ end
 # ---------------------------------------------------------------------------------------------
 # fill values
 
-_fill_error(key, msg) = throw(MetadataError(String(key), msg))
-
-function _float_fill(::Type{T}, x, key) where {T<:AbstractFloat}
-    x isa AbstractString || (x isa Real && !(x isa Bool)) ||
-        _fill_error(key, "expected a number or \"NaN\"/\"Infinity\"/\"-Infinity\", got $(_jtype(x))")
-    if x isa AbstractString
-        x == "NaN" && return T(NaN)
-        x == "Infinity" && return T(Inf)
-        x == "-Infinity" && return T(-Inf)
-        _fill_error(key, "invalid float fill value $(repr(x))")
-    end
-    return T(x)
-end
-
-# Strict RFC 4648 base64 (Base64.base64decode skips characters it does not know).
-const _BASE64 = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
-
-function _base64_fill(x, n, key; exact::Bool=false)
-    x isa AbstractString || _fill_error(key, "expected a base64 string, got $(_jtype(x))")
-    occursin(_BASE64, x) || _fill_error(key, "fill value $(repr(x)) is not valid base64")
-    b = base64decode(x)
-    (exact ? length(b) != n : length(b) > n) &&
-        _fill_error(key, "fill value has $(length(b)) bytes, dtype needs $(exact ? "" : "at most ")$n")
-    return vcat(b, zeros(UInt8, n - length(b)))
-end
-
 """
     decode_fill_value(dtype, json; key) -> value of dtype.T, or `nothing` for null
 
-Decode a `.zarray` fill_value as zarr-python 2/3 encode it.
+Decode a `.zarray` fill_value as zarr-python 2/3 encode it (the dtype's rule: `fill_from_json` in dtypes.jl).
 """
-function decode_fill_value(d::ZDtype, x; key::AbstractString="fill_value")
-    x === nothing && return nothing
-    T = d.T
-    k = d.kind
-    if k == 'b'
-        x isa Bool && return x
-        (x isa Integer && x in (0, 1)) && return x == 1
-        _fill_error(key, "expected a boolean, got $(_jtype(x))")
-    elseif k in ('i', 'u')
-        if x isa Real && !(x isa Bool) && isfinite(x) && isinteger(x)
-            (typemin(T) <= x <= typemax(T)) || _fill_error(key, "$x is out of range for $(d.typestr)")
-            return T(x)
-        end
-        _fill_error(key, "expected an integer, got $(_jtype(x))")
-    elseif k == 'f'
-        return _float_fill(T, x, key)
-    elseif k == 'c'
-        (x isa AbstractVector && length(x) == 2) || _fill_error(key, "expected [real, imag], got $(_jtype(x))")
-        F = real(T)
-        return T(_float_fill(F, x[1], key), _float_fill(F, x[2], key))
-    elseif k in ('M', 'm')
-        x == "NaT" && return T(NAT)
-        (x isa Integer && !(x isa Bool) && typemin(Int64) <= x <= typemax(Int64)) ||
-            _fill_error(key, "expected an Int64, got $(_jtype(x))")
-        return T(Int64(x))
-    elseif k == 'S'
-        return T(Tuple(_base64_fill(x, d.itemsize, key)))
-    elseif k == 'V'
-        return T(Tuple(_base64_fill(x, d.itemsize, key; exact=true)))
-    elseif k == 'U'
-        x isa AbstractString || _fill_error(key, "expected a string, got $(_jtype(x))")
-        length(x) <= d.itemsize ÷ 4 || _fill_error(key, "$(repr(x)) is longer than $(d.itemsize ÷ 4) characters")
-        return T(x)
-    elseif k == 'T'
-        b = _base64_fill(x, d.itemsize, key; exact=true)
-        return _load(d, b, 0)
-    elseif k == 'O'
-        return x
-    end
-    _fill_error(key, "unsupported dtype")
-end
-
-_float_json(x::AbstractFloat) = isnan(x) ? "NaN" : isinf(x) ? (x > 0 ? "Infinity" : "-Infinity") : Float64(x)
+decode_fill_value(d::ZDtype, x; key::AbstractString="fill_value") =
+    x === nothing ? nothing : fill_from_json(d, x, 2; key=key)
 
 "Encode a Julia fill value as zarr-python writes it in `.zarray` (the inverse of decode_fill_value)."
-function encode_fill_value(d::ZDtype, v)
-    v === nothing && return nothing
-    k = d.kind
-    k == 'b' && return Bool(v)
-    if k in ('i', 'u')
-        x = convert(d.T, v)
-        return x isa UInt64 && x > typemax(Int64) ? x : Int64(x)
-    end
-    k == 'f' && return _float_json(convert(d.T, v))
-    if k == 'c'
-        c = convert(d.T, v)
-        return Any[_float_json(real(c)), _float_json(imag(c))]
-    end
-    k in ('M', 'm') && return (v isa DateOrDelta ? v.value : Int64(v))
-    k == 'U' && return String(convert(d.T, v isa AbstractString ? d.T(v) : v))
-    if k == 'S'
-        x = v isa AbstractString || v isa AbstractVector ? d.T(v) : v
-        # numpy's bytes scalar drops trailing NULs, and zarr-python encodes that
-        return base64encode(UInt8[x.data[i] for i in 1:_stripped_len(x.data)])
-    end
-    k == 'V' && return base64encode(collect((v isa AbstractVector ? d.T(v) : v).data))
-    if k == 'T'
-        b = zeros(UInt8, d.itemsize)
-        _store!(d, b, 0, v)
-        return base64encode(b)
-    end
-    return v
-end
+encode_fill_value(d::ZDtype, v) = v === nothing ? nothing : fill_to_json(d, v, 2)
 
 "The fill value a new array gets by default (CONTRACT: 0 / false / zeros, null for object)."
-function default_fill_json(d::ZDtype)
-    k = d.kind
-    k == 'b' && return false
-    k in ('i', 'u') && return 0
-    k == 'f' && return 0.0
-    k == 'c' && return Any[0.0, 0.0]
-    k in ('M', 'm') && return 0
-    k == 'U' && return ""
-    k in ('S', 'V', 'T') && return base64encode(zeros(UInt8, d.itemsize))
-    return nothing
-end
+default_fill_json(d::ZDtype) = default_fill(d, 2)
 
 "Value used for missing chunks: the fill; for a null fill zero bits, or NaT for datetimes (as zarr-python 3)."
 function fill_or_zero(d::ZDtype, fill)
@@ -302,7 +203,8 @@ end
 function parse_zgroup(b; key::AbstractString=".zgroup")
     d = b isa AbstractDict ? b : _parse_meta_json(b, key)
     zf = _require(d, key, "zarr_format")
-    zf == 2 || _field_error(key, "zarr_format", "unsupported zarr_format $(json_string(zf; indent=nothing)) (expected 2)")
+    zf == 2 ||
+        _field_error(key, "zarr_format", "unsupported zarr_format $(json_string(zf; indent=nothing)) (expected 2)")
     return d
 end
 

@@ -48,9 +48,11 @@ function parse_zarr_json(b; key::AbstractString="zarr.json")
     d = b isa AbstractDict ? b : _parse_meta_json(b, key)
     zf = _require(d, key, "zarr_format")
     (zf isa Integer && !(zf isa Bool) && zf == 3) ||
-        _field_error(key, "zarr_format", "unsupported zarr_format $(json_string(zf; indent=nothing)) in zarr.json (expected 3)")
+        _field_error(key, "zarr_format", "unsupported zarr_format $(json_string(zf; indent=nothing)) in zarr.json " *
+            "(expected 3)")
     nt = _require(d, key, "node_type")
-    nt in ("array", "group") || _field_error(key, "node_type", "must be \"array\" or \"group\", got $(json_string(nt; indent=nothing))")
+    nt in ("array", "group") ||
+        _field_error(key, "node_type", "must be \"array\" or \"group\", got $(json_string(nt; indent=nothing))")
     return d
 end
 
@@ -60,7 +62,8 @@ function _v3_extra_fields(d::AbstractDict, known, key)
     for (k, v) in d
         k in known && continue
         (v isa AbstractDict && get(v, "must_understand", true) === false) ||
-            _field_error(key, k, "unknown field $(repr(k)) (only objects with \"must_understand\": false may be ignored)")
+            _field_error(key, k, "unknown field $(repr(k)) (only objects with \"must_understand\": false may be " *
+                "ignored)")
         extra[k] = v
     end
     return extra
@@ -89,7 +92,8 @@ function parse_array_v3(b; key::AbstractString="zarr.json")
     n = checked_length(shape, key)
     # chunk grid: regular only
     gname, gcfg = _named_config(_require(d, key, "chunk_grid"), key, "chunk_grid")
-    gname == "regular" || _field_error(key, "chunk_grid.name", "unsupported chunk grid $(repr(gname)) (only \"regular\")")
+    gname == "regular" ||
+        _field_error(key, "chunk_grid.name", "unsupported chunk grid $(repr(gname)) (only \"regular\")")
     for k in keys(gcfg)
         k == "chunk_shape" || _field_error(key, "chunk_grid.configuration", "unknown key $(repr(k))")
     end
@@ -97,7 +101,8 @@ function parse_array_v3(b; key::AbstractString="zarr.json")
     chunks = _int_list(gcfg["chunk_shape"], key,
                        "chunk_grid.configuration.chunk_shape"; allow_zero=false)
     length(chunks) == length(shape) ||
-        _field_error(key, "chunk_grid.configuration.chunk_shape", "has $(length(chunks)) dimensions but shape has $(length(shape))")
+        _field_error(key, "chunk_grid.configuration.chunk_shape", "has $(length(chunks)) dimensions but shape has " *
+            "$(length(shape))")
     # chunk keys
     ename, ecfg = _named_config(_require(d, key, "chunk_key_encoding"), key, "chunk_key_encoding")
     ename in ("default", "v2") ||
@@ -107,7 +112,8 @@ function parse_array_v3(b; key::AbstractString="zarr.json")
     end
     sep = get(ecfg, "separator", ename == "default" ? "/" : ".")
     sep in ("/", ".") ||
-        _field_error(key, "chunk_key_encoding.configuration.separator", "must be \"/\" or \".\", got $(json_string(sep; indent=nothing))")
+        _field_error(key, "chunk_key_encoding.configuration.separator", "must be \"/\" or \".\", got " *
+            "$(json_string(sep; indent=nothing))")
     # codecs (their full validation builds the pipeline, see make_pipeline); the bytes codec's
     # endian is the data's byte order
     codecs = _require(d, key, "codecs")
@@ -120,7 +126,8 @@ function parse_array_v3(b; key::AbstractString="zarr.json")
     nc = checked_length(chunks, key * ":chunk_grid")
     nc_bytes, of = Base.Checked.mul_with_overflow(nc, dtype.itemsize)
     (of || nc_bytes > max_bytes()) &&
-        _field_error(key, "chunk_grid.configuration.chunk_shape", "chunk of $(chunks) × $(dtype.itemsize) bytes exceeds the limit of $(max_bytes()) bytes (POLYZARR_MAX_BYTES)")
+        _field_error(key, "chunk_grid.configuration.chunk_shape", "chunk of $(chunks) × $(dtype.itemsize) bytes " *
+            "exceeds the limit of $(max_bytes()) bytes (POLYZARR_MAX_BYTES)")
     fv = _require(d, key, "fill_value")
     fill = decode_fill_value_v3(dt_json, dtype, fv; key=string(key, ":fill_value"))
     attrs = get(d, "attributes", Dict{String,Any}())
@@ -138,7 +145,8 @@ function parse_array_v3(b; key::AbstractString="zarr.json")
     end
     st = get(d, "storage_transformers", Any[])
     st isa AbstractVector || _field_error(key, "storage_transformers", "must be a list, got $(_jtype(st))")
-    isempty(st) || _field_error(key, "storage_transformers", "storage transformers are not supported (the list must be empty)")
+    isempty(st) ||
+        _field_error(key, "storage_transformers", "storage transformers are not supported (the list must be empty)")
     return ArrayMetadataV3(shape, chunks, dt_json, dtype, Any[c for c in codecs], fv, fill, ename, String(sep), dn,
                            Dict{String,Any}(attrs), extra)
 end
@@ -211,14 +219,17 @@ function parse_consolidated_v3(d::AbstractDict; key::AbstractString="zarr.json")
     c === nothing && return nothing
     c isa AbstractDict || _field_error(key, "consolidated_metadata", "must be an object or null, got $(_jtype(c))")
     kind = get(c, "kind", nothing)
-    kind == "inline" || _field_error(key, "consolidated_metadata.kind", "unsupported kind $(json_string(kind; indent=nothing)) (only \"inline\")")
+    kind == "inline" ||
+        _field_error(key, "consolidated_metadata.kind", "unsupported kind $(json_string(kind; indent=nothing)) (only " *
+            "\"inline\")")
     haskey(c, "metadata") || _field_error(key, "consolidated_metadata.metadata", "missing required field")
     m = c["metadata"]
     m isa AbstractDict || _field_error(key, "consolidated_metadata.metadata", "must be an object, got $(_jtype(m))")
     out = Dict{String,Any}()
     for (k, v) in m
         checkkey(k)
-        v isa AbstractDict || _field_error(key, "consolidated_metadata.metadata/$k", "must be an object, got $(_jtype(v))")
+        v isa AbstractDict ||
+            _field_error(key, "consolidated_metadata.metadata/$k", "must be an object, got $(_jtype(v))")
         out[String(k)] = v
         if get(v, "node_type", nothing) == "group"
             sub = parse_consolidated_v3(v; key=string(key, ":consolidated_metadata.metadata/", k))
@@ -263,107 +274,23 @@ end
 zarr_json_bytes(d::AbstractDict) = Vector{UInt8}(codeunits(json_string(_v3_ordered(d); indent=2)))
 
 # ---------------------------------------------------------------------------------------------
-# v3 fill values
-
-const _HEXFILL = r"^0x[0-9a-fA-F]+$"
-
-function _float_fill_v3(::Type{T}, x, key) where {T<:AbstractFloat}
-    if x isa AbstractString && occursin(_HEXFILL, x)
-        U = T === Float16 ? UInt16 : T === Float32 ? UInt32 : UInt64
-        length(x) == 2 + 2 * sizeof(T) ||
-            _fill_error(key, "hex fill value $(repr(x)) must have $(2 * sizeof(T)) hex digits for a $(8 * sizeof(T))-bit float")
-        return reinterpret(T, parse(U, x[3:end]; base=16))      # the bits, exactly (NaN payloads too)
-    end
-    return _float_fill(T, x, key)
-end
-
-_canonical_nan(x::T) where {T<:AbstractFloat} = reinterpret(Unsigned, x) == reinterpret(Unsigned, T(NaN))
-_hexbits(x::AbstractFloat) = string("0x", string(reinterpret(Unsigned, x); base=16, pad=2 * sizeof(x)))
-_float_json_v3(x::AbstractFloat) = isnan(x) ? (_canonical_nan(x) ? "NaN" : _hexbits(x)) :
-                                   isinf(x) ? (x > 0 ? "Infinity" : "-Infinity") : Float64(x)
-
-_is_int(x) = x isa Integer && !(x isa Bool)
+# v3 fill values (the rules per data type kind are in dtypes.jl)
 
 """
     decode_fill_value_v3(data_type, dtype, json; key) -> value of dtype.T
 
 Decode a v3 `fill_value` (docs/V3.md): numbers, "NaN"/"Infinity"/"-Infinity" and hex bit
 patterns for floats, `[re, im]` for complex, byte lists for `r*`, base64 for byte strings, raw
-bytes and structured types, strings, and "NaT" or an integer for datetimes.
+bytes and structured types, strings, and "NaT" or an integer for datetimes (the dtype's rule:
+`fill_from_json` in dtypes.jl).
 """
 function decode_fill_value_v3(dt_json, d::ZDtype, x; key::AbstractString="fill_value")
     x === nothing && _fill_error(key, "a Zarr v3 fill_value cannot be null")
-    T = d.T
-    k = d.kind
-    if k == 'b'
-        x isa Bool && return x
-        _fill_error(key, "expected true or false, got $(_jtype(x))")
-    elseif k in ('i', 'u')
-        _is_int(x) || _fill_error(key, "expected an integer, got $(_jtype(x))")
-        (typemin(T) <= x <= typemax(T)) || _fill_error(key, "$x is out of range for $(_v3_repr(dt_json))")
-        return T(x)
-    elseif k == 'f'
-        return _float_fill_v3(T, x, key)
-    elseif k == 'c'
-        (x isa AbstractVector && length(x) == 2) || _fill_error(key, "expected [real, imag], got $(_jtype(x))")
-        F = real(T)
-        return T(_float_fill_v3(F, x[1], key), _float_fill_v3(F, x[2], key))
-    elseif k in ('M', 'm')
-        x == "NaT" && return T(NAT)
-        (_is_int(x) && typemin(Int64) <= x <= typemax(Int64)) ||
-            _fill_error(key, "expected an Int64 or \"NaT\", got $(_jtype(x))")
-        return T(Int64(x))
-    elseif k == 'V' && raw_bits(dt_json) !== nothing
-        n = d.itemsize
-        (x isa AbstractVector && length(x) == n && all(b -> _is_int(b) && 0 <= b <= 255, x)) ||
-            _fill_error(key, "expected a list of $n byte values (0-255), got $(json_string(x; indent=nothing))")
-        return T(ntuple(i -> UInt8(x[i]), n))
-    elseif k == 'V'
-        return T(Tuple(_base64_fill(x, d.itemsize, key; exact=true)))
-    elseif k == 'S'
-        return T(Tuple(_base64_fill(x, d.itemsize, key)))
-    elseif k == 'U'
-        x isa AbstractString || _fill_error(key, "expected a string, got $(_jtype(x))")
-        length(x) <= d.itemsize ÷ 4 || _fill_error(key, "$(repr(x)) is longer than $(d.itemsize ÷ 4) characters")
-        return T(x)
-    elseif k == 'T'
-        return _load(d, _base64_fill(x, d.itemsize, key; exact=true), 0)
-    elseif k == 'O'
-        if T === String
-            x isa AbstractString || _fill_error(key, "expected a string, got $(_jtype(x))")
-            return String(x)
-        end
-        x isa AbstractString || _fill_error(key, "expected a base64 string, got $(_jtype(x))")
-        occursin(_BASE64, x) || _fill_error(key, "fill value $(repr(x)) is not valid base64")
-        return base64decode(x)
-    end
-    _fill_error(key, "unsupported data type")
+    return fill_from_json(d, x, 3; key=key, raw=raw_bits(dt_json) !== nothing, name=_v3_repr(dt_json))
 end
 
 "Encode a Julia fill value as a v3 `fill_value` (the inverse of decode_fill_value_v3)."
-function encode_fill_value_v3(dt_json, d::ZDtype, v)
-    k = d.kind
-    if k == 'f'
-        return _float_json_v3(convert(d.T, v))
-    elseif k == 'c'
-        c = convert(d.T, v)
-        return Any[_float_json_v3(real(c)), _float_json_v3(imag(c))]
-    elseif k == 'V' && raw_bits(dt_json) !== nothing
-        x = v isa AbstractVector ? d.T(v) : v
-        return Any[Int(b) for b in x.data]
-    elseif k == 'O'
-        d.T === String && return String(v)
-        return base64encode(v isa AbstractString ? codeunits(v) : v)
-    end
-    return encode_fill_value(d, v)        # the same JSON as v2 for the rest
-end
+encode_fill_value_v3(dt_json, d::ZDtype, v) = fill_to_json(d, v, 3; raw=raw_bits(dt_json) !== nothing)
 
 "The fill value of a new v3 array by default: zero, false, \"\", NaT for datetimes (as zarr-python 3.1)."
-function default_fill_json_v3(dt_json, d::ZDtype)
-    k = d.kind
-    k in ('M', 'm') && return NAT
-    k == 'S' && return ""
-    k == 'V' && raw_bits(dt_json) !== nothing && return Any[0 for _ in 1:d.itemsize]
-    k == 'O' && return ""
-    return default_fill_json(d)
-end
+default_fill_json_v3(dt_json, d::ZDtype) = default_fill(d, 3; raw=raw_bits(dt_json) !== nothing)

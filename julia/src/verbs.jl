@@ -59,7 +59,8 @@ function export_tree(src::AbstractString, outdir::AbstractString; endpoint_url=n
             if kind == :group       # nothing to export, but a broken .zgroup is reported (as the Python side does)
                 gkey = joinkey(joinkey(root, rel), fmt == 3 ? "zarr.json" : ".zgroup")
                 try
-                    doc = cons !== nothing && haskey(cons, gkey) ? cons[gkey] : parse_json(readkey(store, gkey); key=gkey)
+                    doc = cons !== nothing && haskey(cons, gkey) ? cons[gkey] : parse_json(readkey(store,
+                        gkey); key=gkey)
                     doc isa AbstractDict || throw(MetadataError(gkey, "must be a JSON object, got $(_jtype(doc))"))
                     fmt == 3 && parse_group_v3(doc; key=gkey)
                 catch e
@@ -77,7 +78,8 @@ function export_tree(src::AbstractString, outdir::AbstractString; endpoint_url=n
                 mkpath(dirname(file))
                 write_npy(file, data, dt.typestr; shape=a.meta.shape)
                 push!(exported, Dict{String,Any}("path" => name, "shape" => a.meta.shape,
-                                                 "dtype" => dt.typestr isa String ? dt.typestr : json_string(dt.typestr; indent=nothing),
+                                                 "dtype" => dt.typestr isa String ? dt.typestr :
+                                                            json_string(dt.typestr; indent=nothing),
                                                  "file" => file))
                 println(log, "exported ", name, " ", _pyshape(a.meta.shape), " ", exported[end]["dtype"])
             catch e
@@ -93,7 +95,8 @@ function export_tree(src::AbstractString, outdir::AbstractString; endpoint_url=n
 end
 
 _to_object(T, x) = T === String ? String(x) : T === Vector{UInt8} ?
-    (x isa AbstractString ? Vector{UInt8}(codeunits(x)) : Vector{UInt8}(x isa FixedBytesString ? codeunits(String(x)) : x)) :
+    (x isa AbstractString ? Vector{UInt8}(codeunits(x)) :
+                            Vector{UInt8}(x isa FixedBytesString ? codeunits(String(x)) : x)) :
     (x isa Union{FixedBytesString,FixedUTF32String} ? String(x) : x)
 
 "Create the groups above `path` that do not exist yet, in `zarr_format` (an array in the way is an error)."
@@ -102,11 +105,14 @@ function _ensure_parents(store::AbstractStore, path::AbstractString; zarr_format
     for i in 0:length(parts) - 1
         p = join(parts[1:i], "/")
         readkey(store, joinkey(p, ".zarray")) === nothing ||
-            throw(MetadataError(joinkey(p, ".zarray"), "cannot create $(path): $(isempty(p) ? "the root" : p) is an array"))
+            throw(MetadataError(joinkey(p, ".zarray"), "cannot create $(path): $(isempty(p) ? "the root" : p) is an " *
+                "array"))
         j = readkey(store, joinkey(p, "zarr.json"))
         (j === nothing || _v3_node_type(j) == "group") ||
-            throw(MetadataError(joinkey(p, "zarr.json"), "cannot create $(path): $(isempty(p) ? "the root" : p) is not a group"))
-        (j === nothing && readkey(store, joinkey(p, ".zgroup")) === nothing) && create_group(store, p; zarr_format=zarr_format)
+            throw(MetadataError(joinkey(p, "zarr.json"), "cannot create $(path): $(isempty(p) ? "the root" : p) is " *
+                "not a group"))
+        (j === nothing && readkey(store, joinkey(p, ".zgroup")) === nothing) && create_group(store,
+            p; zarr_format=zarr_format)
     end
 end
 
@@ -140,31 +146,31 @@ function import_npy(npy::AbstractString, dest::AbstractString; chunks=nothing, o
         attrs=attrs, convention=convention, overwrite=overwrite, endpoint_url=endpoint_url, codecs=codecs,
         shards=shards, transpose=transpose, dimension_names=dimension_names, chunk_key_encoding=chunk_key_encoding,
         data_type=data_type)
-    for (name, v) in (("codecs", codecs), ("shards", shards), ("transpose", transpose), ("dimension_names", dimension_names),
+    for (name, v) in (("codecs", codecs), ("shards", shards), ("transpose", transpose), ("dimension_names",
+        dimension_names),
                       ("data_type", data_type))
         v === nothing || throw(MetadataError(name, "is a Zarr v3 option (use zarr_format 3)"))
     end
     A, h = read_npy(npy)
-    S = h.shape
-    N = length(S)
-    rev = ntuple(i -> N + 1 - i, N)
     if convention !== nothing
         c = string(convention)
         c in ("reverse", "F") || throw(ArgumentError("convention must be \"reverse\" or \"F\", got $(repr(c))"))
-        o = c == "reverse" ? "C" : "F"
+        o = string(convention_order(Symbol(c)))
         J = A                                       # the file's bytes as the Julia array
     else
         o = string(order)
         o in ("C", "F") || throw(MetadataError("order", "must be \"C\" or \"F\", got $(repr(o))"))
         # C: Julia size reverse(S); F: Julia size S with numpy's indices
-        J = (o == "C") == !h.fortran_order ? A : PermutedDimsArray(A, rev)
+        J = relayout(A, npy_order(h.fortran_order), o[1])
     end
     zs = zarr_shape(size(J), o[1])
     zc = chunks === nothing ? max.(zs, 1) : collect(Int, chunks)
-    length(zc) == length(zs) || throw(MetadataError("chunks", "has $(length(zc)) dimensions, the array has $(length(zs))"))
+    length(zc) == length(zs) ||
+        throw(MetadataError("chunks", "has $(length(zc)) dimensions, the array has $(length(zs))"))
     dt = h.dtype
     if object_codec !== nothing
-        oc = object_codec isa AbstractDict ? Dict{String,Any}(object_codec) : Dict{String,Any}("id" => string(object_codec))
+        oc = object_codec isa AbstractDict ? Dict{String,Any}(object_codec) :
+             Dict{String,Any}("id" => string(object_codec))
         T = oc["id"] == "vlen-bytes" ? Vector{UInt8} : oc["id"] == "vlen-utf8" ? String : Any
         J = map(x -> _to_object(T, x), J)
         dt = object_dtype(T)
@@ -193,30 +199,35 @@ function _import_npy_v3(npy, dest; chunks, order, compressor, filters, fill_valu
     filters === nothing || throw(MetadataError("filters", "Zarr v3 has no filters: give codecs"))
     A, h = read_npy(npy)
     N = length(h.shape)
-    rev = ntuple(i -> N + 1 - i, N)
     # J: the array to store, as the v3 array's Julia view (size reverse(zarr shape))
     if convention !== nothing
         c = string(convention)
         c in ("reverse", "F") || throw(ArgumentError("convention must be \"reverse\" or \"F\", got $(repr(c))"))
-        o = c == "reverse" ? "C" : "F"
-        J = c == "reverse" ? A : PermutedDimsArray(A, rev)   # the file's bytes as the Julia array A
-        zs = c == "reverse" ? reverse(collect(size(A))) : collect(size(A))
+        co = convention_order(Symbol(c))
+        o = string(co)
+        J = relayout(A, co, 'C')                    # the file's bytes as the Julia array A
+        zs = zarr_shape(size(A), co)
     else
         o = string(order)
         o in ("C", "F") || throw(MetadataError("order", "must be \"C\" or \"F\", got $(repr(o))"))
-        J = h.fortran_order ? PermutedDimsArray(A, rev) : A
+        J = relayout(A, npy_order(h.fortran_order), 'C')
         zs = collect(Int, h.shape)
     end
     zc = chunks === nothing ? max.(zs, 1) : collect(Int, chunks)
     length(zc) == N || throw(MetadataError("chunks", "has $(length(zc)) dimensions, the array has $N"))
     sh = shards === nothing ? nothing : collect(Int, _v3_list(shards, "shards"))
-    (sh === nothing || length(sh) == N) || throw(MetadataError("shards", "has $(length(sh)) dimensions, the array has $N"))
-    tr = transpose === nothing ? nothing : Int[Int(x isa AbstractString ? parse(Int, x) : x) for x in _v3_list(transpose, "transpose")]
-    dn = dimension_names === nothing ? nothing : Any[x === nothing ? nothing : String(x) for x in _v3_list(dimension_names, "dimension_names")]
+    (sh === nothing || length(sh) == N) ||
+        throw(MetadataError("shards", "has $(length(sh)) dimensions, the array has $N"))
+    tr = transpose === nothing ? nothing : Int[Int(x isa AbstractString ? parse(Int,
+        x) : x) for x in _v3_list(transpose, "transpose")]
+    dn = dimension_names === nothing ? nothing :
+         Any[x === nothing ? nothing : String(x) for x in _v3_list(dimension_names, "dimension_names")]
     dt = h.dtype
     if object_codec !== nothing
-        oc = object_codec isa AbstractDict ? string(get(object_codec, "id", get(object_codec, "name", ""))) : string(object_codec)
-        oc in ("vlen-utf8", "vlen-bytes") || throw(MetadataError("object_codec", "Zarr v3 object arrays take vlen-utf8 or vlen-bytes, got $(repr(oc))"))
+        oc = object_codec isa AbstractDict ? string(get(object_codec, "id", get(object_codec, "name",
+            ""))) : string(object_codec)
+        oc in ("vlen-utf8", "vlen-bytes") ||
+            throw(MetadataError("object_codec", "Zarr v3 object arrays take vlen-utf8 or vlen-bytes, got $(repr(oc))"))
         T = oc == "vlen-bytes" ? Vector{UInt8} : String
         J = map(x -> _to_object(T, x), J)
         dt = object_dtype(T)
@@ -225,7 +236,8 @@ function _import_npy_v3(npy, dest; chunks, order, compressor, filters, fill_valu
         dt = parse_data_type(data_type; key="data_type")
         dt.kind == 'O' && throw(MetadataError("data_type", "give object_codec for string and bytes arrays"))
         (dt.kind == h.dtype.kind || dt.itemsize == h.dtype.itemsize) ||
-            throw(MetadataError("data_type", "$(json_string(data_type; indent=nothing)) does not hold the file's $(json_string(h.dtype.typestr; indent=nothing)) values"))
+            throw(MetadataError("data_type", "$(json_string(data_type; indent=nothing)) does not hold the file's " *
+                "$(json_string(h.dtype.typestr; indent=nothing)) values"))
         dt = data_type
     end
     cd = codecs
@@ -311,7 +323,8 @@ function julia_view(src::AbstractString; endpoint_url=nothing, index=nothing)
     try
         a = open_array(store, root; consolidated=cons)
         v = Dict{String,Any}("size" => collect(size(a)), "eltype" => _typename(eltype(a)),
-                             "order" => string(zorder(a)), "zarr_format" => zarr_format(a), "strides" => julia_strides(size(a)),
+                             "order" => string(zorder(a)), "zarr_format" => zarr_format(a),
+                             "strides" => julia_strides(size(a)),
                              "dimnames" => dimnames(a), "chunks" => collect(a.jchunks),
                              "grid" => collect(chunk_grid(a.jsize, a.jchunks)))
         if index !== nothing        # a Julia (1-based) index: which chunk key Julia reads it from
@@ -391,7 +404,8 @@ function print_inspect(io::IO, d::AbstractDict)
             dn = get(m, "dimension_names", nothing)
             println(io, name, "  array (v3)  shape=", python_shape(get(m, "shape", Any[])),
                     " chunks=", python_shape(grid), " data_type=", pyjson(get(m, "data_type", nothing)),
-                    " fill=", pyjson(get(m, "fill_value", nothing)), " codecs=", v3_codecs_text(get(m, "codecs", Any[])),
+                    " fill=", pyjson(get(m, "fill_value", nothing)), " " *
+                        "codecs=", v3_codecs_text(get(m, "codecs", Any[])),
                     " keys=", python_str(get(enc, "name", "default")), python_str(sep),
                     dn === nothing ? "" : string(" dims=", pyjson(dn)))
         else
@@ -478,7 +492,8 @@ function v3_codec_specs(s::AbstractString)
         isempty(part) && continue
         name, rest = occursin(':', part) ? split(part, ':'; limit=2) : (part, "")
         name = strip(name)
-        (isempty(name) || occursin(r"[\s=,]", name)) && throw(MetadataError("codecs", string("bad codec spec ", repr(part))))
+        (isempty(name) || occursin(r"[\s=,]", name)) &&
+            throw(MetadataError("codecs", string("bad codec spec ", repr(part))))
         cfg = Dict{String,Any}()
         last = ""
         raw = Dict{String,String}()
@@ -492,13 +507,16 @@ function v3_codec_specs(s::AbstractString)
                 push!(order, k)
                 last = k
             elseif !isempty(strip(kv))
-                isempty(last) && throw(MetadataError("codecs", string("bad codec spec ", repr(part), ": expected key=value, got ", repr(kv))))
+                isempty(last) &&
+                    throw(MetadataError("codecs", string("bad codec spec ", repr(part), ": expected key=value, got " *
+                        "", repr(kv))))
                 raw[last] *= "," * strip(kv)
             end
         end
         for k in order
             v = raw[k]
-            cfg[k] = occursin(',', v) && !startswith(v, "[") ? Any[spec_value(strip(x)) for x in split(v, ',')] : spec_value(v)
+            cfg[k] = occursin(',', v) && !startswith(v, "[") ? Any[spec_value(strip(x)) for x in split(v,
+                ',')] : spec_value(v)
         end
         push!(codecs, isempty(cfg) ? Dict{String,Any}("name" => String(name)) :
                                      Dict{String,Any}("name" => String(name), "configuration" => cfg))

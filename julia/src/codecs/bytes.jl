@@ -8,14 +8,17 @@ struct BytesSerializer <: ArrayToBytesCodec end
 function _v3_endian(cfg, ckey, name)
     e = get(cfg, "endian", nothing)
     e === nothing && return nothing
-    e in ("little", "big") || throw(CodecError(ckey, "$name: \"endian\" must be \"little\" or \"big\", got $(json_string(e; indent=nothing))"))
+    e in ("little", "big") ||
+        throw(CodecError(ckey, "$name: \"endian\" must be \"little\" or \"big\", got " *
+            "$(json_string(e; indent=nothing))"))
     return e == "big" ? '>' : '<'
 end
 function serializer_decode(::BytesSerializer, p::Pipeline, x; key::AbstractString="")
     x isa Vector{UInt8} || throw(CodecError(key, "filters produced $(typeof(x)) for dtype $(p.dtype.typestr)"))
     expected = chunk_length(p) * p.dtype.itemsize
     length(x) == expected ||
-        throw(ChunkError(key, "decoded to $(length(x)) bytes, expected $expected (chunk $(p.chunks) × $(p.dtype.itemsize) bytes)"))
+        throw(ChunkError(key, "decoded to $(length(x)) bytes, expected $expected (chunk $(p.chunks) × " *
+            "$(p.dtype.itemsize) bytes)"))
     return bytes_to_values(p.dtype, x; key=key)
 end
 serializer_encode(::BytesSerializer, p::Pipeline, A::AbstractArray) = values_to_bytes(p.dtype, A)

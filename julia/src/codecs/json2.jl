@@ -46,18 +46,15 @@ function serializer_decode(s::JSON2Serializer, p::Pipeline, b; key::AbstractStri
     # zarr 2.x lists an F chunk in its logical (Zarr) shape, C order: reorder into F memory order.  A
     # list in the reversed shape is already in memory order (as zarr 2.x's own reader takes every list).
     zshape = collect(Int, p.chunks)
-    in_memory_order = x.shape != zshape && x.shape == reverse(zshape)
-    if p.order == 'F' && length(p.chunks) > 1 && !in_memory_order
-        vals = vec(permutedims(reshape(vals, Tuple(reverse(p.chunks))), length(p.chunks):-1:1))
-    end
+    in_memory_order = is_reversed_shape(x.shape, zshape)
+    in_memory_order || (vals = c_order_to_memory(vals, p.chunks, p.order))
     return p.dtype.T === Any ? vals : convert(Vector{p.dtype.T}, vals)
 end
 serializer_encode(s::JSON2Serializer, p::Pipeline, A::AbstractArray) = json2_encode(p, vec(A))
 # numcodecs JSON: the chunk as nested lists in C order, then dtype "|O" and the shape.
 function json2_encode(p::Pipeline, v::AbstractVector)
     shape = p.chunks
-    A = reshape(collect(Any, v), chunk_julia_size(shape, p.order))
-    C = p.order == 'F' && length(shape) > 1 ? permutedims(A, length(shape):-1:1) : A   # → reversed layout
+    C = to_reversed_layout(chunk_array(collect(Any, v), shape, p.order), p.order)
     items = isempty(shape) ? Any[v[1]] : _nest(C, shape)
     push!(items, "|O")
     push!(items, shape)
@@ -66,7 +63,7 @@ end
 function _nest(C, shape, prefix=())
     d = length(prefix) + 1
     if d == length(shape)
-        return Any[C[reverse((prefix..., i))...] for i in 1:shape[d]]
+        return Any[C[julia_index((prefix..., i))...] for i in 1:shape[d]]
     end
     return Any[_nest(C, shape, (prefix..., i)) for i in 1:shape[d]]
 end

@@ -53,7 +53,7 @@ function Pipeline(dtype::ZDtype, chunks::AbstractVector{Int}, order::Char, trans
     plain = perm === nothing && serializer isa BytesSerializer && isnative(dtype) && isbitstype(dtype.T) &&
             (isempty(bytes_codecs) || (length(bytes_codecs) == 1 && bytes_codecs[1] isa BytesCodec))
     return Pipeline(dtype, collect(Int, chunks), order, transposes, serializer, bytes_codecs, fill,
-                    julia_size(chunks, order), Tuple(reverse(enc)), perm, plain)
+                    julia_size(chunks, order), julia_size(enc, 'C'), perm, plain)
 end
 
 "Number of elements in one (full-size) chunk."
@@ -129,7 +129,9 @@ function make_pipeline(m::ArrayMetadata; key::AbstractString=".zarray")
     dt = m.dtype
     if dt.kind == 'O'
         objs = [object_eltype(f) for f in filters if object_eltype(f) !== nothing]
-        isempty(objs) && throw(MetadataError(string(key, ":filters"), "object dtype |O needs an object codec (vlen-utf8, vlen-bytes, json2) in filters"))
+        isempty(objs) &&
+            throw(MetadataError(string(key, ":filters"), "object dtype |O needs an object codec (vlen-utf8, " *
+                "vlen-bytes, json2) in filters"))
         dt = object_dtype(objs[1])
     end
     # an object codec in front serializes the values; the other filters work on bytes
@@ -144,7 +146,8 @@ function make_pipeline(m::ArrayMetadata; key::AbstractString=".zarray")
     bytes_codecs = Any[rest...]
     comp === nothing || push!(bytes_codecs, comp)
     n = length(m.shape)
-    transposes = m.order == 'F' && n > 1 ? [TransposeCodec(collect(n - 1:-1:0))] : TransposeCodec[]
+    tp = n > 1 ? order_transpose(m.order, n) : nothing
+    transposes = tp === nothing ? TransposeCodec[] : [TransposeCodec(tp)]
     return Pipeline(dt, m.chunks, m.order, transposes, serializer, bytes_codecs, chunk_fillvalue(dt, m.fill))
 end
 
@@ -164,7 +167,8 @@ function _codec_object(c, ckey)
     must = get(c, "must_understand", true)
     must isa Bool || throw(MetadataError(ckey * ".must_understand", "must be true or false"))
     for k in keys(c)
-        k in ("name", "configuration", "must_understand") || throw(MetadataError(ckey, "unknown key $(repr(k)) in a codec"))
+        k in ("name", "configuration", "must_understand") ||
+            throw(MetadataError(ckey, "unknown key $(repr(k)) in a codec"))
     end
     return String(name), cfg, must
 end
@@ -204,19 +208,25 @@ function v3_pipeline(codecs, dt_json, chunks::AbstractVector{Int}, fill; key::Ab
     # the chain: array→array*, one array→bytes, bytes→bytes*; an error names the codec out of place
     kinds = [p[1] for p in parsed]
     iab = findfirst(==(:array_bytes), kinds)
-    iab === nothing && throw(MetadataError(lkey, "needs exactly one array→bytes codec ($(join(v3_names_of_kind(:array_bytes), ", "))), found none"))
+    iab === nothing &&
+        throw(MetadataError(lkey, "needs exactly one array→bytes codec " *
+            "($(join(v3_names_of_kind(:array_bytes), ", "))), found none"))
     for (i, (kind, name, _, ckey)) in enumerate(parsed)
         if i < iab && kind == :bytes_bytes
-            throw(MetadataError(ckey, "the bytes→bytes codec $name comes before the array→bytes codec $(parsed[iab][2])"))
+            throw(MetadataError(ckey, "the bytes→bytes codec $name comes before the array→bytes codec " *
+                "$(parsed[iab][2])"))
         elseif i > iab && kind == :array_bytes
-            throw(MetadataError(ckey, "a second array→bytes codec ($name after $(parsed[iab][2])): a chain has exactly one"))
+            throw(MetadataError(ckey, "a second array→bytes codec ($name after $(parsed[iab][2])): a chain has " *
+                "exactly one"))
         elseif i > iab && kind == :array_array
-            throw(MetadataError(ckey, "the array→array codec $name comes after the array→bytes codec $(parsed[iab][2])"))
+            throw(MetadataError(ckey, "the array→array codec $name comes after the array→bytes codec " *
+                "$(parsed[iab][2])"))
         end
     end
     n = length(chunks)
     actx = V3Context(dt_json, collect(Int, chunks), fill, String(key), String(path), 0)
-    transposes = TransposeCodec[codec_spec_v3(name).from_v3(cfg, ckey, actx) for (_, name, cfg, ckey) in parsed[1:iab - 1]]
+    transposes = TransposeCodec[codec_spec_v3(name).from_v3(cfg, ckey, actx) for (_, name, cfg,
+        ckey) in parsed[1:iab - 1]]
     enc = collect(Int, chunks)
     for t in transposes
         enc = transposed_shape(enc, t.order)

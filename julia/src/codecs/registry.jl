@@ -82,7 +82,7 @@ end
 
 # The table. Constructors are looked up when the table is first built (after every codec file is loaded).
 codec_table() = CodecSpec[
-    #         name                kind          v2 id               v3 names                v2 keys / v3 keys; constructors
+    # CodecSpec(name, kind, v2 id, v3 names, v2 config keys, v3 configuration keys, from_v2, from_v3)
     CodecSpec("transpose", :array_array, nothing, ("transpose",), nothing, ("order",), nothing, transpose_from_v3),
     CodecSpec("delta", :array_array, "delta", (), nothing, (), delta_from_v2, nothing),
     CodecSpec("fixedscaleoffset", :array_array, "fixedscaleoffset", (), nothing, (), fixedscaleoffset_from_v2, nothing),
@@ -253,7 +253,8 @@ function _cfg_dtype(cfg, name, key; default=nothing)
 end
 function _cfg_number(cfg, name, key; default=nothing)
     x = get(cfg, name, default)
-    (x isa Real && !(x isa Bool)) || throw(CodecError(key, "$(cfg["id"]): \"$name\" must be a number, got $(_jtype(x))"))
+    (x isa Real && !(x isa Bool)) ||
+        throw(CodecError(key, "$(cfg["id"]): \"$name\" must be a number, got $(_jtype(x))"))
     return x
 end
 

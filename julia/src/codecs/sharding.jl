@@ -24,18 +24,24 @@ function _v3_sharding(cfg, ckey, dt_json, shard, fill, key, subpath)
     cskey = string(key, ":", subpath, ".chunk_shape")
     cs = get(cfg, "chunk_shape", nothing)
     (cs isa AbstractVector && all(x -> _is_int(x) && x > 0, cs)) ||
-        throw(CodecError(cskey, "sharding_indexed: must be a list of positive integers, got $(json_string(cs; indent=nothing))"))
+        throw(CodecError(cskey, "sharding_indexed: must be a list of positive integers, got " *
+            "$(json_string(cs; indent=nothing))"))
     cs = Int[Int(x) for x in cs]
     length(cs) == length(shard) ||
-        throw(CodecError(cskey, "sharding_indexed: the inner chunk shape $(cs) has $(length(cs)) dimensions, the shard $(shard) has $(length(shard))"))
+        throw(CodecError(cskey, "sharding_indexed: the inner chunk shape $(cs) has $(length(cs)) dimensions, the " *
+            "shard $(shard) has $(length(shard))"))
     all(i -> shard[i] % cs[i] == 0, 1:length(cs)) ||
-        throw(CodecError(cskey, "sharding_indexed: the inner chunk shape $(cs) does not divide the shard shape $(shard)"))
-    haskey(cfg, "codecs") || throw(CodecError(string(key, ":", subpath, ".codecs"), "sharding_indexed: missing \"codecs\""))
+        throw(CodecError(cskey, "sharding_indexed: the inner chunk shape $(cs) does not divide the shard shape " *
+            "$(shard)"))
+    haskey(cfg, "codecs") ||
+        throw(CodecError(string(key, ":", subpath, ".codecs"), "sharding_indexed: missing \"codecs\""))
     inner = v3_pipeline(cfg["codecs"], dt_json, cs, fill; key=key, path=subpath * ".codecs")
     loc = get(cfg, "index_location", "end")
     loc in ("start", "end") || throw(CodecError(string(key, ":", subpath, ".index_location"),
-                                                "sharding_indexed: must be \"start\" or \"end\", got $(json_string(loc; indent=nothing))"))
-    ic = get(cfg, "index_codecs", Any[_named("bytes", Dict{String,Any}("endian" => "little")), Dict{String,Any}("name" => "crc32c")])
+                                                "sharding_indexed: must be \"start\" or \"end\", got " *
+                                                    "$(json_string(loc; indent=nothing))"))
+    ic = get(cfg, "index_codecs", Any[_named("bytes", Dict{String,Any}("endian" => "little")),
+        Dict{String,Any}("name" => "crc32c")])
     ikey = string(key, ":", subpath, ".index_codecs")
     (ic isa AbstractVector && !isempty(ic)) || throw(CodecError(ikey, "must be a non-empty list of codecs"))
     endian, crc = '<', false
@@ -68,7 +74,8 @@ wrong size or with a bad checksum is a ChunkError naming the shard's key.
 function decode_shard_index(s::ShardingCodec, b::AbstractVector{UInt8}; key::AbstractString="")
     want = shard_index_nbytes(s)
     length(b) == want ||
-        throw(ChunkError(key, "shard index has $(length(b)) bytes, expected $want ($(reduce(*, s.grid; init=1)) inner chunks)"))
+        throw(ChunkError(key, "shard index has $(length(b)) bytes, expected $want ($(reduce(*, s.grid; init=1)) " *
+            "inner chunks)"))
     b = s.index_crc ? decode(CRC32CCodec(), Vector{UInt8}(b); key=key) : b
     n = length(b) ÷ 8
     out = Vector{UInt64}(undef, n)
@@ -97,10 +104,12 @@ function shard_entry(s::ShardingCodec, idx::Vector{UInt64}, l::Int, datarange; k
     (off == SHARD_EMPTY || nb == SHARD_EMPTY) &&
         throw(ChunkError(key, "shard index entry $(l - 1) is half empty (offset $off, nbytes $nb)"))
     hi, of = Base.Checked.add_with_overflow(off, nb)
-    (of || hi > typemax(Int)) && throw(ChunkError(key, "shard index entry $(l - 1): offset $off + nbytes $nb overflows"))
+    (of || hi > typemax(Int)) &&
+        throw(ChunkError(key, "shard index entry $(l - 1): offset $off + nbytes $nb overflows"))
     r = Int(off):(Int(hi) - 1)
     (datarange === nothing || isempty(r) || (first(r) >= first(datarange) && last(r) <= last(datarange))) ||
-        throw(ChunkError(key, "shard index entry $(l - 1): bytes $(first(r))…$(last(r)) are outside the shard's data ($(first(datarange))…$(last(datarange)))"))
+        throw(ChunkError(key, "shard index entry $(l - 1): bytes $(first(r))…$(last(r)) are outside the shard's data " *
+            "($(first(datarange))…$(last(datarange)))"))
     return r
 end
 
@@ -119,7 +128,7 @@ function serializer_decode(s::ShardingCodec, p::Pipeline, b::Vector{UInt8}; key:
     T = p.dtype.T
     out = Array{T}(undef, p.encsize)
     jin = s.inner.jchunk
-    for (l, ci) in enumerate(CartesianIndices(Tuple(reverse(s.grid))))   # column-major = C order of the grid
+    for (l, ci) in enumerate(CartesianIndices(julia_size(s.grid, 'C')))   # column-major = C order of the grid
         rng = map((c, k) -> ((c - 1) * k + 1):(c * k), Tuple(ci), jin)
         r = shard_entry(s, idx, l, datarange; key=key)
         if r === nothing
@@ -140,7 +149,7 @@ function serializer_encode(s::ShardingCodec, p::Pipeline, A::AbstractArray)
     idx = fill(SHARD_EMPTY, 2 * ngrid)
     parts = Vector{UInt8}[]
     pos = s.index_at_end ? 0 : shard_index_nbytes(s)
-    for (l, ci) in enumerate(CartesianIndices(Tuple(reverse(s.grid))))   # inner chunks in C order of the grid
+    for (l, ci) in enumerate(CartesianIndices(julia_size(s.grid, 'C')))   # inner chunks in C order of the grid
         rng = map((c, k) -> ((c - 1) * k + 1):(c * k), Tuple(ci), jin)
         copyto!(buf, view(A, rng...))
         all(x -> _isfill(x, p.fill), buf) && continue        # all-fill inner chunks are not stored

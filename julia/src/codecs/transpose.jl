@@ -7,12 +7,14 @@ end
 function _v3_transpose(cfg, n, ckey)
     o = get(cfg, "order", nothing)
     o == "C" && return TransposeCodec(collect(0:n - 1))          # legacy spellings
-    o == "F" && return TransposeCodec(collect(n - 1:-1:0))
+    o == "F" && return TransposeCodec(zarr_reversal(n))
     (o isa AbstractVector && all(_is_int, o)) ||
-        throw(CodecError(ckey, "transpose: \"order\" must be a list of integers, got $(json_string(o; indent=nothing))"))
+        throw(CodecError(ckey, "transpose: \"order\" must be a list of integers, got " *
+            "$(json_string(o; indent=nothing))"))
     p = Int[Int(x) for x in o]
     (length(p) == n && sort(p) == 0:n - 1) ||
-        throw(CodecError(ckey, "transpose: \"order\" $(json_string(o; indent=nothing)) is not a permutation of 0…$(n - 1)"))
+        throw(CodecError(ckey, "transpose: \"order\" $(json_string(o; indent=nothing)) is not a permutation of " *
+            "0…$(n - 1)"))
     return TransposeCodec(p)
 end
 

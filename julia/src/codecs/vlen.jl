@@ -17,7 +17,8 @@ function filter_decode(f::VLenFilter, b; key::AbstractString="")
         pos + 3 <= length(b) || throw(CodecError(key, "$what: corrupt data: truncated at item $(i - 1) of $n"))
         len = Int(_u32le(b, pos))
         pos += 4
-        pos + len - 1 <= length(b) || throw(CodecError(key, "$what: corrupt data: item $(i - 1) length $len runs past the end"))
+        pos + len - 1 <= length(b) ||
+            throw(CodecError(key, "$what: corrupt data: item $(i - 1) length $len runs past the end"))
         item = b[pos:pos + len - 1]
         if f.utf8
             s = String(item)

@@ -165,7 +165,8 @@ function inflate_all(data::Vector{UInt8}, sizehint::Int, kind::Symbol, key::Stri
     sizehint = min(sizehint, 1032 * n + 1024)
     out = Vector{UInt8}(undef, initial_capacity(sizehint, n, limit))
     zs = ZStream()
-    ret = ccall(init, Cint, (Ref{ZStream}, Cint, Ptr{UInt8}, Cint), zs, inflate_windowbits(kind), version, sizeof(ZStream))
+    ret = ccall(init, Cint, (Ref{ZStream}, Cint, Ptr{UInt8}, Cint), zs, inflate_windowbits(kind), version,
+        sizeof(ZStream))
     ret == Z_OK || throw(CodecError(key, "$what: cannot start decompression (error $ret)"))
     inpos = outpos = 0
     try
