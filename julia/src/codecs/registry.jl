@@ -27,14 +27,18 @@
 #        <name>_from_v3(cfg::AbstractDict, ckey::String, ctx::V3Context) (the v3 "configuration" object; an
 #        array→bytes constructor returns (dtype, serializer)).  Validate every setting; a bad one is
 #        CodecError(key, "<name>: …") naming the JSON path `key`.  Helpers below: config_int, config_bool,
-#        _cfg_dtype, _cfg_number.  Unknown keys are refused before the constructor runs (the parameter
-#        tuples of the registry line).
+#        _cfg_dtype, _cfg_number.  Unknown keys are refused before the constructor runs for v3 (the v3 keys
+#        tuple) and for v2 bytes→bytes codecs (the v2 keys tuple); a v2 filter with `nothing` checks its own.
+#        A bytes→bytes v3 constructor gets the item size of its input in `ctx.itemsize`.
 #      - use C libraries through clibs.jl (CLibrary, libfunc, grow!, check_decoded_size, max_chunk_bytes).
-#   2. ONE line in `codec_table()` below:
+#   2. Its `include("codecs/<name>.jl")` in PolyZarr.jl, and ONE line in `codec_table()` below:
 #        CodecSpec(name, kind, v2_id or nothing, (v3 names…), (v2 config keys…) or nothing (the constructor
 #                  checks them), (v3 configuration keys…), <name>_from_v2 or nothing, <name>_from_v3 or nothing),
 #   3. Golden cases in julia/test (and python/tests) for the new codec.
-# v3 array→array codecs other than transpose need the Pipeline to hold them (today it holds transposes).
+# Where the pipeline puts each kind: v2 filters (any kind) run in `filters` order on the chunk's bytes, an
+# object codec first being the array→bytes step; a v2 compressor must be :bytes_bytes.  In v3 the chain is
+# array→array*, one array→bytes, bytes→bytes*; v3 array→array codecs other than `transpose` need the
+# Pipeline to hold them (today it holds TransposeCodecs only).
 
 abstract type ArrayFilter end
 
