@@ -130,8 +130,8 @@ function make_pipeline(m::ArrayMetadata; key::AbstractString=".zarray")
     if dt.kind == 'O'
         objs = [object_eltype(f) for f in filters if object_eltype(f) !== nothing]
         isempty(objs) &&
-            throw(MetadataError(string(key, ":filters"), "object dtype |O needs an object codec (vlen-utf8, " *
-                "vlen-bytes, json2) in filters"))
+            throw(MetadataError(string(key, ":filters"), "object dtype |O needs an object codec " *
+                "($(join(v2_ids_of_kind(:array_bytes), ", "))) in filters"))
         dt = object_dtype(objs[1])
     end
     # an object codec in front serializes the values; the other filters work on bytes

@@ -147,6 +147,8 @@ end
 codec_spec_v2(id::AbstractString) = get(codec_registry().by_v2, String(id), nothing)
 "The registry entry of v3 codec name `name` (nothing: unknown)."
 codec_spec_v3(name::AbstractString) = get(codec_registry().by_v3, String(name), nothing)
+"The v2 ids of kind `kind`, in registry order (for messages)."
+v2_ids_of_kind(kind::Symbol) = [s.v2_id for s in codec_registry().entries if s.kind == kind && s.v2_id !== nothing]
 "The v3 codec names of kind `kind`, in registry order (for messages)."
 v3_names_of_kind(kind::Symbol) = [n for s in codec_registry().entries if s.kind == kind for n in s.v3_names]
 
