@@ -6,10 +6,11 @@ PY    := $(VENV)/bin/python
 JULIA ?= $(CURDIR)/.cache/julia/bin/julia
 export JULIA
 
-.PHONY: setup setup-python setup-debs setup-julia test matrix golden bench lint-docker clean help
+.PHONY: setup setup-python setup-debs setup-julia test lint matrix golden bench lint-docker clean help
 
 help:
 	@echo "make test    install what is missing, then run the whole suite (Python, Julia, S3 via moto)"
+	@echo "make lint    ruff (lint + format check) and mypy on python/polyzarr; make test runs it first"
 	@echo "make matrix  install what is missing, then run the interop matrix; reports in reports/ (MATRIX_ARGS=...)"
 	@echo "make golden  regenerate interop_tests/golden from its cases.json (all three writers)"
 	@echo "make bench   benchmarks against zarr-python (not part of the tests)"
@@ -26,8 +27,16 @@ setup-debs:
 setup-julia:
 	@scripts/install-julia.sh
 
-test: setup
+test: setup lint
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Zero findings on the package; the tests are linted with a relaxed selection and not formatted (pyproject.toml).
+lint: setup-python
+	@$(VENV)/bin/python -m ruff --version >/dev/null 2>&1 || $(PY) -m pip install -q ruff mypy
+	$(VENV)/bin/ruff check python/polyzarr
+	$(VENV)/bin/ruff format --check python/polyzarr
+	$(VENV)/bin/mypy python/polyzarr
+	$(VENV)/bin/ruff check python/tests interop_tests conftest.py
 
 matrix: setup
 	$(PY) -m polyzarr matrix $(MATRIX_ARGS)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from polyzarr.cli import export_tree
+from polyzarr.verbs import export_tree
 from polyzarr.errors import PolyZarrError
 from polyzarr.interop.cases import default_golden_dir
 from polyzarr.interop.negative import load_manifest

@@ -28,7 +28,8 @@ end
 Base.size(a::ZArray) = a.jsize
 Base.IndexStyle(::Type{<:ZArray}) = IndexCartesian()
 Base.show(io::IO, a::ZArray) = print(io, "ZArray{", eltype(a), "}(", repr(a.path), ", v", zarr_format(a.meta),
-                                     ", shape=", a.meta.shape, zarr_format(a.meta) == 2 ? ", order=$(a.meta.order)" : "",
+                                     ", shape=", a.meta.shape, zarr_format(a.meta) == 2 ? ", " *
+                                         "order=$(a.meta.order)" : "",
                                      ", chunks=", a.meta.chunks, ")")
 Base.show(io::IO, ::MIME"text/plain", a::ZArray) = show(io, a)
 Base.Array(a::ZArray) = read_array(a)
@@ -117,7 +118,8 @@ end
 _check_region_bytes(a::ZArray, n::Integer) = begin
     nb, of = Base.Checked.mul_with_overflow(Int(n), a.pipeline.dtype.itemsize)
     (of || nb > max_bytes()) && throw(MetadataError(joinkey(a.path, metadata_key(a.meta)),
-        "reading $(n) elements × $(a.pipeline.dtype.itemsize) bytes exceeds the limit of $(max_bytes()) bytes (POLYZARR_MAX_BYTES)"))
+        "reading $(n) elements × $(a.pipeline.dtype.itemsize) bytes exceeds the limit of $(max_bytes()) bytes " *
+            "(POLYZARR_MAX_BYTES)"))
 end
 
 "The chunks (1-based Julia chunk indices) that intersect the Julia index ranges `rs`."
@@ -191,7 +193,8 @@ function _decode_plain!(ptr::Ptr{UInt8}, n::Int, a::ZArray, b::Vector{UInt8}, ke
     else
         got = decode!(codec, ptr, n, b; key=key)
     end
-    got == n || throw(ChunkError(key, "decoded to $got bytes, expected $n (chunk $(p.chunks) × $(p.dtype.itemsize) bytes)"))
+    got == n ||
+        throw(ChunkError(key, "decoded to $got bytes, expected $n (chunk $(p.chunks) × $(p.dtype.itemsize) bytes)"))
     return nothing
 end
 
@@ -259,7 +262,7 @@ inner chunk (S3: Range requests).  False when the shard is missing.
 function _read_shard!(dest::AbstractArray, didx, store::AbstractStore, key::AbstractString, p::Pipeline, sidx)
     s = p.serializer::ShardingCodec
     jin = s.inner.jchunk
-    jgrid = Tuple(reverse(s.grid))
+    jgrid = julia_size(s.grid, 'C')
     touched = CartesianIndices(map((r, c) -> ((first(r) - 1) ÷ c + 1):((last(r) - 1) ÷ c + 1), Tuple(sidx), jin))
     if length(touched) == prod(jgrid)
         b = readkey(store, key)
@@ -277,7 +280,8 @@ function _read_shard!(dest::AbstractArray, didx, store::AbstractStore, key::Abst
         inner_bytes = r -> begin
             x = readrange(store, key, first(r), length(r))
             (x === nothing || length(x) != length(r)) &&
-                throw(ChunkError(key, "shard index points at bytes $(first(r))…$(last(r)), outside the shard (got $(x === nothing ? 0 : length(x)) of $(length(r)) bytes)"))
+                throw(ChunkError(key, "shard index points at bytes $(first(r))…$(last(r)), outside the shard (got " *
+                    "$(x === nothing ? 0 : length(x)) of $(length(r)) bytes)"))
             x
         end
     end
@@ -285,7 +289,8 @@ function _read_shard!(dest::AbstractArray, didx, store::AbstractStore, key::Abst
     for ci in touched
         cr = map((c, k) -> ((c - 1) * k + 1):(c * k), Tuple(ci), jin)
         inter = map(intersect, cr, Tuple(sidx))
-        dd = map((i, sr, dr) -> (first(i) - first(sr) + first(dr)):(last(i) - first(sr) + first(dr)), inter, Tuple(sidx), Tuple(didx))
+        dd = map((i, sr, dr) -> (first(i) - first(sr) + first(dr)):(last(i) - first(sr) + first(dr)), inter,
+            Tuple(sidx), Tuple(didx))
         src = map((i, c) -> (first(i) - first(c) + 1):(last(i) - first(c) + 1), inter, cr)
         r = shard_entry(s, idx, lin[ci], datarange; key=key)
         if r === nothing
@@ -392,8 +397,8 @@ it is copied (never the whole array).
 function read_numpy_order(a::ZArray{T,N}) where {T,N}
     zorder(a) == 'C' && return read_array(a)
     _check_region_bytes(a, prod(a.jsize))
-    dest = _result_array(T, reverse(a.jsize))
-    read_region!(PermutedDimsArray(dest, ntuple(i -> N + 1 - i, N)), a, map(s -> 1:s, a.jsize))
+    dest = _result_array(T, reverse_axes(a.jsize))
+    read_region!(relayout(dest, 'C', zorder(a)), a, map(s -> 1:s, a.jsize))
     return dest
 end
 
@@ -459,7 +464,8 @@ Write `src` (size `length.(rs)`) into the Julia index ranges `rs` of `a`.  Chunk
 covered are read, updated and rewritten.
 """
 function write_region!(a::ZArray{T,N}, src::AbstractArray, rs::NTuple{N,AbstractUnitRange{Int}}) where {T,N}
-    size(src) == map(length, rs) || throw(DimensionMismatch("source of size $(size(src)) for region of size $(map(length, rs))"))
+    size(src) == map(length, rs) ||
+        throw(DimensionMismatch("source of size $(size(src)) for region of size $(map(length, rs))"))
     any(isempty, rs) && return a
     for (d, r) in enumerate(rs)
         (first(r) >= 1 && last(r) <= a.jsize[d]) || throw(BoundsError(a, rs))
@@ -522,7 +528,8 @@ function _object_filters(filters, object_codec, T)
     fl = filters === nothing ? Any[] : Any[Dict{String,Any}(f) for f in filters]
     has = any(f -> get(f, "id", "") in ("vlen-utf8", "vlen-bytes", "json2", "categorize", "pickle", "msgpack2"), fl)
     if object_codec !== nothing
-        oc = object_codec isa AbstractDict ? Dict{String,Any}(object_codec) : Dict{String,Any}("id" => String(object_codec))
+        oc = object_codec isa AbstractDict ? Dict{String,Any}(object_codec) :
+             Dict{String,Any}("id" => String(object_codec))
         has || pushfirst!(fl, oc)
     elseif !has
         pushfirst!(fl, Dict{String,Any}("id" => T === Vector{UInt8} ? "vlen-bytes" : "vlen-utf8"))
@@ -530,8 +537,9 @@ function _object_filters(filters, object_codec, T)
     return fl
 end
 
-_dtype_of(dtype) = dtype isa ZDtype ? dtype : dtype isa Type ? (dtype <: Union{AbstractString,Vector{UInt8}} || dtype === Any ?
-    object_dtype(dtype) : parse_dtype(typestr(dtype))) : parse_dtype(dtype)
+_dtype_of(dtype) = dtype isa ZDtype ? dtype :
+    dtype isa Type ? (dtype <: Union{AbstractString,Vector{UInt8}} || dtype === Any ?
+                      object_dtype(dtype) : parse_dtype(typestr(dtype))) : parse_dtype(dtype)
 
 """
     create_array(store, path; shape or juliasize, chunks, dtype, zarr_format=2, fill_value=:default,
@@ -563,12 +571,13 @@ function create_array(store::AbstractStore, path::AbstractString=""; shape=nothi
     isempty(path) || checkkey(path)
     zarr_format in (2, 3) || throw(MetadataError("zarr_format", "must be 2 or 3, got $(repr(zarr_format))"))
     if zarr_format == 3
-        filters === nothing || throw(MetadataError(joinkey(path, "zarr.json") * ":codecs", "Zarr v3 has no filters: give codecs"))
-        string(order) in ("C", "F") || throw(MetadataError(joinkey(path, "zarr.json"), "order must be \"C\" or \"F\", got $(repr(order))"))
+        filters === nothing ||
+            throw(MetadataError(joinkey(path, "zarr.json") * ":codecs", "Zarr v3 has no filters: give codecs"))
+        string(order) in ("C", "F") ||
+            throw(MetadataError(joinkey(path, "zarr.json"), "order must be \"C\" or \"F\", got $(repr(order))"))
         # v3 has no order: "F" is a transpose with the full reversal (the chunks' bytes as v2's order F)
-        if string(order) == "F" && transpose === nothing && codecs === nothing
-            n = shape !== nothing ? length(shape) : length(juliasize)
-            transpose = collect(n - 1:-1:0)
+        if transpose === nothing && codecs === nothing
+            transpose = order_transpose(string(order), shape !== nothing ? length(shape) : length(juliasize))
         end
         return _create_array_v3(store, path; shape=shape, juliasize=juliasize, chunks=chunks, dtype=dtype,
                                 compressor=compressor, fill_value=fill_value, dimension_separator=dimension_separator,
@@ -578,7 +587,8 @@ function create_array(store::AbstractStore, path::AbstractString=""; shape=nothi
                                 chunk_key_encoding=chunk_key_encoding, endian=endian, index_location=index_location)
     end
     key = joinkey(path, ".zarray")
-    for (name, v) in (("codecs", codecs), ("shards", shards), ("transpose", transpose), ("dimension_names", dimension_names))
+    for (name, v) in (("codecs", codecs), ("shards", shards), ("transpose", transpose), ("dimension_names",
+        dimension_names))
         v === nothing || throw(MetadataError(key, "$name is a Zarr v3 option (use zarr_format=3)"))
     end
     o = string(order)
@@ -657,8 +667,11 @@ function _create_array_v3(store::AbstractStore, path::String; shape, juliasize, 
     else
         dt = _dtype_of(dtype)
         if dt.kind == 'O' && object_codec !== nothing
-            oc = object_codec isa AbstractDict ? get(object_codec, "id", get(object_codec, "name", "")) : string(object_codec)
-            oc in ("vlen-utf8", "vlen-bytes") || throw(MetadataError(key * ":codecs", "object codec $(repr(oc)) has no Zarr v3 form (vlen-utf8 or vlen-bytes)"))
+            oc = object_codec isa AbstractDict ? get(object_codec, "id", get(object_codec, "name",
+                "")) : string(object_codec)
+            oc in ("vlen-utf8", "vlen-bytes") ||
+                throw(MetadataError(key * ":codecs", "object codec $(repr(oc)) has no Zarr v3 form (vlen-utf8 or " *
+                    "vlen-bytes)"))
             dt = object_dtype(oc == "vlen-bytes" ? Vector{UInt8} : String)
         end
         dt_json = data_type_json(dt)
@@ -683,23 +696,27 @@ function _create_array_v3(store::AbstractStore, path::String; shape, juliasize, 
         else
             codecs = Any[_named("sharding_indexed", Dict{String,Any}(
                 "chunk_shape" => zc, "codecs" => inner,
-                "index_codecs" => Any[_named("bytes", Dict{String,Any}("endian" => "little")), Dict{String,Any}("name" => "crc32c")],
+                "index_codecs" => Any[_named("bytes", Dict{String,Any}("endian" => "little")),
+                    Dict{String,Any}("name" => "crc32c")],
                 "index_location" => string(index_location)))]
         end
     else
-        codecs isa AbstractVector || throw(MetadataError(key * ":codecs", "must be a list of codec objects, got $(_jtype(codecs))"))
+        codecs isa AbstractVector ||
+            throw(MetadataError(key * ":codecs", "must be a list of codec objects, got $(_jtype(codecs))"))
         codecs = Any[c for c in codecs]
     end
     grid = shards === nothing ? zc : (shape !== nothing ? collect(Int, shards) : zarr_shape(shards, 'C'))
     enc = chunk_key_encoding isa AbstractDict ? String(get(chunk_key_encoding, "name", "")) : string(chunk_key_encoding)
-    sep = chunk_key_encoding isa AbstractDict ? get(get(chunk_key_encoding, "configuration", Dict()), "separator", dimension_separator) :
+    sep = chunk_key_encoding isa AbstractDict ? get(get(chunk_key_encoding, "configuration", Dict()), "separator",
+        dimension_separator) :
           dimension_separator
     sep = something(sep, enc == "v2" ? "." : "/")
     # the metadata's own byte order: what parse_array_v3 derives from the codecs
     dtb = parse_data_type(dt_json, _v3_serializer_endian(codecs); key=key * ":data_type")
     fv = fill_value === :default ? default_fill_json_v3(dt_json, dtb) :
          (fill_value isa Number || fill_value isa DateOrDelta || fill_value isa NamedTuple ||
-          fill_value isa Union{FixedBytesString,FixedUTF32String,RawBytes}) ? encode_fill_value_v3(dt_json, dtb, fill_value) :
+          fill_value isa Union{FixedBytesString,FixedUTF32String,RawBytes}) ?
+             encode_fill_value_v3(dt_json, dtb, fill_value) :
          fill_value isa AbstractVector{UInt8} ? encode_fill_value_v3(dt_json, dtb, fill_value) : fill_value
     at = attrs === nothing ? Dict{String,Any}() : Dict{String,Any}(String(k) => v for (k, v) in attrs)
     d = Dict{String,Any}("zarr_format" => 3, "node_type" => "array", "shape" => zs, "data_type" => dt_json,
@@ -736,10 +753,9 @@ function write_array(store::AbstractStore, path::AbstractString, A::AbstractArra
     dt = dtype === nothing ? _dtype_of(T) : dtype
     jc = chunks === nothing ? max.(size(A), 1) : chunks
     if zarr_format == 3 && o == 'F'
-        N = ndims(A)
         a = create_array(store, path; shape=collect(size(A)), chunks=collect(Int, jc), dtype=dt, order="F",
                          zarr_format=3, kwargs...)
-        write_array!(a, PermutedDimsArray(A, ntuple(i -> N + 1 - i, N)))
+        write_array!(a, relayout(A, 'F', zorder(a)))
         return a
     end
     a = create_array(store, path; juliasize=size(A), chunks=jc, dtype=dt, order=string(o), zarr_format=zarr_format,

@@ -63,8 +63,7 @@ written if asked, and handed back to Python as `out` (a Fortran-order .npy of sh
 """
 function handoff_npy(npy::AbstractString, out::AbstractString; probes=Any[], write=nothing)
     A0, h = read_npy(npy)
-    N = ndims(A0)
-    A = h.fortran_order ? A0 : PermutedDimsArray(A0, ntuple(i -> N + 1 - i, N))
+    A = relayout(A0, npy_order(h.fortran_order), 'F')       # numpy's indices
     info = handoff_info(A, probes)
     if write !== nothing
         w = Dict{Symbol,Any}(Symbol(k) => v for (k, v) in write if k != "dest")

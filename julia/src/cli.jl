@@ -149,10 +149,12 @@ function convert_cli_options(raw::Dict{String,Any})
             t = strip(v)
             names = startswith(t, "[") ? cli_json(t, "--dimension-names") : Any[String(strip(x)) for x in split(t, ',')]
             (names isa AbstractVector && all(x -> x === nothing || x isa AbstractString, names)) ||
-                throw(UsageError("--dimension-names must be names separated by commas, or a JSON list of strings and nulls"))
+                throw(UsageError("--dimension-names must be names separated by commas, or a JSON list of strings and " *
+                    "nulls"))
             names
         elseif k == "chunk_key_encoding"
-            v in ("default", "v2") || throw(UsageError(string("--chunk-key-encoding must be default or v2, got ", repr(v))))
+            v in ("default", "v2") ||
+                throw(UsageError(string("--chunk-key-encoding must be default or v2, got ", repr(v))))
             v
         else
             v
@@ -178,7 +180,8 @@ function parse_int_list(s::AbstractString, flag::AbstractString, lo::Int)
     for x in parts
         n = x isa Integer ? x : tryparse(Int, strip(string(x)))
         (n isa Integer && n >= lo) ||
-            throw(UsageError(string(flag, " must be ", lo >= 1 ? "positive" : "non-negative", " integers, got ", repr(s))))
+            throw(UsageError(string(flag, " must be ", lo >= 1 ? "positive" : "non-negative", " integers, got " *
+                "", repr(s))))
         push!(out, n)
     end
     return out
@@ -189,33 +192,6 @@ function parse_chunks(s::AbstractString, flag::AbstractString="--chunks")
     chunks = parse_int_list(s, flag, 1)
     isempty(chunks) && throw(UsageError(string(flag, " is empty")))
     return chunks
-end
-
-# split at `sep` outside brackets and quotes, so `fixedscaleoffset:astype=<f4,scale=[1,2]` works
-function split_toplevel(s::AbstractString, sep::Char)
-    parts = String[]
-    depth = 0
-    inquote = false
-    start = 1
-    i = firstindex(s)
-    while i <= ncodeunits(s)
-        c = s[i]
-        if inquote
-            c == '\\' ? (i = nextind(s, i)) : c == '"' && (inquote = false)
-        elseif c == '"'
-            inquote = true
-        elseif c == '[' || c == '{'
-            depth += 1
-        elseif c == ']' || c == '}'
-            depth -= 1
-        elseif c == sep && depth == 0
-            push!(parts, s[start:prevind(s, i)])
-            start = nextind(s, i)
-        end
-        i = nextind(s, i)
-    end
-    push!(parts, s[start:end])
-    return parts
 end
 
 """
@@ -237,7 +213,8 @@ function parse_codec_spec(spec::AbstractString)
     d = Dict{String,Any}("id" => String(id))
     isempty(strip(rest)) && return d
     for kv in split_toplevel(rest, ',')
-        occursin('=', kv) || throw(UsageError(string("bad codec spec ", repr(spec), ": expected key=value, got ", repr(kv))))
+        occursin('=', kv) ||
+            throw(UsageError(string("bad codec spec ", repr(spec), ": expected key=value, got ", repr(kv))))
         k, v = split(kv, '='; limit=2)
         k = strip(k)
         isempty(k) && throw(UsageError(string("bad codec spec ", repr(spec), ": empty key")))
@@ -246,67 +223,17 @@ function parse_codec_spec(spec::AbstractString)
     return d
 end
 
-function spec_value(v::AbstractString)
-    try
-        return parse_json(v)
-    catch e
-        e isa MetadataError || rethrow()
-        return String(v)
-    end
-end
-
 "`--transpose 1,2,0` or `[1,2,0]`: a 0-based permutation in Zarr order (checked by the codec)."
 parse_permutation(s::AbstractString) = parse_int_list(s, "--transpose", 0)
 
-"""
-    parse_v3_codec_specs(s) -> Vector{Any}
-
-`--codecs`: a JSON list of v3 codec objects (or one object), or `name[:key=value,...]` specs
-separated by `;`.  A value runs to the next `key=` (so `order=1,2,0` is one value) and a value
-with commas is a list; values are parsed as JSON when they parse.
-"""
+"`--codecs` (see `v3_codec_specs`); a bad spec is a usage error."
 function parse_v3_codec_specs(s::AbstractString)
-    t = strip(s)
-    if startswith(t, "[") || startswith(t, "{")
-        x = cli_json(t, "--codecs")
-        list = x isa AbstractVector ? x : Any[x]
-        all(c -> c isa AbstractDict && haskey(c, "name"), list) ||
-            throw(UsageError("--codecs: every codec must be an object with a \"name\""))
-        return Any[c for c in list]
+    try
+        return v3_codec_specs(s)
+    catch e
+        (e isa MetadataError && e.key == "codecs") || rethrow()
+        throw(UsageError(e.msg))
     end
-    codecs = Any[]
-    for part in split_toplevel(t, ';')
-        part = strip(part)
-        isempty(part) && continue
-        name, rest = occursin(':', part) ? split(part, ':'; limit=2) : (part, "")
-        name = strip(name)
-        (isempty(name) || occursin(r"[\s=,]", name)) && throw(UsageError(string("bad codec spec ", repr(part))))
-        cfg = Dict{String,Any}()
-        last = ""
-        raw = Dict{String,String}()
-        order = String[]
-        for kv in split_toplevel(rest, ',')
-            if occursin('=', kv)
-                k, v = split(kv, '='; limit=2)
-                k = String(strip(k))
-                isempty(k) && throw(UsageError(string("bad codec spec ", repr(part), ": empty key")))
-                raw[k] = String(strip(v))
-                push!(order, k)
-                last = k
-            elseif !isempty(strip(kv))
-                isempty(last) && throw(UsageError(string("bad codec spec ", repr(part), ": expected key=value, got ", repr(kv))))
-                raw[last] *= "," * strip(kv)
-            end
-        end
-        for k in order
-            v = raw[k]
-            cfg[k] = occursin(',', v) && !startswith(v, "[") ? Any[spec_value(strip(x)) for x in split(v, ',')] : spec_value(v)
-        end
-        push!(codecs, isempty(cfg) ? Dict{String,Any}("name" => String(name)) :
-                                     Dict{String,Any}("name" => String(name), "configuration" => cfg))
-    end
-    isempty(codecs) && throw(UsageError("--codecs is empty"))
-    return codecs
 end
 
 "`--compressor`: a spec, a JSON object, or `none`/`null` → nothing (no compressor)."
@@ -399,8 +326,7 @@ function run_cli(cmd::CLICommand, out::IO, err::IO)
         kw = Dict{Symbol,Any}(Symbol(k) => v for (k, v) in opts)
         res = import_npy(npy, dest; kw...)
         # the Python CLI's line, word for word
-        println(out, "imported ", npy, " → ", get(res, "path", dest), " ", python_shape(get(res, "shape", Int[])), " ",
-                python_str(get(res, "dtype", "")))
+        println(out, import_summary(npy, dest, res))
         return 0
     elseif cmd.verb == "inspect"
         d = inspect_tree(cmd.args[1]; endpoint_url=endpoint_kw(opts))
@@ -416,126 +342,9 @@ function run_cli(cmd::CLICommand, out::IO, err::IO)
         if get(opts, "json", false) === true
             println(out, json_string(d; indent=2))
         else
-            for k in ("typestr", "v3_data_type", "julia", "itemsize", "byteorder", "kind")
-                haskey(d, k) && println(out, rpad(k, 13), d[k] isa AbstractString ? d[k] : json_string(d[k]; indent=nothing))
-            end
+            print_explain(out, d)
         end
         return 0
     end
     throw(UsageError(string("unknown verb ", cmd.verb)))
-end
-
-"""
-    explain_dtype(text) -> Dict
-
-What PolyZarr.jl makes of a dtype: a v2 typestring (`<M8[10s]`), a JSON structured spec, or a v3
-`data_type` (`float64`, `r16`, `{"name": "numpy.datetime64", ...}`): its typestring, Julia type,
-item size, byte order and kind (the Python `polyzarr explain` shows the same from its table).
-"""
-function explain_dtype(text::AbstractString)
-    t = strip(text)
-    spec = (startswith(t, "[") || startswith(t, "{")) ? parse_json(t; key="dtype") : String(t)
-    v3 = spec isa AbstractDict || (spec isa String && !isempty(spec) && !(spec[1] in ('<', '>', '|', '=')))
-    d = v3 ? parse_data_type(spec) : parse_dtype(spec; key=spec isa String ? spec : "dtype")
-    out = Dict{String,Any}("typestr" => d.typestr, "julia" => _typename(d.T), "itemsize" => d.itemsize,
-                           "byteorder" => d.byteorder == '<' ? "little" : d.byteorder == '>' ? "big" : "not applicable",
-                           "kind" => string(d.kind))
-    v3 && (out["v3_data_type"] = spec)
-    return out
-end
-
-"A shape as Python prints a tuple: `(3, 2)`, `(5,)`, `()`."
-python_shape(shape) = length(shape) == 1 ? string("(", python_repr(shape[1]), ",)") :
-                                            string("(", join(map(python_repr, shape), ", "), ")")
-
-# Python's str() / repr() of JSON values, for the human-readable lines the Python CLI prints
-python_str(x::AbstractString) = String(x)
-python_str(x) = python_repr(x)
-python_repr(x::AbstractString) = string("'", replace(replace(x, "\\" => "\\\\"), "'" => "\\'"), "'")
-python_repr(x::Bool) = x ? "True" : "False"
-python_repr(::Nothing) = "None"
-python_repr(x::Integer) = string(x)
-python_repr(x::AbstractFloat) = isnan(x) ? "nan" : isinf(x) ? (x > 0 ? "inf" : "-inf") : python_float_repr(Float64(x))
-python_repr(x::Union{AbstractVector,Tuple}) = string("[", join(map(python_repr, x), ", "), "]")
-python_repr(x::AbstractDict) =
-    string("{", join([string(python_repr(string(k)), ": ", python_repr(v)) for (k, v) in sort!(collect(x), by=first)], ", "), "}")
-python_repr(x) = string(x)
-
-# a codec config as `id(key=value,...)`, "-" for none (keys sorted, as zarr writes them)
-function codec_text(c)
-    c === nothing && return "-"
-    c isa AbstractDict || return python_str(c)
-    params = join([string(k, "=", python_str(v)) for (k, v) in sort!(collect(c), by=first) if k != "id"], ",")
-    id = python_str(get(c, "id", "?"))
-    return isempty(params) ? id : string(id, "(", params, ")")
-end
-
-pyjson(x) = json_string(x; indent=nothing, separators=(", ", ": "))   # json.dumps(x) for scalars and lists
-
-# v3 codecs as `name(key=value,...)` joined by `+`; sharding shows its inner codecs in brackets
-function v3_codecs_text(cs)
-    cs isa AbstractVector || return python_str(cs)
-    parts = String[]
-    for c in cs
-        c isa AbstractDict || (push!(parts, python_str(c)); continue)
-        name = python_str(get(c, "name", "?"))
-        cfg = get(c, "configuration", Dict{String,Any}())
-        cfg isa AbstractDict || (cfg = Dict{String,Any}())
-        if name == "sharding_indexed"
-            push!(parts, string(name, "(chunk_shape=", python_str(get(cfg, "chunk_shape", Any[])), ",index=",
-                                python_str(get(cfg, "index_location", "end")), ",codecs=",
-                                v3_codecs_text(get(cfg, "codecs", Any[])), ")"))
-            continue
-        end
-        params = join([string(k, "=", python_str(v)) for (k, v) in sort!(collect(cfg), by=first)], ",")
-        push!(parts, isempty(params) ? name : string(name, "(", params, ")"))
-    end
-    return join(parts, "+")
-end
-
-"""
-    print_inspect(io, d)
-
-The human-readable form of `inspect_tree`'s result, line for line as the Python CLI prints it.
-"""
-function print_inspect(io::IO, d::AbstractDict)
-    nodes = get(d, "nodes", Any[])
-    isempty(nodes) && println(io)
-    for n in nodes
-        path = get(n, "path", "")
-        name = isempty(path) ? "/" : path
-        kind = get(n, "kind", "?")
-        if haskey(n, "error")
-            e = n["error"]
-            println(io, name, "  ", kind, "  ERROR ", get(e, "category", "?"), ": ", get(e, "message", ""))
-            continue
-        end
-        if kind == "group"
-            println(io, name, "  group", get(n, "zarr_format", 2) == 3 ? "  (v3)" : "")
-        elseif get(n, "zarr_format", 2) == 3
-            m = get(n, "metadata", Dict{String,Any}())
-            grid = get(get(get(m, "chunk_grid", Dict()), "configuration", Dict()), "chunk_shape", Any[])
-            enc = get(m, "chunk_key_encoding", Dict())
-            sep = get(get(enc, "configuration", Dict()), "separator", get(enc, "name", "") == "v2" ? "." : "/")
-            dn = get(m, "dimension_names", nothing)
-            println(io, name, "  array (v3)  shape=", python_shape(get(m, "shape", Any[])),
-                    " chunks=", python_shape(grid), " data_type=", pyjson(get(m, "data_type", nothing)),
-                    " fill=", pyjson(get(m, "fill_value", nothing)), " codecs=", v3_codecs_text(get(m, "codecs", Any[])),
-                    " keys=", python_str(get(enc, "name", "default")), python_str(sep),
-                    dn === nothing ? "" : string(" dims=", pyjson(dn)))
-        else
-            m = get(n, "metadata", Dict{String,Any}())
-            fl = get(m, "filters", nothing)
-            filters = fl === nothing || isempty(fl) ? "-" : join(map(codec_text, fl), "+")
-            println(io, name, "  array  shape=", python_shape(get(m, "shape", Any[])),
-                    " chunks=", python_shape(get(m, "chunks", Any[])), " dtype=", pyjson(get(m, "dtype", nothing)),
-                    " order=", python_str(get(m, "order", "C")), " fill=", pyjson(get(m, "fill_value", nothing)),
-                    " compressor=", codec_text(get(m, "compressor", nothing)), " filters=", filters,
-                    " sep=", python_str(get(m, "dimension_separator", ".")))
-        end
-        attrs = get(n, "attributes", nothing)
-        if attrs isa AbstractDict && !isempty(attrs)
-            println(io, "    attrs: ", pyjson(attrs))
-        end
-    end
 end

@@ -100,7 +100,8 @@ Base.:(==)(x::Union{FixedBytesString,FixedUTF32String}, s::AbstractString) = Str
 Base.:(==)(s::AbstractString, x::Union{FixedBytesString,FixedUTF32String}) = String(x) == s
 Base.show(io::IO, x::FixedBytesString{N}) where {N} = print(io, "FixedBytesString{", N, "}(", repr(String(x)), ")")
 Base.show(io::IO, x::FixedUTF32String{N}) where {N} = print(io, "FixedUTF32String{", N, "}(", repr(String(x)), ")")
-Base.zero(::Type{T}) where {T<:Union{FixedBytesString,FixedUTF32String,RawBytes}} = T(ntuple(i -> zero(fieldtype(T, 1).parameters[1]), fieldcount(fieldtype(T, 1))))
+Base.zero(::Type{T}) where {T<:Union{FixedBytesString,FixedUTF32String,RawBytes}} = T(ntuple(i -> zero(fieldtype(T,
+    1).parameters[1]), fieldcount(fieldtype(T, 1))))
 
 # ---------------------------------------------------------------------------------------------
 # the typestring table
@@ -182,7 +183,8 @@ function parse_dtype(ts::AbstractVector; key::AbstractString="")
     types = Any[]
     for f in ts
         (f isa AbstractVector && length(f) in (2, 3) && f[1] isa AbstractString) ||
-            dtype_error(ts, "structured field must be [name, dtype] or [name, dtype, shape], got $(json_string(f; indent=nothing))")
+            dtype_error(ts, "structured field must be [name, dtype] or [name, dtype, shape], got " *
+                "$(json_string(f; indent=nothing))")
         sub = parse_dtype(f[2]; key=key)
         sub.kind == 'O' && dtype_error(ts, "object fields are not supported in structured dtypes")
         shape = Int[]
@@ -250,7 +252,8 @@ function parse_dtype(ts::AbstractString; key::AbstractString="")
     end
     dtype_error(s, "unknown or malformed typestring")
 end
-parse_dtype(x; key::AbstractString="") = dtype_error(json_string(x; indent=nothing), "dtype must be a string or a list of fields")
+parse_dtype(x; key::AbstractString="") = dtype_error(json_string(x; indent=nothing), "dtype must be a string or a " *
+    "list of fields")
 
 "Object dtype with a known Julia element type (from the object codec)."
 object_dtype(T::Type) = ZDtype("|O", T, 8, '|', 'O', ZField[])
@@ -447,7 +450,8 @@ function _v3_positive(cfg, name, key; multiple::Int=1, default=nothing)
     v = get(cfg, name, default)
     (v isa Integer && !(v isa Bool) && v > 0 && v % multiple == 0) ||
         _v3_dtype_error(string(key, ".configuration.", name),
-                        "must be a positive integer$(multiple > 1 ? " divisible by $multiple" : ""), got $(_v3_repr(v))")
+                        "must be a positive integer$(multiple > 1 ? " divisible by $multiple" : ""), got " *
+                            "$(_v3_repr(v))")
     return Int(v)
 end
 
@@ -479,7 +483,8 @@ function parse_data_type(x, endian::Char='<'; key::AbstractString="data_type")
         end
         bits = raw_bits(s)
         if bits !== nothing
-            (bits > 0 && bits % 8 == 0) || _v3_dtype_error(key, "raw bits type $(repr(s)): the size must be a positive multiple of 8")
+            (bits > 0 && bits % 8 == 0) ||
+                _v3_dtype_error(key, "raw bits type $(repr(s)): the size must be a positive multiple of 8")
             return parse_dtype("|V$(bits ÷ 8)"; key=key)
         end
         s in ("fixed_length_utf32", "null_terminated_bytes", "raw_bytes", "numpy.datetime64", "numpy.timedelta64",
@@ -502,7 +507,8 @@ function parse_data_type(x, endian::Char='<'; key::AbstractString="data_type")
         _v3_only_keys(cfg, ("unit", "scale_factor"), key)
         unit = get(cfg, "unit", nothing)
         (unit isa AbstractString && unit in DATETIME_UNITS) ||
-            _v3_dtype_error(key * ".configuration.unit", "unknown time unit $(_v3_repr(unit)) (one of $(join(DATETIME_UNITS, ", ")))")
+            _v3_dtype_error(key * ".configuration.unit", "unknown time unit $(_v3_repr(unit)) (one of " *
+                "$(join(DATETIME_UNITS, ", ")))")
         scale = _v3_positive(cfg, "scale_factor", key; default=1)
         code = name == "numpy.datetime64" ? "M8" : "m8"
         return parse_dtype(string(endian, code, "[", scale == 1 ? "" : string(scale), unit, "]"); key=key)
@@ -510,7 +516,8 @@ function parse_data_type(x, endian::Char='<'; key::AbstractString="data_type")
         _v3_only_keys(cfg, ("fields",), key)
         fields = get(cfg, "fields", nothing)
         (fields isa AbstractVector && !isempty(fields)) ||
-            _v3_dtype_error(key * ".configuration.fields", "must be a non-empty list of fields, got $(_v3_repr(fields))")
+            _v3_dtype_error(key * ".configuration.fields", "must be a non-empty list of fields, got " *
+                "$(_v3_repr(fields))")
         out = Any[]
         seen = Set{String}()
         for (i, f) in enumerate(fields)
@@ -533,7 +540,8 @@ function parse_data_type(x, endian::Char='<'; key::AbstractString="data_type")
                 push!(out, Any[String(fname), sub.typestr])
             else
                 (fshape isa AbstractVector && all(s -> s isa Integer && !(s isa Bool) && s >= 0, fshape)) ||
-                    _v3_dtype_error(fkey, "a field's shape must be a list of non-negative integers, got $(_v3_repr(fshape))")
+                    _v3_dtype_error(fkey, "a field's shape must be a list of non-negative integers, got " *
+                        "$(_v3_repr(fshape))")
                 push!(out, Any[String(fname), sub.typestr, Any[Int(s) for s in fshape]])
             end
         end
@@ -554,7 +562,8 @@ function data_type_json(d::ZDtype)
     if k == 'O'
         d.T === String && return "string"
         d.T === Vector{UInt8} && return "variable_length_bytes"
-        throw(DtypeError(string(d.typestr), "Zarr v3 has no data type for object arrays of $(d.T) (only String or Vector{UInt8})"))
+        throw(DtypeError(string(d.typestr), "Zarr v3 has no data type for object arrays of $(d.T) (only String or " *
+            "Vector{UInt8})"))
     elseif k == 'T'
         fields = Any[]
         for f in d.fields
@@ -605,4 +614,209 @@ function with_endian(d::ZDtype, endian::Char)
 end
 _with_endian_json(ts::AbstractString, e::Char) = (ts[1] in ('<', '>') ? string(e, ts[2:end]) : String(ts))
 _with_endian_json(ts::AbstractVector, e::Char) =
-    Any[length(f) == 3 ? Any[f[1], _with_endian_json(f[2], e), f[3]] : Any[f[1], _with_endian_json(f[2], e)] for f in ts]
+    Any[length(f) == 3 ? Any[f[1], _with_endian_json(f[2], e), f[3]] : Any[f[1], _with_endian_json(f[2],
+        e)] for f in ts]
+
+# ---------------------------------------------------------------------------------------------
+# Fill values as JSON: the dtype owns them, one function per kind for both formats (`fmt` 2 or 3;
+# `raw`: a v3 `r*` raw-bits type; `name`: the data type as messages show it).  metadata.jl and
+# metadata_v3.jl only add the null rule of each format.
+
+_fill_error(key, msg) = throw(MetadataError(String(key), msg))
+_is_int(x) = x isa Integer && !(x isa Bool)
+
+function _float_fill(::Type{T}, x, key) where {T<:AbstractFloat}
+    x isa AbstractString || (x isa Real && !(x isa Bool)) ||
+        _fill_error(key, "expected a number or \"NaN\"/\"Infinity\"/\"-Infinity\", got $(_jtype(x))")
+    if x isa AbstractString
+        x == "NaN" && return T(NaN)
+        x == "Infinity" && return T(Inf)
+        x == "-Infinity" && return T(-Inf)
+        _fill_error(key, "invalid float fill value $(repr(x))")
+    end
+    return T(x)
+end
+
+const _HEXFILL = r"^0x[0-9a-fA-F]+$"
+
+# v3 also takes the bits as hex ("0x7fc00000"), exactly (NaN payloads too)
+function _float_fill(::Type{T}, x, key, fmt::Int) where {T<:AbstractFloat}
+    if fmt == 3 && x isa AbstractString && occursin(_HEXFILL, x)
+        U = T === Float16 ? UInt16 : T === Float32 ? UInt32 : UInt64
+        length(x) == 2 + 2 * sizeof(T) ||
+            _fill_error(key, "hex fill value $(repr(x)) must have $(2 * sizeof(T)) hex digits for a " *
+                "$(8 * sizeof(T))-bit float")
+        return reinterpret(T, parse(U, x[3:end]; base=16))
+    end
+    return _float_fill(T, x, key)
+end
+
+# Strict RFC 4648 base64 (Base64.base64decode skips characters it does not know).
+const _BASE64 = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
+
+function _base64_fill(x, n, key; exact::Bool=false)
+    x isa AbstractString || _fill_error(key, "expected a base64 string, got $(_jtype(x))")
+    occursin(_BASE64, x) || _fill_error(key, "fill value $(repr(x)) is not valid base64")
+    b = base64decode(x)
+    (exact ? length(b) != n : length(b) > n) &&
+        _fill_error(key, "fill value has $(length(b)) bytes, dtype needs $(exact ? "" : "at most ")$n")
+    return vcat(b, zeros(UInt8, n - length(b)))
+end
+
+_float_json(x::AbstractFloat) = isnan(x) ? "NaN" : isinf(x) ? (x > 0 ? "Infinity" : "-Infinity") : Float64(x)
+_canonical_nan(x::T) where {T<:AbstractFloat} = reinterpret(Unsigned, x) == reinterpret(Unsigned, T(NaN))
+_hexbits(x::AbstractFloat) = string("0x", string(reinterpret(Unsigned, x); base=16, pad=2 * sizeof(x)))
+_float_json(x::AbstractFloat, fmt::Int) = fmt == 3 && isnan(x) && !_canonical_nan(x) ? _hexbits(x) : _float_json(x)
+
+# ---- decoding, per kind
+
+function _bool_from_json(d, x, fmt, key)
+    x isa Bool && return x
+    fmt == 2 && _is_int(x) && x in (0, 1) && return x == 1
+    _fill_error(key, fmt == 2 ? "expected a boolean, got $(_jtype(x))" : "expected true or false, got $(_jtype(x))")
+end
+
+function _int_from_json(d, x, fmt, key, name)
+    T = d.T
+    ok = fmt == 2 ? x isa Real && !(x isa Bool) && isfinite(x) && isinteger(x) : _is_int(x)
+    ok || _fill_error(key, "expected an integer, got $(_jtype(x))")
+    (typemin(T) <= x <= typemax(T)) || _fill_error(key, "$x is out of range for $name")
+    return T(x)
+end
+
+function _complex_from_json(d, x, fmt, key)
+    (x isa AbstractVector && length(x) == 2) || _fill_error(key, "expected [real, imag], got $(_jtype(x))")
+    F = real(d.T)
+    return d.T(_float_fill(F, x[1], key, fmt), _float_fill(F, x[2], key, fmt))
+end
+
+function _time_from_json(d, x, fmt, key)
+    x == "NaT" && return d.T(NAT)
+    (_is_int(x) && typemin(Int64) <= x <= typemax(Int64)) ||
+        _fill_error(key, fmt == 2 ? "expected an Int64, got $(_jtype(x))" :
+                         "expected an Int64 or \"NaT\", got $(_jtype(x))")
+    return d.T(Int64(x))
+end
+
+function _raw_from_json(d, x, fmt, key, raw)
+    n = d.itemsize
+    if raw
+        (x isa AbstractVector && length(x) == n && all(b -> _is_int(b) && 0 <= b <= 255, x)) ||
+            _fill_error(key, "expected a list of $n byte values (0-255), got $(json_string(x; indent=nothing))")
+        return d.T(ntuple(i -> UInt8(x[i]), n))
+    end
+    return d.T(Tuple(_base64_fill(x, n, key; exact=true)))
+end
+
+function _unicode_from_json(d, x, key)
+    x isa AbstractString || _fill_error(key, "expected a string, got $(_jtype(x))")
+    length(x) <= d.itemsize ÷ 4 || _fill_error(key, "$(repr(x)) is longer than $(d.itemsize ÷ 4) characters")
+    return d.T(x)
+end
+
+function _object_from_json(d, x, fmt, key)
+    fmt == 2 && return x
+    if d.T === String
+        x isa AbstractString || _fill_error(key, "expected a string, got $(_jtype(x))")
+        return String(x)
+    end
+    x isa AbstractString || _fill_error(key, "expected a base64 string, got $(_jtype(x))")
+    occursin(_BASE64, x) || _fill_error(key, "fill value $(repr(x)) is not valid base64")
+    return base64decode(x)
+end
+
+"""
+    fill_from_json(dtype, json, fmt; key, raw=false, name=dtype.typestr) -> value of dtype.T
+
+A (non-null) fill_value of Zarr format `fmt` (2 or 3) as a value of `dtype`: the one rule per kind.
+"""
+function fill_from_json(d::ZDtype, x, fmt::Int; key::AbstractString="fill_value", raw::Bool=false,
+                        name::AbstractString=string(d.typestr))
+    k = d.kind
+    k == 'b' && return _bool_from_json(d, x, fmt, key)
+    k in ('i', 'u') && return _int_from_json(d, x, fmt, key, name)
+    k == 'f' && return _float_fill(d.T, x, key, fmt)
+    k == 'c' && return _complex_from_json(d, x, fmt, key)
+    k in ('M', 'm') && return _time_from_json(d, x, fmt, key)
+    k == 'V' && return _raw_from_json(d, x, fmt, key, raw)
+    k == 'S' && return d.T(Tuple(_base64_fill(x, d.itemsize, key)))
+    k == 'U' && return _unicode_from_json(d, x, key)
+    k == 'T' && return _load(d, _base64_fill(x, d.itemsize, key; exact=true), 0)
+    k == 'O' && return _object_from_json(d, x, fmt, key)
+    _fill_error(key, fmt == 2 ? "unsupported dtype" : "unsupported data type")
+end
+
+# ---- encoding, per kind
+
+function _int_to_json(d, v)
+    x = convert(d.T, v)
+    return x isa UInt64 && x > typemax(Int64) ? x : Int64(x)
+end
+
+function _bytes_to_json(d, v)
+    x = v isa AbstractString || v isa AbstractVector ? d.T(v) : v
+    # numpy's bytes scalar drops trailing NULs, and zarr-python encodes that
+    return base64encode(UInt8[x.data[i] for i in 1:_stripped_len(x.data)])
+end
+
+function _raw_to_json(d, v, raw)
+    x = v isa AbstractVector ? d.T(v) : v
+    return raw ? Any[Int(b) for b in x.data] : base64encode(collect(x.data))
+end
+
+function _struct_to_json(d, v)
+    b = zeros(UInt8, d.itemsize)
+    _store!(d, b, 0, v)
+    return base64encode(b)
+end
+
+function _object_to_json(d, v, fmt)
+    fmt == 2 && return v
+    d.T === String && return String(v)
+    return base64encode(v isa AbstractString ? codeunits(v) : v)
+end
+
+"""
+    fill_to_json(dtype, value, fmt; raw=false) -> JSON value
+
+A Julia fill value as zarr-python writes it in Zarr format `fmt` (the inverse of `fill_from_json`).
+"""
+function fill_to_json(d::ZDtype, v, fmt::Int; raw::Bool=false)
+    v === nothing && return nothing
+    k = d.kind
+    k == 'b' && return Bool(v)
+    k in ('i', 'u') && return _int_to_json(d, v)
+    k == 'f' && return _float_json(convert(d.T, v), fmt)
+    k == 'c' && return (c = convert(d.T, v); Any[_float_json(real(c), fmt), _float_json(imag(c), fmt)])
+    k in ('M', 'm') && return (v isa DateOrDelta ? v.value : Int64(v))
+    k == 'U' && return String(convert(d.T, v isa AbstractString ? d.T(v) : v))
+    k == 'S' && return _bytes_to_json(d, v)
+    k == 'V' && return _raw_to_json(d, v, raw && fmt == 3)
+    k == 'T' && return _struct_to_json(d, v)
+    k == 'O' && return _object_to_json(d, v, fmt)
+    return v
+end
+
+"""
+    default_fill(dtype, fmt; raw=false) -> JSON value
+
+The fill value of a new array: v2 (CONTRACT) 0 / false / zeros, null for object; v3 (zarr-python 3.1)
+the same but NaT for datetimes, "" for byte strings and object types, zero bytes for `r*`.
+"""
+function default_fill(d::ZDtype, fmt::Int; raw::Bool=false)
+    k = d.kind
+    if fmt == 3
+        k in ('M', 'm') && return NAT
+        k == 'S' && return ""
+        k == 'V' && raw && return Any[0 for _ in 1:d.itemsize]
+        k == 'O' && return ""
+    end
+    k == 'b' && return false
+    k in ('i', 'u') && return 0
+    k == 'f' && return 0.0
+    k == 'c' && return Any[0.0, 0.0]
+    k in ('M', 'm') && return 0
+    k == 'U' && return ""
+    k in ('S', 'V', 'T') && return base64encode(zeros(UInt8, d.itemsize))
+    return nothing
+end

@@ -269,7 +269,8 @@ function curl_handle()
         end
     end
     CURL_LIB[] == C_NULL &&
-        throw(HTTPTransportError("", "https needs libcurl (libcurl-gnutls.so.4 or libcurl.so.4), not found on this system"))
+        throw(HTTPTransportError("", "https needs libcurl (libcurl-gnutls.so.4 or libcurl.so.4), not found on this " *
+            "system"))
     return CURL_LIB[]
 end
 curl_sym(s::Symbol) = Libdl.dlsym(curl_handle(), s)

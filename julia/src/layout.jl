@@ -60,6 +60,64 @@ julia_dimnames(names, order::Char) = order == 'C' ? reverse(collect(names)) : co
 "Column-major strides of a Julia array of size `sz` (in elements)."
 julia_strides(sz) = (s = 1; [(t = s; s *= n; t) for n in sz])
 
+# ---------------------------------------------------------------------------------------------
+# Reversal: the one definition, and the views built on it
+
+"The full axis reversal as a Julia permutation (1-based): `(n, n-1, …, 1)`."
+reversal_perm(n::Integer) = ntuple(i -> n + 1 - i, n)
+
+"The full reversal as a 0-based Zarr permutation (v2 order F as a v3 `transpose`): `[n-1, …, 0]`."
+zarr_reversal(n::Integer) = collect(n - 1:-1:0)
+
+"A shape or index with its axes reversed (Zarr order ⇄ the reversed Julia layout); a tuple stays a tuple."
+reverse_axes(x::Tuple) = reverse(x)
+reverse_axes(x) = reverse(collect(x))
+
+"True when `listed` is `shape` with its axes reversed (and not `shape` itself: no square ambiguity)."
+is_reversed_shape(listed, shape) = listed != shape && listed == reverse_axes(shape)
+
+"`A` with its axes reversed, lazily (no copy)."
+reversed_view(A::AbstractArray) = PermutedDimsArray(A, reversal_perm(ndims(A)))
+
+"""
+    relayout(A, from, to)
+
+The Julia array in layout `to` holding the same Zarr values as `A` in layout `from` ('C': reversed axes,
+the usual layout; 'F': Zarr's axes, numpy's indices): `A` itself, or a lazy reversal of its axes.
+"""
+relayout(A::AbstractArray, from::Char, to::Char) = from == to ? A : reversed_view(A)
+
+"The layout of a .npy file's data read as a Julia array: 'F' for a fortran_order file, else 'C'."
+npy_order(fortran_order::Bool) = fortran_order ? 'F' : 'C'
+
+"""
+    order_transpose(order, n) -> Vector{Int} or nothing
+
+v2's order as a transpose in front of the bytes: `nothing` for 'C', the full reversal (0-based Zarr
+permutation) for 'F'.
+"""
+order_transpose(order::Char, n::Integer) = order == 'F' ? zarr_reversal(n) : nothing
+order_transpose(order::AbstractString, n::Integer) = order_transpose(order[1], n)
+
+"""
+    c_order_to_memory(vals, chunks, order) -> Vector
+
+Values listed in C order of the Zarr chunk shape `chunks` (numcodecs json2) in the memory order of a
+chunk in layout `order` (the same for 'C'; transposed for 'F').
+"""
+function c_order_to_memory(vals::AbstractVector, chunks, order::Char)
+    n = length(chunks)
+    (order == 'F' && n > 1) || return vals
+    return vec(permutedims(reshape(vals, julia_size(chunks, 'C')), reversal_perm(n)))
+end
+
+"The chunk `A` (layout `order`) in the reversed layout, whose column-major order is Zarr's C order."
+to_reversed_layout(A::AbstractArray, order::Char) =
+    order == 'F' && ndims(A) > 1 ? permutedims(A, reversal_perm(ndims(A))) : A
+
+"The Julia index (reversed layout) of a 1-based Zarr index."
+julia_index(zidx::Tuple) = reverse(zidx)
+
 "Convention for writing a Julia array: :reverse declares C with shape reverse(size), :F declares F."
 function convention_order(convention::Symbol)
     convention === :reverse && return 'C'
@@ -86,7 +144,8 @@ end
 "The chunk keys of a v2 array: order 'C' or 'F', separator `sep`."
 ChunkKeys(order::Char, sep::AbstractString) = ChunkKeys("", String(sep), order == 'C')
 "The chunk keys of a v3 array: encoding \"default\" (`c/1/0`) or \"v2\" (`1.0`)."
-chunk_keys_v3(encoding::AbstractString, sep::AbstractString) = ChunkKeys(encoding == "default" ? "c" : "", String(sep), true)
+chunk_keys_v3(encoding::AbstractString, sep::AbstractString) = ChunkKeys(encoding == "default" ? "c" : "", String(sep),
+    true)
 
 function chunk_key(cidx, k::ChunkKeys)
     if isempty(cidx)

@@ -152,7 +152,7 @@ function read_npy(b::Vector{UInt8}; key::AbstractString="npy")
     else
         vals = bytes_to_values(h.dtype, b[h.offset + 1:h.offset + nb]; key=key)
     end
-    sz = h.fortran_order ? Tuple(h.shape) : Tuple(reverse(h.shape))
+    sz = julia_size(h.shape, npy_order(h.fortran_order))
     return reshape(vals, sz), h
 end
 
@@ -177,7 +177,7 @@ Write a `.npy` (version 1, or 2 for huge headers, 3 for non-Latin-1 field names)
 values of `A` in the layout `dtype` describes.  With the defaults `A` is taken as C-order data of
 numpy shape `reverse(size(A))` (no transposition).
 """
-function write_npy(io::IO, A::AbstractArray, dtype; shape=reverse(collect(size(A))), fortran_order::Bool=false)
+function write_npy(io::IO, A::AbstractArray, dtype; shape=zarr_shape(size(A), 'C'), fortran_order::Bool=false)
     dt = parse_dtype(dtype)
     header = string("{'descr': ", _pyrepr_descr(dt.typestr), ", 'fortran_order': ",
                     fortran_order ? "True" : "False", ", 'shape': ", _pyshape(shape), ", }")

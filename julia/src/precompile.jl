@@ -23,7 +23,7 @@ _precompile_kw(f, kwtypes, argtypes) =
 function _precompile_arrays(::Type{T}, N::Int) where {T}
     A = Array{T,N}
     Z = ZArray{T,N}
-    rev = ntuple(i -> N + 1 - i, N)
+    rev = reversal_perm(N)
     precompile(read_array, (Z,))
     precompile(read_numpy_order, (Z,))
     precompile(read_region!, (A, Z, NTuple{N,UnitRange{Int}}))

@@ -59,7 +59,8 @@ function uri_encode(s::AbstractString; keepslash::Bool=false)
     io = IOBuffer()
     for b in codeunits(s)
         if (UInt8('A') <= b <= UInt8('Z')) || (UInt8('a') <= b <= UInt8('z')) || (UInt8('0') <= b <= UInt8('9')) ||
-                b == UInt8('-') || b == UInt8('.') || b == UInt8('_') || b == UInt8('~') || (keepslash && b == UInt8('/'))
+                b == UInt8('-') || b == UInt8('.') || b == UInt8('_') || b == UInt8('~') ||
+                (keepslash && b == UInt8('/'))
             write(io, b)
         else
             print(io, '%', uppercase(string(b, base=16, pad=2)))
@@ -189,7 +190,8 @@ function s3_request(s::S3Store, method::AbstractString, objkey::Union{AbstractSt
                     errkey::AbstractString=something(objkey, ""))
     u = parse_url(s.endpoint)
     base = u.path == "/" ? "" : rstrip(u.path, '/')
-    path = string(base, "/", uri_encode(s.bucket), objkey === nothing ? "" : string("/", uri_encode(objkey; keepslash=true)))
+    path = string(base, "/", uri_encode(s.bucket), objkey === nothing ? "" : string("/",
+        uri_encode(objkey; keepslash=true)))
     q = canonical_query(query)
     url = string(u.scheme, "://", host_header(u), path, isempty(q) ? "" : "?", q)
     try

@@ -15,7 +15,8 @@ function checkkey(key::AbstractString)
     occursin('\0', k) && throw(PathError(replace(k, '\0' => "\\0"), "key contains NUL"))
     occursin('\\', k) && throw(PathError(k, "key contains a backslash"))
     startswith(k, "/") && throw(PathError(k, "absolute key"))
-    (ncodeunits(k) >= 2 && codeunit(k, 2) == UInt8(':') && isletter(k[1])) && throw(PathError(k, "absolute key (drive letter)"))
+    (ncodeunits(k) >= 2 && codeunit(k, 2) == UInt8(':') && isletter(k[1])) &&
+        throw(PathError(k, "absolute key (drive letter)"))
     for seg in split(k, '/')
         isempty(seg) && throw(PathError(k, "empty path segment"))
         seg == ".." && throw(PathError(k, "'..' segment"))
@@ -294,8 +295,9 @@ function _zip_read(z::ZipStore, e::ZipEntry)
     if e.method == 0
         return data
     elseif e.method == 8
-        out = inflate_raw(data, e.usize; key=e.name)      # compressors.jl (zlib)
-        length(out) == e.usize || throw(StoreError(e.name, "zip entry inflated to $(length(out)) bytes, expected $(e.usize)"))
+        out = inflate_raw(data, e.usize; key=e.name)      # codecs/zlib.jl
+        length(out) == e.usize ||
+            throw(StoreError(e.name, "zip entry inflated to $(length(out)) bytes, expected $(e.usize)"))
         crc32(out) == e.crc || throw(StoreError(e.name, "zip entry fails its CRC-32 check"))
         return out
     end
@@ -325,7 +327,8 @@ function readrange(z::ZipStore, key::AbstractString, offset::Integer, length::In
     return open(z.path) do io
         seek(io, e.offset)
         h = read(io, 30)
-        (Base.length(h) == 30 && _le32(h, 1) == 0x04034b50) || throw(StoreError(e.name, "bad local zip header in $(z.path)"))
+        (Base.length(h) == 30 && _le32(h, 1) == 0x04034b50) ||
+            throw(StoreError(e.name, "bad local zip header in $(z.path)"))
         skip(io, _le16(h, 27) + _le16(h, 29) + lo)
         data = read(io, hi - lo)
         Base.length(data) == hi - lo || throw(StoreError(e.name, "truncated zip entry in $(z.path)"))

@@ -70,7 +70,8 @@ function worker_batch(args)
     reqs isa AbstractVector || throw(ProtocolError("batch: \"requests\" must be a list"))
     out = Any[]
     for r in reqs
-        r isa AbstractDict || (push!(out, error_reply(nothing, "ProtocolError", "a batch item must be an object")); continue)
+        r isa AbstractDict || (push!(out, error_reply(nothing, "ProtocolError", "a batch item must be an " *
+            "object")); continue)
         op = get(r, "op", nothing)
         if op == "batch" || op == "shutdown"
             push!(out, error_reply(nothing, "ProtocolError", "op \"$(op)\" cannot be batched"))

@@ -1,4 +1,4 @@
-# codecs.jl: the v2 pipeline and numcodecs filters (decode checked against zarr-python's reads in
+# codecs/pipeline.jl + the filter files: the v2 pipeline and numcodecs filters (decode checked against zarr-python's reads in
 # test_arrays.jl; here: encode matches numcodecs byte for byte, and the formats directly).
 include(joinpath(@__DIR__, "testutils.jl"))
 

@@ -1,4 +1,4 @@
-# Tests for julia/src/compressors.jl (bytes→bytes codecs).
+# Tests for the bytes→bytes codecs (julia/src/codecs/: zlib, blosc, zstd, lz4, bz2, lzma, shuffle, crc32c).
 #
 # Standalone:  /work/main/.cache/julia/bin/julia --startup-file=no julia/test/test_compressors.jl
 # or `include`d from runtests.jl after `using PolyZarr`.
@@ -9,11 +9,8 @@ using Test
 using Random
 
 if !isdefined(@__MODULE__, :PolyZarr)
-    # No package loaded: build a stand-in module from the two source files, in the package's order.
-    @eval module PolyZarr
-        include($(joinpath(@__DIR__, "..", "src", "errors.jl")))
-        include($(joinpath(@__DIR__, "..", "src", "compressors.jl")))
-    end
+    # No package loaded: load it from this checkout.
+    include(joinpath(@__DIR__, "..", "src", "PolyZarr.jl"))
 end
 
 module CompressorTests

@@ -69,7 +69,7 @@ end
         st, p = open_store(joinpath(DATA, "fixtures.zip", "inner", "arr"))
         @test st isa ZipStore && p == "inner/arr"
         @test read_array(open_array(st, p)) == read_array(a)
-        # DEFLATE entries (compressors.jl's inflate_raw, checked by size and CRC-32)
+        # DEFLATE entries (codecs/zlib.jl's inflate_raw, checked by size and CRC-32)
         zd = ZipStore(joinpath(DATA, "fixtures_deflate.zip"))
         @test read_numpy_order(open_array(zd, "inner/arr")) == expected("zip_arr")
         @test_throws PolyZarrError PZS.inflate_raw(UInt8[0xff, 0xff]; key="k")

@@ -1,4 +1,5 @@
 """``python -m polyzarr``: the same as the ``polyzarr`` command."""
+
 import sys
 
 from .cli import main

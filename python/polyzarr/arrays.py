@@ -3,30 +3,29 @@
 Reading allocates the result once and decodes each chunk into its place (chunks in parallel: numcodecs
 releases the GIL); F-order chunks are viewed in Fortran layout, never transposed as a whole array.
 """
+
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence, Union
+from typing import Any
 
 import numpy as np
 
 from . import metadata as md
-from .codecs import ChunkSpec, CodecPipeline, get_codec
+from .codecs import ChunkSpec, CodecPipeline, ShardingCodec, registry
 from .dtypes import encode_v3_dtype, parse_v3_dtype, v3_byte_order
+from .errors import ChunkError, MetadataError, PolyZarrError, StoreError
+from .layout import ChunkPart, chunk_in_memory_order, chunk_key, chunk_parts, empty_chunk, is_c_order
 from .metadata_v3 import ZARR_JSON, ArrayMetadataV3, ChunkKeyEncoding, byte_order_of
 from .metadata_v3 import decode_fill_value as decode_v3_fill
 from .metadata_v3 import default_fill_value as default_v3_fill
-from .sharding import ShardingCodec
-from .errors import ChunkError, MetadataError, PolyZarrError, StoreError
-from .layout import ChunkPart, chunk_key, chunk_parts
 from .stores import Store, io_pool, join
 
 DEFAULT_COMPRESSOR = {"id": "zstd", "level": 0}  # zarr-python 3's default for zarr_format=2
-
-OBJECT_CODECS = {"vlen-utf8": str, "vlen-bytes": bytes, "vlen-array": None, "json2": None, "json": None, "pickle": None,
-                 "msgpack2": None, "categorize": str}
 
 
 @dataclass(frozen=True)
@@ -46,7 +45,7 @@ def normalize_selection(sel: Any, shape: Sequence[int]) -> Box:
         raise IndexError("only one Ellipsis is allowed")
     i = next((i for i, s in enumerate(sel) if s is Ellipsis), None)
     if i is not None:
-        sel = sel[:i] + (slice(None),) * (len(shape) - len(sel) + 1) + sel[i + 1:]
+        sel = sel[:i] + (slice(None),) * (len(shape) - len(sel) + 1) + sel[i + 1 :]
     if len(sel) > len(shape):
         raise IndexError(f"too many indices: {len(sel)} for {len(shape)} dimensions")
     sel = sel + (slice(None),) * (len(shape) - len(sel))
@@ -56,19 +55,24 @@ def normalize_selection(sel: Any, shape: Sequence[int]) -> Box:
             i = int(s) + n if s < 0 else int(s)
             if not 0 <= i < n:
                 raise IndexError(f"index {s} is out of bounds for axis {ax} with size {n}")
-            start.append(i), stop.append(i + 1), step.append(1), squeeze.append(ax)
+            start.append(i)
+            stop.append(i + 1)
+            step.append(1)
+            squeeze.append(ax)
         elif isinstance(s, slice):
             a, b, c = s.indices(n)
             if c < 1:
                 raise IndexError("only positive slice steps are supported")
             b = max(a, b)
-            start.append(a), stop.append(b), step.append(c)
+            start.append(a)
+            stop.append(b)
+            step.append(c)
         else:
             raise IndexError(f"unsupported index {s!r}: use integers, slices and Ellipsis")
     return Box(tuple(start), tuple(stop), tuple(step), tuple(squeeze))
 
 
-Metadata = Union[md.ArrayMetadataV2, ArrayMetadataV3]
+Metadata = md.ArrayMetadataV2 | ArrayMetadataV3
 
 
 class Array:
@@ -83,17 +87,36 @@ class Array:
         self._missing: tuple | None = None
         if isinstance(meta, ArrayMetadataV3):
             self.meta_key = join(self.path, ZARR_JSON)
-            self.pipeline = CodecPipeline.from_v3(meta.codecs, meta.dtype, meta.chunks, f"{self.meta_key}:codecs",
-                                                  meta.object_type)
+            self.pipeline = CodecPipeline.from_v3(
+                meta.codecs, meta.dtype, meta.chunks, f"{self.meta_key}:codecs", meta.object_type
+            )
             self._attrs = meta.attributes
         else:
             self.meta_key = join(self.path, md.ZARRAY)
             self.pipeline = CodecPipeline.from_v2(meta.order, meta.filters, meta.compressor, self.meta_key)
-        self._separator_unsure = (not isinstance(meta, ArrayMetadataV3) and meta.separator_implied
-                                  and meta.dimension_separator == "." and len(meta.shape) > 1)
+        # v2: the chunk key separator. The metadata says it, except when the document leaves it out: then the
+        # first chunk found settles it (_settle_separator), and that is this array's state, not the metadata's.
+        self._separator = meta.dimension_separator if isinstance(meta, md.ArrayMetadataV2) else None
+        self._separator_unsure = (
+            not isinstance(meta, ArrayMetadataV3)
+            and meta.separator_implied
+            and meta.dimension_separator == "."
+            and len(meta.shape) > 1
+        )
         self.sharding = self.pipeline.array_bytes if isinstance(self.pipeline.array_bytes, ShardingCodec) else None
         if self.sharding is not None:
             self.sharding.fill_value = self._fill_scalar()
+
+    @property
+    def dimension_separator(self) -> str | None:
+        """v2: the chunk key separator in use (settled by the first chunk found when the document leaves it out)."""
+        return self._separator
+
+    def settled_meta(self) -> Metadata:
+        """The metadata with what reading settled (the separator) filled in: a new value, the original unchanged."""
+        if isinstance(self.meta, md.ArrayMetadataV2) and self._separator != self.meta.dimension_separator:
+            return dataclasses.replace(self.meta, dimension_separator=self._separator)
+        return self.meta
 
     @property
     def zarr_format(self) -> int:
@@ -133,8 +156,9 @@ class Array:
         if isinstance(self.meta, ArrayMetadataV3):
             return self.meta.object_type
         for f in self.meta.filters or []:
-            if f["id"] in OBJECT_CODECS:
-                return OBJECT_CODECS[f["id"]]
+            is_object, object_type = registry.v2_object_type(f["id"])
+            if is_object:
+                return object_type
         return None
 
     def __repr__(self) -> str:
@@ -143,7 +167,8 @@ class Array:
     def chunk_key(self, index: Sequence[int]) -> str:
         if isinstance(self.meta, ArrayMetadataV3):
             return join(self.path, self.meta.chunk_key(tuple(index)))
-        return join(self.path, chunk_key(index, self.meta.dimension_separator))
+        assert self._separator is not None
+        return join(self.path, chunk_key(index, self._separator))
 
     # -- fill ----------------------------------------------------------------------------------------------
     def _fill_scalar(self) -> Any:
@@ -153,14 +178,17 @@ class Array:
         return self._missing[0]
 
     def _fill_chunk(self) -> np.ndarray:
-        chunk = np.empty(self.chunks, dtype=self.dtype, order=self.order)
+        chunk = empty_chunk(self.chunks, self.dtype, self.order)
         chunk[...] = self._fill_scalar()
         return chunk
 
     def _check_alloc(self, shape: Sequence[int]) -> None:
         nbytes = math.prod(shape) * self.dtype.itemsize
         if nbytes > md.max_read_bytes():
-            raise MetadataError(self.meta_key, f"reading {list(shape)} × {self.dtype.itemsize} bytes = {nbytes} bytes exceeds the limit of {md.max_read_bytes()} (POLYZARR_MAX_BYTES)")
+            raise MetadataError(
+                self.meta_key,
+                f"reading {list(shape)} × {self.dtype.itemsize} bytes = {nbytes} bytes exceeds the limit of {md.max_read_bytes()} (POLYZARR_MAX_BYTES)",
+            )
 
     # -- chunks --------------------------------------------------------------------------------------------
     def _spec(self) -> ChunkSpec:
@@ -187,7 +215,7 @@ class Array:
             found = self.store.get(nested) if nested != key else None
             if found is None:
                 return None, key
-            self.meta.dimension_separator = "/"
+            self._separator = "/"
             data, key = found, nested
         self._separator_unsure = False
         return data, key
@@ -241,14 +269,12 @@ class Array:
             raise ValueError(f"cannot write an array of shape {value.shape} into region {list(region)}") from None
 
         def one(part: ChunkPart) -> None:
-            full_interior = part.whole and all(
-                (i + 1) * c <= n for i, c, n in zip(part.index, self.chunks, self.shape)
-            )
+            full_interior = part.whole and all((i + 1) * c <= n for i, c, n in zip(part.index, self.chunks, self.shape))
             if full_interior:
                 chunk = value[part.in_region + (Ellipsis,)]  # Ellipsis: a 0-d view, not a scalar
             else:
                 chunk = None if part.whole else self.read_chunk(part.index)
-                chunk = self._fill_chunk() if chunk is None else np.array(chunk, order=self.order)
+                chunk = self._fill_chunk() if chunk is None else chunk_in_memory_order(chunk, self.order)
                 chunk[part.in_chunk] = value[part.in_region + (Ellipsis,)]
             self.write_chunk(part.index, chunk)
 
@@ -281,7 +307,11 @@ class Array:
             return True
         fill = np.frombuffer(np.full((), self.fill_value, dtype=self.dtype).tobytes(), np.uint8)
         flat = chunk.reshape(-1) if chunk.flags.contiguous or chunk.flags.f_contiguous else np.ravel(chunk, order="K")
-        rows = flat.view(np.uint8).reshape(-1, fill.size) if flat.flags.contiguous else np.ascontiguousarray(flat).view(np.uint8).reshape(-1, fill.size)
+        rows = (
+            flat.view(np.uint8).reshape(-1, fill.size)
+            if flat.flags.contiguous
+            else np.ascontiguousarray(flat).view(np.uint8).reshape(-1, fill.size)
+        )
         if not np.array_equal(rows[0], fill) or not np.array_equal(rows[-1], fill):
             return False
         return bool((rows == fill).all())
@@ -351,7 +381,7 @@ def create_array(
     dtype: Any,
     chunks: Sequence[int] | None = None,
     order: str = "C",
-    compressor: dict | None | str = "default",
+    compressor: dict | str | None = "default",
     filters: list[dict] | None = None,
     fill_value: Any = "default",
     dimension_separator: str | None = None,
@@ -367,11 +397,23 @@ def create_array(
     ``zarr_format=3`` takes the v3 options of ``create_array_v3`` as keywords (``codecs``, ``shards``, ``transpose``,
     ``dimension_names``, ``chunk_key_encoding``, ``data_type``, ``endian``)."""
     if zarr_format == 3:
-        if order != "C" or filters:
+        if not is_c_order(order) or filters:
             raise MetadataError(join(path, ZARR_JSON), "v3 has no order or filters: use transpose / codecs")
-        return create_array_v3(store, path, shape, dtype, chunks, compressor=compressor, fill_value=fill_value,
-                               separator=dimension_separator, attributes=attributes, object_codec=object_codec,
-                               overwrite=overwrite, write_empty_chunks=write_empty_chunks, **v3)
+        return create_array_v3(
+            store,
+            path,
+            shape,
+            dtype,
+            chunks,
+            compressor=compressor,
+            fill_value=fill_value,
+            separator=dimension_separator,
+            attributes=attributes,
+            object_codec=object_codec,
+            overwrite=overwrite,
+            write_empty_chunks=write_empty_chunks,
+            **v3,
+        )
     if zarr_format != 2:
         raise MetadataError("zarr_format", f"Zarr format {zarr_format} does not exist (2 or 3)")
     if v3:
@@ -384,14 +426,20 @@ def create_array(
     if compressor == "default":
         compressor = DEFAULT_COMPRESSOR
     if dt.kind == "O":
-        if object_codec is None and not any(f.get("id") in OBJECT_CODECS for f in filters or []):
-            raise MetadataError(key, "object dtype needs an object codec: object_codec='vlen-utf8', 'vlen-bytes' or 'json2'")
+        if object_codec is None and not any(registry.v2_object_type(f.get("id", ""))[0] for f in filters or []):
+            raise MetadataError(
+                key, "object dtype needs an object codec: object_codec='vlen-utf8', 'vlen-bytes' or 'json2'"
+            )
         if object_codec is not None:
             filters = list(filters or []) + [{"id": object_codec}]
     # Store each codec's full numcodecs config, as zarr-python does.
-    compressor = get_codec(compressor, f"{key}:compressor").get_config() if compressor is not None else None
-    filters = [get_codec(f, f"{key}:filters[{i}]").get_config() for i, f in enumerate(filters or [])] or None
-    fill = md.default_fill_value(dt) if isinstance(fill_value, str) and fill_value == "default" else md.normalize_fill_value(fill_value, dt, f"{key}:fill_value")
+    compressor = registry.v2_json(compressor, f"{key}:compressor") if compressor is not None else None
+    filters = [registry.v2_json(f, f"{key}:filters[{i}]") for i, f in enumerate(filters or [])] or None
+    fill = (
+        md.default_fill_value(dt)
+        if isinstance(fill_value, str) and fill_value == "default"
+        else md.normalize_fill_value(fill_value, dt, f"{key}:fill_value")
+    )
     meta = md.ArrayMetadataV2(shape, tuple(chunks), dt, compressor, filters, fill, order, dimension_separator or ".")
     meta = md.ArrayMetadataV2.from_dict(meta.to_dict(), key)  # one validation path for written and read metadata
     _existing_node(store, path, overwrite)
@@ -404,8 +452,13 @@ def create_array(
 DEFAULT_V3_COMPRESSOR = {"name": "zstd", "configuration": {"level": 0, "checksum": False}}  # zarr-python 3's
 
 
-def default_v3_codecs(dt: np.dtype, object_type: type | None, compressor: Any = "default",
-                      transpose: Sequence[int] | None = None, endian: str | None = None) -> list[dict]:
+def default_v3_codecs(
+    dt: np.dtype,
+    object_type: type | None,
+    compressor: Any = "default",
+    transpose: Sequence[int] | None = None,
+    endian: str | None = None,
+) -> list[dict]:
     """zarr-python 3's codec choice for a dtype: [transpose], bytes (the dtype's own byte order) or vlen, zstd 0."""
     out: list[dict] = []
     if transpose is not None and list(transpose) != list(range(len(transpose))):
@@ -452,10 +505,10 @@ def create_array_v3(
     dt = np.dtype(dtype) if not isinstance(dtype, (str, list)) else md.parse_dtype(dtype, key)
     shape = tuple(int(s) for s in shape)
     chunks = tuple(chunks) if chunks is not None else tuple(max(1, s) for s in shape)
-    object_type = {"vlen-utf8": str, "vlen-bytes": bytes}.get(object_codec or "", None)
+    object_type = _v3_object_type(object_codec or "")
     if dt.kind == "O" and object_type is None:
-        names = {c.get("name") for c in codecs or []}
-        object_type = str if "vlen-utf8" in names else bytes if "vlen-bytes" in names else None
+        found = [_v3_object_type(c.get("name", "")) for c in codecs or []]
+        object_type = next((t for t in found if t is not None), None)
         if object_type is None:
             raise MetadataError(key, "an object array needs object_codec='vlen-utf8' or 'vlen-bytes'")
     if data_type is None:
@@ -465,10 +518,17 @@ def create_array_v3(
     grid_chunks = chunks
     if shards is not None:
         grid_chunks = tuple(int(s) for s in shards)
-        codecs = [{"name": "sharding_indexed", "configuration": {
-            "chunk_shape": list(chunks), "codecs": codecs,
-            "index_codecs": [{"name": "bytes", "configuration": {"endian": "little"}}, {"name": "crc32c"}],
-            "index_location": "end"}}]
+        codecs = [
+            {
+                "name": "sharding_indexed",
+                "configuration": {
+                    "chunk_shape": list(chunks),
+                    "codecs": codecs,
+                    "index_codecs": [{"name": "bytes", "configuration": {"endian": "little"}}, {"name": "crc32c"}],
+                    "index_location": "end",
+                },
+            }
+        ]
     if isinstance(chunk_key_encoding, dict):
         cke = ChunkKeyEncoding.from_json(chunk_key_encoding, f"{key}:chunk_key_encoding")
     else:
@@ -480,12 +540,26 @@ def create_array_v3(
         fill = fill_value
     else:  # the JSON encoding, as in zarr.json
         fill = decode_v3_fill(fill_value, stored_dt, data_type, f"{key}:fill_value")
-    meta = ArrayMetadataV3(shape, data_type, stored_dt, grid_chunks, cke, fill, codecs, dict(attributes or {}),
-                           list(dimension_names) if dimension_names is not None else None)
+    meta = ArrayMetadataV3(
+        shape,
+        data_type,
+        stored_dt,
+        grid_chunks,
+        cke,
+        fill,
+        codecs,
+        dict(attributes or {}),
+        list(dimension_names) if dimension_names is not None else None,
+    )
     meta = ArrayMetadataV3.from_dict(json.loads(meta.to_json()), key)  # one validation path for written and read
     _existing_node(store, path, overwrite)
     store.set(key, meta.to_json())
     return Array(store, path, meta, write_empty_chunks)
+
+
+def _v3_object_type(name: str) -> type | None:
+    entry = registry.by_v3_name(name)
+    return entry.object_type if entry is not None and entry.object_codec else None
 
 
 def read_chunk_checked(arr: Array, index: Sequence[int]) -> np.ndarray:

@@ -1,25 +1,20 @@
 """The ``polyzarr`` command: export, import, inspect — same verbs and flags for both languages.
 
-See docs/CONTRACT.md. ``--impl julia`` runs the same command with PolyZarr.jl.
+This module only parses arguments and calls the verbs (verbs.py, diff.py, explain.py). See docs/CONTRACT.md. ``--impl julia`` runs the same command with PolyZarr.jl.
 """
+
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-from pathlib import Path
-from typing import Any, Sequence
-
-import numpy as np
+from collections.abc import Sequence
+from typing import Any
 
 from . import __version__
-from . import metadata as md
-from .arrays import create_array
-from .errors import DtypeError, PolyZarrError
-from .groups import ensure_groups, open_node_array, walk
-from .stores import join, open_store, split_url
-
+from .errors import PolyZarrError
+from .npy import to_npy_array
+from .verbs import export_tree, format_inspect, import_npy, inspect_both, inspect_tree
 
 # ---------------------------------------------------------------------------------------------------------
 # Codec specs: "zlib:level=1", "blosc:cname=lz4,clevel=5,shuffle=1", or JSON
@@ -38,10 +33,10 @@ def parse_codec_spec(spec: str) -> dict | None:
     if spec.lower() in ("none", "null", ""):
         return None
     if spec.startswith("{"):
-        cfg = json.loads(spec)
-        if not isinstance(cfg, dict) or ("id" not in cfg and "name" not in cfg):
+        doc = json.loads(spec)
+        if not isinstance(doc, dict) or ("id" not in doc and "name" not in doc):
             raise ValueError(f"codec JSON must be an object with an 'id' (v2) or a 'name' (v3): {spec}")
-        return cfg
+        return doc
     cid, _, rest = spec.partition(":")
     cfg: dict[str, Any] = {"id": cid.strip()}
     for item in filter(None, (p.strip() for p in rest.split(","))):
@@ -91,18 +86,6 @@ def parse_v3_codecs(text: str) -> list[dict]:
     return out
 
 
-def v3_compressor(spec: dict | None | str) -> Any:
-    """``--compressor`` for v3: a v3 codec spec (``zstd:level=3``), or none; numcodecs-style ids map by name."""
-    if spec is None or spec == "default":
-        return spec
-    if "name" in spec:
-        return spec
-    cfg = {k: v for k, v in spec.items() if k != "id"}
-    if spec["id"] == "blosc" and isinstance(cfg.get("shuffle"), int):
-        cfg["shuffle"] = {0: "noshuffle", 1: "shuffle", 2: "bitshuffle"}[cfg["shuffle"]]
-    return {"name": spec["id"], "configuration": cfg} if cfg else {"name": spec["id"]}
-
-
 def parse_filters(values: Sequence[str] | None) -> list[dict] | None:
     out: list[dict] = []
     for v in values or []:
@@ -122,217 +105,20 @@ def parse_ints(text: str) -> tuple[int, ...]:
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Verbs
-
-
-def to_npy_array(values: np.ndarray, object_type: type | None = None, key: str = "") -> np.ndarray:
-    """Object arrays → fixed width (str → <U longest, bytes → |S longest); others unchanged. ``object_type``
-    (the array's vlen codec: str or bytes) decides for an empty array, which has no element to tell. Other
-    objects (json2 numbers, vlen-array arrays) have no exact .npy form: a DtypeError naming ``key``."""
-    if values.dtype.kind != "O":
-        return values
-    flat = list(values.flat)
-    if object_type is not bytes and all(isinstance(x, str) for x in flat):
-        width = max((len(x) for x in flat), default=1) or 1
-        return np.array(values.tolist() if values.ndim else values[()], dtype=f"<U{width}").reshape(values.shape)
-    if all(isinstance(x, (bytes, np.bytes_)) for x in flat):
-        width = max((len(x) for x in flat), default=1) or 1
-        out = np.empty(values.shape, dtype=f"|S{width}")
-        out.flat[:] = flat
-        return out
-    kinds = sorted({type(x).__name__ for x in flat})
-    raise DtypeError(key, f"object values of types {kinds} have no exact .npy form (only all-str or all-bytes do)")
-
-
-def export_tree(src: str, outdir: str, endpoint_url: str | None = None, log: Any = print) -> tuple[list[dict], list[dict]]:
-    """Export every array under ``src`` to ``outdir`` as .npy; returns (exported, failed)."""
-    store = open_store(src, "r", endpoint_url)
-    exported: list[dict] = []
-    failed: list[dict] = []
-    out = Path(outdir)
-    for node in walk(store):
-        if node.kind != "array":
-            if node.error is not None:
-                failed.append({"path": node.path, "category": node.error.category, "message": str(node.error)})
-                log(f"FAILED {node.path or '/'}: {node.error.describe()}")
-            continue
-        rel = node.path or _root_name(src)
-        try:
-            arr = open_node_array(store, node)
-            values = to_npy_array(arr.read(), arr.object_type, arr.meta_key)
-            target = out / f"{rel}.npy"
-            target.parent.mkdir(parents=True, exist_ok=True)
-            np.save(target, values, allow_pickle=False)
-        except (PolyZarrError, TypeError, ValueError, OSError) as e:
-            cat = e.category if isinstance(e, PolyZarrError) else type(e).__name__
-            msg = str(e)
-            failed.append({"path": rel, "category": cat, "message": msg})
-            log(f"FAILED {rel}: {cat}: {msg}")
-            continue
-        exported.append({"path": rel, "shape": list(values.shape), "dtype": md.encode_dtype(values.dtype), "file": str(target)})
-        log(f"exported {rel} {tuple(values.shape)} {md.encode_dtype(values.dtype)}")
-    return exported, failed
-
-
-def _root_name(src: str) -> str:
-    name = src.rstrip("/").rsplit("/", 1)[-1]
-    for suffix in (".zarr", ".zip"):
-        if name.endswith(suffix) and len(name) > len(suffix):
-            name = name[: -len(suffix)]
-    return name or "array"
-
-
-def import_npy(
-    npy: str,
-    dest: str,
-    zarr_format: int = 2,
-    chunks: Sequence[int] | None = None,
-    order: str = "C",
-    compressor: dict | None | str = "default",
-    filters: list[dict] | None = None,
-    fill_value: Any = "default",
-    dimension_separator: str = ".",
-    object_codec: str | None = None,
-    attrs: dict | None = None,
-    overwrite: bool = False,
-    endpoint_url: str | None = None,
-    **v3: Any,
-) -> dict:
-    """Write a .npy file as a Zarr array at ``dest`` (an array URL); parent groups are created. With
-    ``zarr_format=3``: ``codecs``, ``shards``, ``transpose``, ``dimension_names``, ``chunk_key_encoding``."""
-    if zarr_format not in (2, 3):
-        raise PolyZarrError("zarr_format", f"Zarr format {zarr_format} does not exist (2 or 3)")
-    values = np.load(npy, allow_pickle=False)
-    if values.dtype.kind == "U" and object_codec is not None:
-        values = values.astype(object)
-    if values.dtype.kind == "S" and object_codec == "vlen-bytes":
-        values = values.astype(object)
-    root, path = split_url(dest)
-    store = open_store(root, "a", endpoint_url)
-    try:
-        if path:
-            ensure_groups(store, path.rpartition("/")[0], zarr_format)
-        if zarr_format == 3:
-            arr = create_array(
-                store, path, values.shape, values.dtype, chunks=chunks, compressor=v3_compressor(compressor),
-                fill_value=fill_value, dimension_separator=dimension_separator, attributes=attrs,
-                object_codec=object_codec, overwrite=overwrite, zarr_format=3, **v3)
-        else:
-            arr = create_array(
-                store, path, values.shape, values.dtype, chunks=chunks, order=order, compressor=compressor,
-                filters=filters, fill_value=fill_value, dimension_separator=dimension_separator or ".",
-                attributes=attrs, object_codec=object_codec, overwrite=overwrite, **v3)
-        arr.write(values)
-    finally:
-        store.close()
-    return {"path": dest, "shape": list(values.shape), "dtype": md.encode_dtype(values.dtype)}
-
-
-def inspect_tree(src: str, endpoint_url: str | None = None) -> dict:
-    store = open_store(src, "r", endpoint_url)
-    nodes = []
-    for node in walk(store):
-        d: dict[str, Any] = {"path": node.path, "kind": node.kind, "zarr_format": node.zarr_format,
-                             "metadata": node.metadata, "attributes": node.attributes}
-        if node.error is not None:
-            d["error"] = {"category": node.error.category, "message": str(node.error)}
-        nodes.append(d)
-    return {"nodes": nodes}
-
-
-def _codec_text(c: dict | None) -> str:
-    """A codec in one line, parameters sorted by name (as PolyZarr.jl prints it: writers order keys differently)."""
-    if c is None:
-        return "-"
-    if "name" in c:  # v3
-        cfg = c.get("configuration") or {}
-        if c["name"] == "sharding_indexed":
-            inner = "+".join(_codec_text(x) for x in cfg.get("codecs", []))
-            return f"sharding_indexed(chunk_shape={cfg.get('chunk_shape')},index={cfg.get('index_location', 'end')},codecs={inner})"
-        params = ",".join(f"{k}={v}" for k, v in sorted(cfg.items()))
-        return f"{c['name']}({params})" if params else c["name"]
-    params = ",".join(f"{k}={v}" for k, v in sorted(c.items()) if k != "id")
-    return f"{c['id']}({params})" if params else c["id"]
-
-
-def format_inspect(tree: dict) -> str:
-    lines = []
-    for n in tree["nodes"]:
-        name = n["path"] or "/"
-        if "error" in n:
-            lines.append(f"{name}  {n['kind']}  ERROR {n['error']['category']}: {n['error']['message']}")
-            continue
-        if n["kind"] == "group":
-            lines.append(f"{name}  group" + ("  (v3)" if n.get("zarr_format") == 3 else ""))
-        elif n.get("zarr_format") == 3:
-            m = n["metadata"]
-            cke = m.get("chunk_key_encoding", {})
-            sep = (cke.get("configuration") or {}).get("separator", "." if cke.get("name") == "v2" else "/")
-            lines.append(
-                f"{name}  array (v3)  shape={tuple(m['shape'])} chunks={tuple(m['chunk_grid']['configuration']['chunk_shape'])} "
-                f"data_type={json.dumps(m['data_type'], sort_keys=True)} fill={json.dumps(m['fill_value'])} "
-                f"codecs={'+'.join(_codec_text(c) for c in m.get('codecs', []))} "
-                f"keys={cke.get('name', 'default')}{sep}"
-                + (f" dims={json.dumps(m['dimension_names'])}" if m.get("dimension_names") is not None else ""))
-        else:
-            m = n["metadata"]
-            filters = "+".join(_codec_text(f) for f in m.get("filters") or []) or "-"
-            lines.append(
-                f"{name}  array  shape={tuple(m['shape'])} chunks={tuple(m['chunks'])} dtype={json.dumps(m['dtype'], sort_keys=True)} "
-                f"order={m['order']} fill={json.dumps(m['fill_value'])} compressor={_codec_text(m.get('compressor'))} "
-                f"filters={filters} sep={m.get('dimension_separator', '.')}"
-            )
-        if n["attributes"]:
-            lines.append(f"    attrs: {json.dumps(n['attributes'], sort_keys=True)}")
-    return "\n".join(lines)
-
-
-def inspect_both(src: str, index: Sequence[int] | None, as_json: bool, endpoint_url: str | None) -> int:
-    """Every array under SRC as numpy and as Julia see it; Julia's own answer when Julia runs."""
-    from .explain import both_views, format_both
-
-    store = open_store(src, "r", endpoint_url)
-    bridge, why = None, ""
-    try:
-        from .julia import get_bridge
-
-        bridge = get_bridge()
-    except Exception as e:  # noqa: BLE001 - the view is still computed from layout.py, and says so
-        why = str(e)
-    views = []
-    try:
-        for node in walk(store):
-            if node.kind != "array" or node.error is not None:
-                continue
-            arr = open_node_array(store, node)
-            v = both_views(arr, index)  # checks the index, computes the Python side
-            jl = None
-            if bridge is not None:
-                url = src.rstrip("/") + (f"/{node.path}" if node.path else "")
-                try:
-                    jl = bridge.julia_view(url, endpoint_url, index=v["julia"]["index"])
-                except Exception as e:  # noqa: BLE001
-                    why = f"Julia could not open it: {e}"
-            views.append(both_views(arr, index, jl))
-    finally:
-        if bridge is not None:
-            bridge.close()
-    if as_json:
-        print(json.dumps({"arrays": views, "julia_unavailable": why or None}, indent=2))
-    else:
-        print("\n\n".join(format_both(v) for v in views) or f"no arrays under {src}")
-        if why:
-            print(f"(Julia column computed by layout.py: {why})")
-    return 0 if views else 1
-
-
-# ---------------------------------------------------------------------------------------------------------
 # Entry point
+
+
+def _julia_bridge() -> Any:
+    from .julia import get_bridge
+
+    return get_bridge()
 
 
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--impl", choices=("python", "julia"), default="python", help="which implementation runs the command")
+    common.add_argument(
+        "--impl", choices=("python", "julia"), default="python", help="which implementation runs the command"
+    )
     common.add_argument("--endpoint-url", default=None, help="S3 endpoint (default: $AWS_ENDPOINT_URL)")
     p = argparse.ArgumentParser(prog="polyzarr", description="Zarr interop tools (Python and Julia implementations).")
     p.add_argument("--version", action="version", version=f"polyzarr {__version__}")
@@ -350,32 +136,58 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--order", choices=("C", "F"), default="C", help="v2 memory order of each chunk (default: C)")
     i.add_argument("--compressor", default="default", help="id:key=value,... | JSON | none (default: zstd level 0)")
     i.add_argument("--filters", action="append", default=None, help="id:key=value,...; repeat or separate with ';'")
-    i.add_argument("--fill-value", default=None, help="JSON encoding as in .zarray (0, NaN, \"base64\", [re, im], null); default: the dtype's zero")
-    i.add_argument("--dimension-separator", choices=(".", "/"), default=None,
-                   help="v2: '.' (default) or '/'; v3: the chunk key separator ('/' for default keys, '.' for v2 keys)")
-    i.add_argument("--codecs", default=None, help="v3: JSON list of codec objects, or name:k=v,...;name... "
-                                                  "(transpose:order=1,2,0;bytes:endian=big;gzip:level=5)")
-    i.add_argument("--shards", type=parse_ints, default=None, help="v3: shard shape (then --chunks is the inner chunk shape)")
+    i.add_argument(
+        "--fill-value",
+        default=None,
+        help='JSON encoding as in .zarray (0, NaN, "base64", [re, im], null); default: the dtype\'s zero',
+    )
+    i.add_argument(
+        "--dimension-separator",
+        choices=(".", "/"),
+        default=None,
+        help="v2: '.' (default) or '/'; v3: the chunk key separator ('/' for default keys, '.' for v2 keys)",
+    )
+    i.add_argument(
+        "--codecs",
+        default=None,
+        help="v3: JSON list of codec objects, or name:k=v,...;name... "
+        "(transpose:order=1,2,0;bytes:endian=big;gzip:level=5)",
+    )
+    i.add_argument(
+        "--shards", type=parse_ints, default=None, help="v3: shard shape (then --chunks is the inner chunk shape)"
+    )
     i.add_argument("--transpose", type=parse_ints, default=None, help="v3: a transpose permutation, e.g. 1,2,0")
     i.add_argument("--dimension-names", default=None, help="v3: comma-separated names, e.g. time,lat,lon")
-    i.add_argument("--chunk-key-encoding", choices=("default", "v2"), default=None, help="v3 chunk keys (default: c/0/1)")
-    i.add_argument("--object-codec", choices=("vlen-utf8", "vlen-bytes", "json2"), default=None,
-                   help="store a <U/|S .npy as a variable-length object array with this codec")
+    i.add_argument(
+        "--chunk-key-encoding", choices=("default", "v2"), default=None, help="v3 chunk keys (default: c/0/1)"
+    )
+    i.add_argument(
+        "--object-codec",
+        choices=("vlen-utf8", "vlen-bytes", "json2"),
+        default=None,
+        help="store a <U/|S .npy as a variable-length object array with this codec",
+    )
     i.add_argument("--attrs", default=None, help="JSON object of attributes")
     i.add_argument("--overwrite", action="store_true", help="replace an array already at DEST (default: refuse)")
 
     s = sub.add_parser("inspect", parents=[common], help="the tree under SRC with each node's metadata")
     s.add_argument("src", help="a store URL or a directory of stores")
     s.add_argument("--json", action="store_true", help="machine-readable output")
-    s.add_argument("--both", action="store_true", help="each array as numpy and as Julia see it (Julia's answer when it runs)")
-    s.add_argument("--index", type=parse_ints, default=None, help="with --both: a numpy (0-based) index to locate, e.g. 3,1,0")
+    s.add_argument(
+        "--both", action="store_true", help="each array as numpy and as Julia see it (Julia's answer when it runs)"
+    )
+    s.add_argument(
+        "--index", type=parse_ints, default=None, help="with --both: a numpy (0-based) index to locate, e.g. 3,1,0"
+    )
 
     d = sub.add_parser("diff", parents=[common], help="compare two arrays (store URLs or .npy) and say why they differ")
     d.add_argument("a", help="an array URL or a .npy file")
     d.add_argument("b", help="an array URL or a .npy file")
     d.add_argument("--json", action="store_true", help="machine-readable output")
 
-    x = sub.add_parser("explain", parents=[common], help="a dtype (typestring or structured JSON) in numpy and Julia terms")
+    x = sub.add_parser(
+        "explain", parents=[common], help="a dtype (typestring or structured JSON) in numpy and Julia terms"
+    )
     x.add_argument("dtype", help="a numpy typestring (<i4, >M8[10s]), structured JSON, or a v3 data_type")
     x.add_argument("--json", action="store_true", help="machine-readable output")
 
@@ -393,7 +205,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .interop.command import run
 
         return run(args, argv[1:])
-    if args.impl == "julia" and args.verb in ("export", "import", "explain") or (args.impl == "julia" and args.verb == "inspect" and not args.both):
+    if (args.impl == "julia" and args.verb in ("export", "import", "explain")) or (
+        args.impl == "julia" and args.verb == "inspect" and not args.both
+    ):
         from .julia import run_julia_cli
 
         return run_julia_cli(argv)
@@ -401,7 +215,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.verb == "diff":
             from .diff import run as run_diff
 
-            return run_diff(args.a, args.b, args.json, args.endpoint_url, impl=args.impl)
+            return run_diff(args.a, args.b, args.json, args.endpoint_url, impl=args.impl, bridge_factory=_julia_bridge)
         if args.verb == "explain":
             from .explain import explain_dtype, format_explain
 
@@ -409,7 +223,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(json.dumps(info, indent=2) if args.json else format_explain(info))
             return 0
         if args.verb == "inspect" and args.both:
-            return inspect_both(args.src, args.index, args.json, args.endpoint_url)
+            return inspect_both(args.src, args.index, args.json, args.endpoint_url, _julia_bridge)
         if args.verb == "export":
             _, failed = export_tree(args.src, args.outdir, args.endpoint_url)
             return 1 if failed else 0
@@ -431,9 +245,20 @@ def main(argv: Sequence[str] | None = None) -> int:
                 raise ValueError(f"{', '.join('--' + k.replace('_', '-') for k in v3)} need --zarr-format 3")
             compressor = parse_codec_spec(args.compressor) if args.compressor != "default" else "default"
             r = import_npy(
-                args.npy, args.dest, args.zarr_format, args.chunks, args.order, compressor,
-                parse_filters(args.filters), fill, args.dimension_separator, args.object_codec, attrs,
-                args.overwrite, args.endpoint_url, **v3,
+                args.npy,
+                args.dest,
+                args.zarr_format,
+                args.chunks,
+                args.order,
+                compressor,
+                parse_filters(args.filters),
+                fill,
+                args.dimension_separator,
+                args.object_codec,
+                attrs,
+                args.overwrite,
+                args.endpoint_url,
+                **v3,
             )
             print(f"imported {args.npy} → {r['path']} {tuple(r['shape'])} {r['dtype']}")
             return 0
@@ -452,3 +277,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
+
+
+__all__ = [
+    "build_parser",
+    "export_tree",
+    "import_npy",
+    "inspect_tree",
+    "main",
+    "parse_codec_spec",
+    "parse_filters",
+    "parse_ints",
+    "parse_v3_codecs",
+    "to_npy_array",
+]

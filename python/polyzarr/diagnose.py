@@ -6,14 +6,18 @@ layout fix (all axes reversed, any axis permutation, the same memory read in the
 or as a whole). When none explains it, the differences are described element by element: how many, the
 first one (numpy and Julia index), and whether the wrong elements are the fill value (missing chunks).
 """
+
 from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
 import numpy as np
+
+from . import layout
 
 MAX_PERMUTED_RANK = 6
 
@@ -32,7 +36,13 @@ class Diagnosis:
         return "\n".join([self.summary, *("  " + d for d in self.details)])
 
     def to_json(self) -> dict:
-        return {"equal": self.equal, "kind": self.kind, "summary": self.summary, "details": self.details, "data": _jsonable(self.data)}
+        return {
+            "equal": self.equal,
+            "kind": self.kind,
+            "summary": self.summary,
+            "details": self.details,
+            "data": _jsonable(self.data),
+        }
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -54,7 +64,11 @@ def _element_mismatch(got: np.ndarray, expected: np.ndarray) -> np.ndarray:
         flat = np.array([not (x == y and type(x) is type(y)) for x, y in zip(got.flat, expected.flat)], dtype=bool)
         return flat.reshape(got.shape)
     n = got.dtype.itemsize
-    a = np.ascontiguousarray(got).view(np.uint8).reshape(got.shape + (n,)) if got.size else np.zeros(got.shape + (n,), np.uint8)
+    a = (
+        np.ascontiguousarray(got).view(np.uint8).reshape(got.shape + (n,))
+        if got.size
+        else np.zeros(got.shape + (n,), np.uint8)
+    )
     b = np.ascontiguousarray(expected).view(np.uint8).reshape(expected.shape + (n,)) if expected.size else a
     return (a != b).any(axis=-1)
 
@@ -73,8 +87,11 @@ def _dtype_fixes(got: np.ndarray, want: np.dtype) -> Iterator[DtypeFix]:
     if g == want:
         yield "", "", got
         if g.kind not in "OSUVb" and g.itemsize > 1 and g.fields is None:
-            yield ("values are byte-swapped: each element's bytes are reversed (a '<'/'>' byte-order mix-up)",
-                   "byteswapped", got.byteswap())
+            yield (
+                "values are byte-swapped: each element's bytes are reversed (a '<'/'>' byte-order mix-up)",
+                "byteswapped",
+                got.byteswap(),
+            )
         return
     if g.kind == "O" or want.kind == "O":
         return
@@ -84,27 +101,49 @@ def _dtype_fixes(got: np.ndarray, want: np.dtype) -> Iterator[DtypeFix]:
         except (TypeError, ValueError):
             cast = None
         if cast is not None:
-            yield (f"values are right but the dtype is {g.str}, expected {want.str}: the byte order was lost",
-                   "dtype-byteorder", cast)
-        yield (f"the same bytes were read as {g.str} instead of {want.str}: the byte order was ignored, so every value "
-               "is byte-swapped", "byteswapped", _reinterpret(got, want))
+            yield (
+                f"values are right but the dtype is {g.str}, expected {want.str}: the byte order was lost",
+                "dtype-byteorder",
+                cast,
+            )
+        yield (
+            f"the same bytes were read as {g.str} instead of {want.str}: the byte order was ignored, so every value "
+            "is byte-swapped",
+            "byteswapped",
+            _reinterpret(got, want),
+        )
         return
     if g.itemsize == want.itemsize:
         if g.fields is not None and want.fields is not None:
-            yield ("the same bytes were read with another structured dtype: " + "; ".join(_field_types(g, want)),
-                   "struct", _reinterpret(got, want))
+            yield (
+                "the same bytes were read with another structured dtype: " + "; ".join(_field_types(g, want)),
+                "struct",
+                _reinterpret(got, want),
+            )
             return
-        yield (f"the same bytes were read with dtype {_name(g)} instead of {_name(want)}", "reinterpreted", _reinterpret(got, want))
+        yield (
+            f"the same bytes were read with dtype {_name(g)} instead of {_name(want)}",
+            "reinterpreted",
+            _reinterpret(got, want),
+        )
         return
     if g.kind == want.kind and g.kind in "SUV":
         try:
-            yield (f"wrong width: {g.str} instead of {want.str} (the values themselves agree)", "width", got.astype(want))
+            yield (
+                f"wrong width: {g.str} instead of {want.str} (the values themselves agree)",
+                "width",
+                got.astype(want),
+            )
         except (TypeError, ValueError):
             pass
     total = got.size * g.itemsize
     if want.itemsize and total % want.itemsize == 0:
-        yield (f"the same bytes were read with {g.itemsize}-byte {_name(g)} instead of {want.itemsize}-byte {_name(want)} "
-               "(wrong width, so the element count changed)", "width", _reinterpret(got.reshape(-1), want))
+        yield (
+            f"the same bytes were read with {g.itemsize}-byte {_name(g)} instead of {want.itemsize}-byte {_name(want)} "
+            "(wrong width, so the element count changed)",
+            "width",
+            _reinterpret(got.reshape(-1), want),
+        )
     if g.fields is None and want.fields is None and g.kind in "biufc" and want.kind in "biufc":
         try:
             yield (f"dtype is {g.str}, expected {want.str} (values converted)", "dtype", got.astype(want))
@@ -128,27 +167,46 @@ def _layout_fixes(shape: tuple[int, ...], want: tuple[int, ...], chunks: Sequenc
         yield "", "", lambda a: a
     rev = tuple(reversed(range(n)))
     if n >= 2 and tuple(shape[p] for p in rev) == want:
-        yield ("transposed: all axes are reversed (a C/F order or Julia axis-reversal mix-up)", "reversed",
-               lambda a: a.transpose(rev))
+        yield (
+            "transposed: all axes are reversed (a C/F order or Julia axis-reversal mix-up)",
+            "reversed",
+            lambda a: a.transpose(rev),
+        )
     if 2 < n <= MAX_PERMUTED_RANK:
         for p in itertools.permutations(range(n)):
             if p in (tuple(range(n)), rev) or tuple(shape[i] for i in p) != want:
                 continue
             inv = tuple(int(i) for i in np.argsort(p))
-            yield (f"axes are permuted: got = expected.transpose({list(inv)}), i.e. expected = got.transpose({list(p)})",
-                   "permuted", lambda a, p=p: a.transpose(p))
+            yield (
+                f"axes are permuted: got = expected.transpose({list(inv)}), i.e. expected = got.transpose({list(p)})",
+                "permuted",
+                lambda a, p=p: a.transpose(p),  # type: ignore[misc]
+            )
     if math.prod(shape) == math.prod(want) and n + len(want) > 0:
         if shape != want:
-            yield (f"shape is {list(shape)}, expected {list(want)}: the same elements in the same memory order under a "
-                   "reversed or wrong shape", "shape", lambda a: a.reshape(want))
+            yield (
+                f"shape is {list(shape)}, expected {list(want)}: the same elements in the same memory order under a "
+                "reversed or wrong shape",
+                "shape",
+                lambda a: a.reshape(want),
+            )
         # got's C traversal is expected's F traversal: bytes written in F order were read as C (and vice versa)
-        yield ("memory order mix-up: F-order bytes were read as C order (order metadata ignored or wrong)",
-               "layout", lambda a: np.asarray(a).reshape(-1, order="C").reshape(want, order="F"))
-        yield ("memory order mix-up: C-order bytes were read as F order (order metadata ignored or wrong)", "layout",
-               lambda a: np.asarray(a).reshape(-1, order="F").reshape(want, order="C"))
+        yield (
+            "memory order mix-up: F-order bytes were read as C order (order metadata ignored or wrong)",
+            "layout",
+            lambda a: np.asarray(a).reshape(-1, order="C").reshape(want, order="F"),
+        )
+        yield (
+            "memory order mix-up: C-order bytes were read as F order (order metadata ignored or wrong)",
+            "layout",
+            lambda a: np.asarray(a).reshape(-1, order="F").reshape(want, order="C"),
+        )
     if chunks and shape == want and len(chunks) == n and n >= 2:
-        yield ("each chunk's bytes are read in the wrong memory order (C vs F inside every chunk)", "chunk-layout",
-               lambda a: _per_chunk_relayout(a, chunks))
+        yield (
+            "each chunk's bytes are read in the wrong memory order (C vs F inside every chunk)",
+            "chunk-layout",
+            lambda a: _per_chunk_relayout(a, chunks),
+        )
 
 
 def _moved_chunks(got: np.ndarray, expected: np.ndarray, chunks: Sequence[int]) -> list[tuple[tuple, tuple]]:
@@ -184,7 +242,10 @@ def _full_chunks_relaid(got: np.ndarray, expected: np.ndarray, chunks: Sequence[
         g, e = got[sel], expected[sel]
         if same(g, e):
             continue
-        flips = (g.reshape(-1, order="C").reshape(tuple(chunks), order="F"), g.reshape(-1, order="F").reshape(tuple(chunks), order="C"))
+        flips = (
+            g.reshape(-1, order="C").reshape(tuple(chunks), order="F"),
+            g.reshape(-1, order="F").reshape(tuple(chunks), order="C"),
+        )
         if not any(same(np.ascontiguousarray(f), np.ascontiguousarray(e)) for f in flips):
             return False
         seen += 1
@@ -206,8 +267,9 @@ def _per_chunk_relayout(a: np.ndarray, chunks: Sequence[int]) -> np.ndarray | No
 # The verdict
 
 
-def diagnose(got: Any, expected: Any, fill_value: Any = None, chunks: Sequence[int] | None = None,
-             order: str = "C") -> Diagnosis:
+def diagnose(
+    got: Any, expected: Any, fill_value: Any = None, chunks: Sequence[int] | None = None, order: str = "C"
+) -> Diagnosis:
     """Compare ``got`` with ``expected``; ``fill_value`` and ``chunks`` (Zarr order) sharpen the explanation,
     ``order`` ("C"/"F") picks how Julia indices are shown."""
     got, expected = np.asarray(got), np.asarray(expected)
@@ -222,27 +284,52 @@ def diagnose(got: Any, expected: Any, fill_value: Any = None, chunks: Sequence[i
             if cand is not None and same(cand, expected):
                 parts = [t for t in (dtext, ltext) if t]
                 kind = "+".join(k for k in (dkind, lkind) if k)
-                return Diagnosis(False, kind, "; ".join(parts), _context(got, expected),
-                                 {"got_shape": got.shape, "expected_shape": expected.shape, "got_dtype": got.dtype.str,
-                                  "expected_dtype": expected.dtype.str})
+                return Diagnosis(
+                    False,
+                    kind,
+                    "; ".join(parts),
+                    _context(got, expected),
+                    {
+                        "got_shape": got.shape,
+                        "expected_shape": expected.shape,
+                        "got_dtype": got.dtype.str,
+                        "expected_dtype": expected.dtype.str,
+                    },
+                )
     return _describe_values(got, expected, fill_value, chunks, order)
 
 
-def _describe_values(got: np.ndarray, expected: np.ndarray, fill_value: Any, chunks: Sequence[int] | None,
-                     order: str) -> Diagnosis:
+def _describe_values(
+    got: np.ndarray, expected: np.ndarray, fill_value: Any, chunks: Sequence[int] | None, order: str
+) -> Diagnosis:
     ctx = _context(got, expected)
     if got.shape != expected.shape:
-        return Diagnosis(False, "shape", f"shape {list(got.shape)} differs from expected {list(expected.shape)}", ctx,
-                         {"got_shape": got.shape, "expected_shape": expected.shape})
+        return Diagnosis(
+            False,
+            "shape",
+            f"shape {list(got.shape)} differs from expected {list(expected.shape)}",
+            ctx,
+            {"got_shape": got.shape, "expected_shape": expected.shape},
+        )
     if got.dtype != expected.dtype:
         if expected.dtype.fields is not None and got.dtype.itemsize == expected.dtype.itemsize:
             fields = _field_differences(got, expected)
-            return Diagnosis(False, "struct", f"structured dtype differs: {fields[0]}", ctx + fields[1:],
-                             {"got_dtype": str(got.dtype.descr), "expected_dtype": str(expected.dtype.descr)})
+            return Diagnosis(
+                False,
+                "struct",
+                f"structured dtype differs: {fields[0]}",
+                ctx + fields[1:],
+                {"got_dtype": str(got.dtype.descr), "expected_dtype": str(expected.dtype.descr)},
+            )
         g2 = _try_cast(got, expected.dtype)
         if g2 is None:
-            return Diagnosis(False, "dtype", f"dtype {_name(got.dtype)} ({got.dtype.str}) differs from expected "
-                             f"{_name(expected.dtype)} ({expected.dtype.str}) and the values do not convert", ctx)
+            return Diagnosis(
+                False,
+                "dtype",
+                f"dtype {_name(got.dtype)} ({got.dtype.str}) differs from expected "
+                f"{_name(expected.dtype)} ({expected.dtype.str}) and the values do not convert",
+                ctx,
+            )
         ctx.insert(0, f"dtype {got.dtype.str} differs from expected {expected.dtype.str}")
         got = g2
     bad = _element_mismatch(got, expected)
@@ -252,8 +339,14 @@ def _describe_values(got: np.ndarray, expected: np.ndarray, fill_value: Any, chu
     if nbad == 0:
         return Diagnosis(False, "dtype", ctx[0] if ctx else "dtype differs", ctx[1:], data)
     if expected.dtype.kind in "fc" and _numerically_equal(got, expected):
-        return Diagnosis(False, "bits", f"{nbad} element(s) compare equal but their bits differ (NaN payload or signed zero); "
-                         f"first at {first}: got {_show(got[first])}, expected {_show(expected[first])}", ctx, data)
+        return Diagnosis(
+            False,
+            "bits",
+            f"{nbad} element(s) compare equal but their bits differ (NaN payload or signed zero); "
+            f"first at {first}: got {_show(got[first])}, expected {_show(expected[first])}",
+            ctx,
+            data,
+        )
     details = list(ctx)
     details.append(_first_text(got, expected, first, order))
     kind, summary = "values", f"{nbad} of {expected.size} elements differ"
@@ -268,7 +361,9 @@ def _describe_values(got: np.ndarray, expected: np.ndarray, fill_value: Any, chu
                 if chunks:
                     missing = _whole_chunks(bad & got_fill, chunks)
                     if missing:
-                        details.append(f"chunks wholly read as fill: {', '.join(str(c) for c in missing[:8])}{' …' if len(missing) > 8 else ''}")
+                        details.append(
+                            f"chunks wholly read as fill: {', '.join(str(c) for c in missing[:8])}{' …' if len(missing) > 8 else ''}"
+                        )
                         data["fill_chunks"] = missing
             elif (exp_fill | ~bad).all():
                 kind = "fill"
@@ -277,32 +372,40 @@ def _describe_values(got: np.ndarray, expected: np.ndarray, fill_value: Any, chu
     if moved:
         rev = all(g == tuple(reversed(e)) for g, e in moved)
         kind = "chunk-placement"
-        summary = (f"{nbad} of {expected.size} elements differ: whole chunks sit at other grid positions"
-                   + (" (the chunk grid index is reversed: chunk keys written or read in the other axis order)" if rev else ""))
+        summary = f"{nbad} of {expected.size} elements differ: whole chunks sit at other grid positions" + (
+            " (the chunk grid index is reversed: chunk keys written or read in the other axis order)" if rev else ""
+        )
         details.append("; ".join(f"chunk {list(g)} holds expected chunk {list(e)}" for g, e in moved[:6]))
     if chunks and kind == "values" and _full_chunks_relaid(got, expected, chunks):
         kind = "chunk-layout"
-        summary = (f"{nbad} of {expected.size} elements differ: every whole chunk holds its values in the other memory "
-                   "order (C vs F inside each chunk; order metadata ignored or wrong)")
+        summary = (
+            f"{nbad} of {expected.size} elements differ: every whole chunk holds its values in the other memory "
+            "order (C vs F inside each chunk; order metadata ignored or wrong)"
+        )
     if chunks and kind == "values":
-        touched = sorted({tuple(int(i) // c for i, c in zip(idx, chunks)) for idx in map(tuple, np.argwhere(bad)[:10000])})
+        touched = sorted(
+            {tuple(int(i) // c for i, c in zip(idx, chunks)) for idx in map(tuple, np.argwhere(bad)[:10000])}
+        )
         details.append(f"differences lie in {len(touched)} chunk(s), first {touched[0]}")
         data["chunks"] = touched
     return Diagnosis(False, kind, summary, details, data)
 
 
 def _first_text(got: np.ndarray, expected: np.ndarray, first: tuple[int, ...], order: str) -> str:
-    jl = tuple(i + 1 for i in first)
-    jl = tuple(reversed(jl)) if order == "C" else jl
-    return (f"first difference at numpy index {first} (Julia index {list(jl)} for order {order}): "
-            f"got {_show(got[first])}, expected {_show(expected[first])}")
+    jl = layout.julia_index(first, order)
+    return (
+        f"first difference at numpy index {first} (Julia index {list(jl)} for order {order}): "
+        f"got {_show(got[first])}, expected {_show(expected[first])}"
+    )
 
 
 def _context(got: np.ndarray, expected: np.ndarray) -> list[str]:
     out = []
     if got.shape != expected.shape:
-        out.append(f"shape {list(got.shape)}, expected {list(expected.shape)}"
-                   + (" (reversed)" if got.shape == expected.shape[::-1] else ""))
+        out.append(
+            f"shape {list(got.shape)}, expected {list(expected.shape)}"
+            + (" (reversed)" if got.shape == expected.shape[::-1] else "")
+        )
     if got.dtype != expected.dtype and not (got.dtype.fields and expected.dtype.fields):
         out.append(f"dtype {got.dtype.str}, expected {expected.dtype.str}")
     return out
@@ -327,7 +430,9 @@ def _field_differences(got: np.ndarray, expected: np.ndarray) -> list[str]:
     out = []
     gf = got.dtype.fields or {}
     raw_g = np.ascontiguousarray(got).view(np.uint8).reshape(-1, got.dtype.itemsize) if got.size else None
-    raw_e = np.ascontiguousarray(expected).view(np.uint8).reshape(-1, expected.dtype.itemsize) if expected.size else None
+    raw_e = (
+        np.ascontiguousarray(expected).view(np.uint8).reshape(-1, expected.dtype.itemsize) if expected.size else None
+    )
     for name, (fdt, off, *_) in expected.dtype.fields.items():
         span = slice(off, off + fdt.itemsize)
         if name not in gf:
@@ -340,8 +445,10 @@ def _field_differences(got: np.ndarray, expected: np.ndarray) -> list[str]:
         if raw_g is not None and raw_e is not None:
             bad = (raw_g[:, span] != raw_e[:, span]).any(axis=1)
             if bad.any():
-                out.append(f"field {name!r}: bytes differ in {int(bad.sum())} of {bad.size} elements "
-                           f"(first at flat index {int(np.argmax(bad))})")
+                out.append(
+                    f"field {name!r}: bytes differ in {int(bad.sum())} of {bad.size} elements "
+                    f"(first at flat index {int(np.argmax(bad))})"
+                )
     return out or ["field layout differs"]
 
 
@@ -379,7 +486,9 @@ def _name(dt: np.dtype) -> str:
 
 def _show(x: Any) -> str:
     x = x[()] if isinstance(x, np.ndarray) and x.ndim == 0 else x
-    text = repr(x.item() if isinstance(x, np.generic) and not isinstance(x, (np.void, np.datetime64, np.timedelta64)) else x)
+    text = repr(
+        x.item() if isinstance(x, np.generic) and not isinstance(x, (np.void, np.datetime64, np.timedelta64)) else x
+    )
     return text if len(text) <= 80 else text[:77] + "..."
 
 

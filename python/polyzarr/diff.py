@@ -9,6 +9,7 @@ Three layers, each only where both sides have it:
   fill where values were expected, the first differing element and its chunk key).
 A is taken as the expected side. Exit status 0 when the values are equal (dtype and shape included).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -42,15 +43,17 @@ class Side:
             return f"{self.label}: {list(self.values.shape)} {self.values.dtype.str} (.npy)"
         m = self.meta
         comp = (m.compressor or {}).get("id", "none")
-        return (f"{self.label}: {list(m.shape)} {md.encode_dtype(m.dtype) if m.dtype.fields is None else 'structured'} "
-                f"order {m.order}, chunks {list(m.chunks)}, {comp}, separator {m.dimension_separator!r}, "
-                f"{len(self.chunk_keys)} chunks stored")
+        return (
+            f"{self.label}: {list(m.shape)} {md.encode_dtype(m.dtype) if m.dtype.fields is None else 'structured'} "
+            f"order {m.order}, chunks {list(m.chunks)}, {comp}, separator {m.dimension_separator!r}, "
+            f"{len(self.chunk_keys)} chunks stored"
+        )
 
 
 def load_side(src: str, label: str, endpoint_url: str | None = None, bridge: Any = None) -> Side:
     """A .npy file, or the array at a store URL (read with polyzarr; the values with Julia when ``bridge``)."""
     from .arrays import open_array
-    from .cli import to_npy_array
+    from .npy import to_npy_array
     from .stores import open_store, split_url
 
     if src.endswith(".npy") and Path(src).is_file():
@@ -59,9 +62,9 @@ def load_side(src: str, label: str, endpoint_url: str | None = None, bridge: Any
     store = open_store(root, "r", endpoint_url)
     arr = open_array(store, path)
     prefix = f"{path}/" if path else ""
-    keys = [k[len(prefix):] for k in store.list(path) if not k.rsplit("/", 1)[-1].startswith(".")]
+    keys = [k[len(prefix) :] for k in store.list(path) if not k.rsplit("/", 1)[-1].startswith(".")]
     values = bridge.read(src, endpoint_url) if bridge is not None else to_npy_array(arr.read(), arr.object_type)
-    return Side(f"{label} {src}", values, arr.meta, arr.attrs, store, path, keys)
+    return Side(f"{label} {src}", values, arr.settled_meta(), arr.attrs, store, path, keys)
 
 
 @dataclass
@@ -86,8 +89,14 @@ class DiffResult:
         return "\n".join(lines)
 
     def to_json(self) -> dict:
-        return {"equal": self.equal, "a": self.a, "b": self.b, "metadata": self.metadata, "store": self.store,
-                "values": self.diagnosis.to_json()}
+        return {
+            "equal": self.equal,
+            "a": self.a,
+            "b": self.b,
+            "metadata": self.metadata,
+            "store": self.store,
+            "values": self.diagnosis.to_json(),
+        }
 
 
 def diff(a: Side, b: Side) -> DiffResult:
@@ -131,8 +140,10 @@ def _separator_problem(side: Side) -> str | None:
     alt = {chunk_key(i, other) for i in _grid(m)}
     stored = set(side.chunk_keys)
     if not stored & expected and stored & alt:
-        return (f"{side.label.split()[0]}: chunk keys use {other!r} (e.g. {sorted(stored & alt)[0]!r}) but the metadata "
-                f"declares dimension_separator {m.dimension_separator!r}: every chunk reads as missing (fill)")
+        return (
+            f"{side.label.split()[0]}: chunk keys use {other!r} (e.g. {sorted(stored & alt)[0]!r}) but the metadata "
+            f"declares dimension_separator {m.dimension_separator!r}: every chunk reads as missing (fill)"
+        )
     return None
 
 
@@ -155,40 +166,60 @@ def _store_findings(a: Side, b: Side) -> list[str]:
     ka, kb = set(a.chunk_keys), set(b.chunk_keys)
     only_a, only_b = sorted(ka - kb), sorted(kb - ka)
     if only_a:
-        out.append(f"chunks stored in A but not in B (B reads them as its fill value {b.meta.to_dict()['fill_value']!r}): "
-                   + ", ".join(only_a[:8]) + (" …" if len(only_a) > 8 else ""))
+        out.append(
+            f"chunks stored in A but not in B (B reads them as its fill value {b.meta.to_dict()['fill_value']!r}): "
+            + ", ".join(only_a[:8])
+            + (" …" if len(only_a) > 8 else "")
+        )
     if only_b:
-        out.append(f"chunks stored in B but not in A: " + ", ".join(only_b[:8]) + (" …" if len(only_b) > 8 else ""))
+        out.append("chunks stored in B but not in A: " + ", ".join(only_b[:8]) + (" …" if len(only_b) > 8 else ""))
     ha, hb = _chunk_hashes(a), _chunk_hashes(b)
     if ha and hb and a.meta.chunks == b.meta.chunks:
         by_hash_a: dict[str, list[str]] = {}
         for k, h in ha.items():
             by_hash_a.setdefault(h, []).append(k)
-        moved = [(kb_, by_hash_a[h][0]) for kb_, h in hb.items()
-                 if h in by_hash_a and kb_ not in by_hash_a[h] and len(by_hash_a[h]) == 1]
+        moved = [
+            (kb_, by_hash_a[h][0])
+            for kb_, h in hb.items()
+            if h in by_hash_a and kb_ not in by_hash_a[h] and len(by_hash_a[h]) == 1
+        ]
         if moved:
             sa, sb = a.meta.dimension_separator, b.meta.dimension_separator
             rev = all(ka_.split(sa)[::-1] == kb_.split(sb) for kb_, ka_ in moved)
-            what = "the chunk grid index is reversed in B's keys (a writer that forgot to reverse chunk keys)" if rev \
+            what = (
+                "the chunk grid index is reversed in B's keys (a writer that forgot to reverse chunk keys)"
+                if rev
                 else "B stores A's chunks under other keys"
+            )
             out.append(f"{what}: " + ", ".join(f"B {kb_!r} holds A's {ka_!r}" for kb_, ka_ in moved[:6]))
         same_bytes = [k for k in ha if hb.get(k) == ha[k]]
         if same_bytes and a.meta.order != b.meta.order and len(same_bytes) == len(ha):
-            out.append(f"every chunk's stored bytes are identical but A declares order {a.meta.order!r} and B "
-                       f"{b.meta.order!r}: the same bytes are read in the other memory order")
+            out.append(
+                f"every chunk's stored bytes are identical but A declares order {a.meta.order!r} and B "
+                f"{b.meta.order!r}: the same bytes are read in the other memory order"
+            )
     return out
 
 
-def run(a_src: str, b_src: str, as_json: bool = False, endpoint_url: str | None = None, impl: str = "python") -> int:
-    """``polyzarr diff``; with ``impl="julia"`` the values are read by PolyZarr.jl (metadata and keys by polyzarr)."""
+def run(
+    a_src: str,
+    b_src: str,
+    as_json: bool = False,
+    endpoint_url: str | None = None,
+    impl: str = "python",
+    bridge_factory: Any = None,
+) -> int:
+    """``polyzarr diff``; with ``impl="julia"`` the values are read by PolyZarr.jl (metadata and keys by polyzarr),
+    through the bridge ``bridge_factory`` makes (the cli passes polyzarr.julia.get_bridge)."""
     from .errors import PolyZarrError
 
     bridge = None
     try:
         if impl == "julia":
-            from .julia import get_bridge
+            if bridge_factory is None:
+                from .julia import get_bridge as bridge_factory
 
-            bridge = get_bridge()
+            bridge = bridge_factory()
         a, b = load_side(a_src, "A", endpoint_url, bridge), load_side(b_src, "B", endpoint_url, bridge)
     except PolyZarrError as e:
         print(e.describe())

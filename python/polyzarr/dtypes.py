@@ -4,8 +4,11 @@ This module and ``metadata.py`` are the only places that know the spec's spellin
 one row per typestring kind, with the item sizes and byte orders it admits and the Julia type the Julia side
 uses for it (``julia/src/dtypes.jl`` holds the mirror table).
 """
+
 from __future__ import annotations
 
+import base64
+import math
 import re
 import sys
 from dataclasses import dataclass
@@ -13,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import DtypeError
+from .errors import DtypeError, MetadataError
 
 
 @dataclass(frozen=True)
@@ -90,7 +93,9 @@ def parse_typestr(s: str, key: str = "") -> np.dtype:
         if m["unit"] is None:
             raise DtypeError(where, f"typestring {s!r}: {kind.name} needs a unit, e.g. {s}[ns]")
         if m["unit"] not in DATETIME_UNITS:
-            raise DtypeError(where, f"typestring {s!r}: unknown time unit {m['unit']!r} (one of {', '.join(DATETIME_UNITS)})")
+            raise DtypeError(
+                where, f"typestring {s!r}: unknown time unit {m['unit']!r} (one of {', '.join(DATETIME_UNITS)})"
+            )
         if m["count"] == "0":
             raise DtypeError(where, f"typestring {s!r}: unit multiple must be positive")
     elif m["unit"] is not None:
@@ -104,7 +109,9 @@ def parse_typestr(s: str, key: str = "") -> np.dtype:
 def _parse_shape(v: Any, where: str) -> tuple[int, ...]:
     if isinstance(v, int) and not isinstance(v, bool):
         v = [v]
-    if not isinstance(v, (list, tuple)) or not all(isinstance(x, int) and not isinstance(x, bool) and x >= 0 for x in v):
+    if not isinstance(v, (list, tuple)) or not all(
+        isinstance(x, int) and not isinstance(x, bool) and x >= 0 for x in v
+    ):
         raise DtypeError(where, f"sub-array shape must be a list of non-negative integers, got {v!r}")
     return tuple(v)
 
@@ -163,7 +170,7 @@ def julia_type(dt: np.dtype) -> str:
     """The Julia element type PolyZarr uses for this dtype (see docs/CONTRACT.md)."""
     dt = np.dtype(dt)
     if dt.fields is not None:
-        names = [n for n in dt.names]
+        names = list(dt.names)
         types = []
         for n in names:
             fdt = dt.fields[n][0]
@@ -178,8 +185,8 @@ def julia_type(dt: np.dtype) -> str:
     if dt.kind in "Mm":
         unit, count = np.datetime_data(dt)
         return kind.julia.format(unit=unit, count=count)
-    n = dt.itemsize // 4 if dt.kind == "U" else dt.itemsize
-    return kind.julia.format(n=n, bits=8 * dt.itemsize, halfbits=4 * dt.itemsize)
+    width = dt.itemsize // 4 if dt.kind == "U" else dt.itemsize
+    return kind.julia.format(n=width, bits=8 * dt.itemsize, halfbits=4 * dt.itemsize)
 
 
 def describe(spec: Any) -> dict[str, Any]:
@@ -200,9 +207,20 @@ def describe(spec: Any) -> dict[str, Any]:
 # Zarr v3 data types (docs/V3.md). Byte order is not part of a v3 data type: it comes from the bytes codec.
 
 V3_CORE: dict[str, str] = {
-    "bool": "b1", "int8": "i1", "int16": "i2", "int32": "i4", "int64": "i8",
-    "uint8": "u1", "uint16": "u2", "uint32": "u4", "uint64": "u8",
-    "float16": "f2", "float32": "f4", "float64": "f8", "complex64": "c8", "complex128": "c16",
+    "bool": "b1",
+    "int8": "i1",
+    "int16": "i2",
+    "int32": "i4",
+    "int64": "i8",
+    "uint8": "u1",
+    "uint16": "u2",
+    "uint32": "u4",
+    "uint64": "u8",
+    "float16": "f2",
+    "float32": "f4",
+    "float64": "f8",
+    "complex64": "c8",
+    "complex128": "c16",
 }
 V3_CORE_BY_CODE = {v: k for k, v in V3_CORE.items()}
 V3_VLEN = {"string": str, "variable_length_bytes": bytes, "bytes": bytes}  # "bytes": zarr-python 3.0's name
@@ -212,8 +230,14 @@ _RAW_BITS = re.compile(r"^r(\d+)$")
 def _order_char(dt: np.dtype, endian: str) -> np.dtype:
     """``dt`` with the bytes codec's byte order (1-byte and byte-string types have none)."""
     if dt.fields is not None:
-        return np.dtype({"names": list(dt.names), "formats": [_order_char(dt.fields[n][0], endian) for n in dt.names],
-                         "offsets": [dt.fields[n][1] for n in dt.names], "itemsize": dt.itemsize})
+        return np.dtype(
+            {
+                "names": list(dt.names),
+                "formats": [_order_char(dt.fields[n][0], endian) for n in dt.names],
+                "offsets": [dt.fields[n][1] for n in dt.names],
+                "itemsize": dt.itemsize,
+            }
+        )
     if dt.subdtype is not None:
         base, shape = dt.subdtype
         return np.dtype((_order_char(base, endian), shape))
@@ -229,7 +253,9 @@ def parse_v3_dtype(spec: Any, endian: str = "little", key: str = "") -> np.dtype
     where = key or "data_type"
     if isinstance(spec, str):
         if spec in V3_CORE:
-            return _order_char(np.dtype(V3_CORE[spec] if spec in ("bool", "int8", "uint8") else "<" + V3_CORE[spec]), endian)
+            return _order_char(
+                np.dtype(V3_CORE[spec] if spec in ("bool", "int8", "uint8") else "<" + V3_CORE[spec]), endian
+            )
         if spec in V3_VLEN:
             return np.dtype(object)
         m = _RAW_BITS.match(spec)
@@ -250,8 +276,10 @@ def parse_v3_dtype(spec: Any, endian: str = "little", key: str = "") -> np.dtype
     def length(unit: int) -> int:
         n = cfg.get("length_bytes")
         if not isinstance(n, int) or isinstance(n, bool) or n <= 0 or n % unit:
-            raise DtypeError(f"{where}.configuration.length_bytes",
-                             f"{name} needs a positive length_bytes{' divisible by 4' if unit == 4 else ''}, got {n!r}")
+            raise DtypeError(
+                f"{where}.configuration.length_bytes",
+                f"{name} needs a positive length_bytes{' divisible by 4' if unit == 4 else ''}, got {n!r}",
+            )
         return n // unit
 
     if name == "fixed_length_utf32":
@@ -263,7 +291,9 @@ def parse_v3_dtype(spec: Any, endian: str = "little", key: str = "") -> np.dtype
     if name in ("numpy.datetime64", "numpy.timedelta64"):
         unit, scale = cfg.get("unit"), cfg.get("scale_factor", 1)
         if unit not in DATETIME_UNITS:
-            raise DtypeError(f"{where}.configuration.unit", f"unknown time unit {unit!r} (one of {', '.join(DATETIME_UNITS)})")
+            raise DtypeError(
+                f"{where}.configuration.unit", f"unknown time unit {unit!r} (one of {', '.join(DATETIME_UNITS)})"
+            )
         if not isinstance(scale, int) or isinstance(scale, bool) or scale <= 0:
             raise DtypeError(f"{where}.configuration.scale_factor", f"must be a positive integer, got {scale!r}")
         code = "M8" if name == "numpy.datetime64" else "m8"
@@ -271,7 +301,9 @@ def parse_v3_dtype(spec: Any, endian: str = "little", key: str = "") -> np.dtype
     if name in ("structured", "struct"):
         fields = cfg.get("fields")
         if not isinstance(fields, list) or not fields:
-            raise DtypeError(f"{where}.configuration.fields", f"must be a non-empty list of [name, data_type], got {fields!r}")
+            raise DtypeError(
+                f"{where}.configuration.fields", f"must be a non-empty list of [name, data_type], got {fields!r}"
+            )
         names, formats = [], []
         for i, f in enumerate(fields):
             fw = f"{where}.configuration.fields[{i}]"
@@ -318,8 +350,10 @@ def encode_v3_dtype(dt: np.dtype, object_type: type | None = None) -> Any:
         return {"name": "raw_bytes", "configuration": {"length_bytes": dt.itemsize}}
     if k in "Mm":
         unit, count = np.datetime_data(dt)
-        return {"name": "numpy.datetime64" if k == "M" else "numpy.timedelta64",
-                "configuration": {"unit": unit, "scale_factor": count}}
+        return {
+            "name": "numpy.datetime64" if k == "M" else "numpy.timedelta64",
+            "configuration": {"unit": unit, "scale_factor": count},
+        }
     code = f"{k}{dt.itemsize}"
     if code not in V3_CORE_BY_CODE:
         raise DtypeError(dt.str, "no Zarr v3 data type for this dtype")
@@ -327,7 +361,7 @@ def encode_v3_dtype(dt: np.dtype, object_type: type | None = None) -> Any:
 
 
 def v3_byte_order(dt: np.dtype) -> str | None:
-    """"little"/"big" for the bytes codec, or None when the dtype has no byte order (1-byte, S, V, bool);
+    """ "little"/"big" for the bytes codec, or None when the dtype has no byte order (1-byte, S, V, bool);
     mixed-endian structured dtypes report their first multi-byte field's order."""
     dt = np.dtype(dt)
     if dt.fields is not None:
@@ -339,3 +373,242 @@ def v3_byte_order(dt: np.dtype) -> str | None:
     if dt.kind in "SVbO" or dt.itemsize == 1:
         return None
     return "big" if dt.byteorder == ">" or (dt.byteorder == "=" and sys.byteorder == "big") else "little"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Fill values: each data type kind owns its JSON, v2 (``zarr_format=2``) and v3 side by side. metadata.py and
+# metadata_v3.py call decode_fill / encode_fill; nothing else spells a fill value.
+
+_FLOAT_WORDS = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+_UINT_FOR_FLOAT = {2: "<u2", 4: "<u4", 8: "<u8"}
+INT64_MAX = 2**63 - 1
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_raw_bits(data_type: Any) -> bool:
+    """v3 ``r<N>`` (raw bits) data types, whose fill is a list of byte values."""
+    return isinstance(data_type, str) and data_type.startswith("r") and data_type[1:].isdigit()
+
+
+def decode_b64(v: Any, where: str) -> bytes:
+    """A fill value's base64 string → its bytes (v2 structured/void/bytes fills, v3 raw and bytes fills)."""
+    if not isinstance(v, str):
+        raise MetadataError(where, f"fill value must be a base64 string for this dtype, got {v!r}")
+    try:
+        return base64.b64decode(v.encode("ascii"), validate=True)
+    except (ValueError, UnicodeEncodeError):
+        raise MetadataError(where, f"fill value {v!r} is not valid base64") from None
+
+
+def _decode_float_v2(v: Any, where: str) -> float:
+    if isinstance(v, str):
+        if v in _FLOAT_WORDS:
+            return _FLOAT_WORDS[v]
+        raise MetadataError(where, f"float fill value must be a number, 'NaN', 'Infinity' or '-Infinity', got {v!r}")
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return float(v)
+    raise MetadataError(where, f"float fill value must be a number, got {v!r}")
+
+
+def _decode_float_v3(v: Any, dt: np.dtype, where: str) -> Any:
+    """A v3 float fill: number, NaN/Infinity words, or "0x…" with the IEEE bits (kept bit-exact)."""
+    if isinstance(v, str):
+        if v in _FLOAT_WORDS:
+            return dt.type(_FLOAT_WORDS[v])
+        if v.startswith("0x"):
+            digits = v[2:]
+            if len(digits) != 2 * dt.itemsize or any(c not in "0123456789abcdefABCDEF" for c in digits):
+                raise MetadataError(where, f"hex fill value {v!r} must have {2 * dt.itemsize} hex digits for {dt.str}")
+            bits = np.array(int(digits, 16), dtype=_UINT_FOR_FLOAT[dt.itemsize])
+            return bits.view(dt.newbyteorder("<"))[()].astype(dt)
+        raise MetadataError(
+            where, f"float fill value must be a number, 'NaN', 'Infinity', '-Infinity' or '0x…', got {v!r}"
+        )
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return dt.type(v)
+    raise MetadataError(where, f"float fill value must be a number, got {v!r}")
+
+
+def _encode_float_v2(x: float) -> Any:
+    if math.isnan(x):
+        return "NaN"
+    if math.isinf(x):
+        return "Infinity" if x > 0 else "-Infinity"
+    return float(x)
+
+
+def _encode_float_v3(x: Any) -> Any:
+    """NaN with a payload other than the default quiet NaN is written as its bits ("0x7fc00001"), so it survives."""
+    a = np.asarray(x)
+    if math.isnan(float(a)):
+        little = a.dtype.newbyteorder("<")
+        bits = int(a.astype(little).view(_UINT_FOR_FLOAT[a.dtype.itemsize]))
+        quiet = int(np.array(np.nan, little).view(_UINT_FOR_FLOAT[a.dtype.itemsize]))
+        return "NaN" if bits == quiet else f"0x{bits:0{2 * a.dtype.itemsize}x}"
+    if math.isinf(float(a)):
+        return "Infinity" if float(a) > 0 else "-Infinity"
+    return float(a)
+
+
+# -- one pair (decode, encode) per kind; ``fmt`` is the Zarr format, ``data_type`` the v3 JSON name
+
+
+def _fill_object(v: Any, dt: np.dtype, where: str, fmt: int, data_type: Any) -> Any:
+    if fmt == 2:
+        return v
+    if data_type == "string":
+        if not isinstance(v, str):
+            raise MetadataError(where, f"a string array's fill value must be a string, got {v!r}")
+        return v
+    return decode_b64(v, where)
+
+
+def _fill_object_json(v: Any, dt: np.dtype, fmt: int, data_type: Any) -> Any:
+    if fmt == 2:
+        return v
+    return v if data_type == "string" else base64.b64encode(bytes(v)).decode("ascii")
+
+
+def _fill_raw_bits(v: Any, dt: np.dtype, where: str, data_type: Any) -> Any:
+    if not isinstance(v, list) or len(v) != dt.itemsize or not all(isinstance(b, int) and 0 <= b <= 255 for b in v):
+        raise MetadataError(where, f"{data_type} fill value must be a list of {dt.itemsize} byte values, got {v!r}")
+    return np.frombuffer(bytes(v), dtype=dt)[0]
+
+
+def _fill_struct(v: Any, dt: np.dtype, where: str, fmt: int) -> Any:
+    raw = decode_b64(v, where)
+    if len(raw) != dt.itemsize:
+        needs = "dtype needs" if fmt == 2 else "the data type needs"
+        raise MetadataError(where, f"fill value has {len(raw)} bytes, {needs} {dt.itemsize}")
+    return np.frombuffer(raw, dtype=dt)[0]
+
+
+def _fill_bool(v: Any, dt: np.dtype, where: str, fmt: int) -> Any:
+    if isinstance(v, bool) or (fmt == 2 and _is_int(v) and v in (0, 1)):
+        return np.bool_(v)
+    raise MetadataError(where, f"bool fill value must be true or false, got {v!r}")
+
+
+def _fill_int(v: Any, dt: np.dtype, where: str, fmt: int) -> Any:
+    if fmt == 2 and isinstance(v, float) and v.is_integer():
+        v = int(v)
+    if not _is_int(v):
+        raise MetadataError(where, f"integer fill value must be an integer, got {v!r}")
+    info = np.iinfo(dt)
+    if not info.min <= v <= info.max:
+        raise MetadataError(where, f"fill value {v} does not fit {dt.str} ({info.min}..{info.max})")
+    return dt.type(v)
+
+
+def _fill_float(v: Any, dt: np.dtype, where: str, fmt: int) -> Any:
+    return dt.type(_decode_float_v2(v, where)) if fmt == 2 else _decode_float_v3(v, dt, where)
+
+
+def _fill_complex(v: Any, dt: np.dtype, where: str, fmt: int) -> Any:
+    if fmt == 2:
+        if isinstance(v, (list, tuple)):
+            if len(v) != 2:
+                raise MetadataError(where, f"complex fill value must be [real, imag], got {v!r}")
+            return dt.type(complex(_decode_float_v2(v[0], where), _decode_float_v2(v[1], where)))
+        return dt.type(_decode_float_v2(v, where))
+    if not isinstance(v, list) or len(v) != 2:
+        raise MetadataError(where, f"complex fill value must be [real, imag], got {v!r}")
+    part = np.dtype(f"{dt.byteorder if dt.byteorder in '<>' else '<'}f{dt.itemsize // 2}")
+    re_, im = _decode_float_v3(v[0], part, where), _decode_float_v3(v[1], part, where)
+    out = np.zeros((), dtype=dt)
+    out.real, out.imag = re_, im  # keeps NaN bits and signed zeros
+    return out[()]
+
+
+def _fill_datetime(v: Any, dt: np.dtype, where: str) -> Any:
+    if v == "NaT":
+        return dt.type("NaT")
+    if not _is_int(v) or not -(2**63) <= v <= INT64_MAX:
+        raise MetadataError(where, f"{dt.str} fill value must be a 64-bit integer, got {v!r}")
+    return np.array(v, dtype="<i8").view(dt.newbyteorder("<"))[()].astype(dt)
+
+
+def _fill_bytes(v: Any, dt: np.dtype, where: str) -> Any:
+    raw = decode_b64(v, where)
+    if len(raw) > dt.itemsize:
+        raise MetadataError(where, f"fill value has {len(raw)} bytes, {dt.str} holds {dt.itemsize}")
+    return np.array(raw, dtype=dt)[()]
+
+
+def _fill_text(v: Any, dt: np.dtype, where: str) -> Any:
+    if not isinstance(v, str):
+        raise MetadataError(where, f"{dt.str} fill value must be a string, got {v!r}")
+    if len(v) > dt.itemsize // 4:
+        raise MetadataError(where, f"fill value {v!r} is longer than {dt.str}")
+    return np.array(v, dtype=dt)[()]
+
+
+def decode_fill(v: Any, dt: np.dtype, where: str, fmt: int, data_type: Any = None) -> Any:
+    """JSON fill value → numpy scalar of ``dt`` (a Python value for object dtypes; None for a v2 null)."""
+    if v is None:
+        if fmt == 2:
+            return None
+        raise MetadataError(where, "v3 fill_value cannot be null")
+    k = dt.kind
+    if fmt == 2 and (dt.fields is not None or k == "V"):
+        return _fill_struct(v, dt, where, fmt)
+    if k == "O":
+        return _fill_object(v, dt, where, fmt, data_type)
+    if fmt == 3 and _is_raw_bits(data_type):
+        return _fill_raw_bits(v, dt, where, data_type)
+    if dt.fields is not None or k == "V":
+        return _fill_struct(v, dt, where, fmt)
+    if k == "b":
+        return _fill_bool(v, dt, where, fmt)
+    if k in "iu":
+        return _fill_int(v, dt, where, fmt)
+    if k == "f":
+        return _fill_float(v, dt, where, fmt)
+    if k == "c":
+        return _fill_complex(v, dt, where, fmt)
+    if k in "Mm":
+        return _fill_datetime(v, dt, where)
+    if k == "S":
+        return _fill_bytes(v, dt, where)
+    if k == "U":
+        return _fill_text(v, dt, where)
+    what = f"dtype {dt.str}" if fmt == 2 else dt.str
+    raise MetadataError(where, f"no fill value encoding for {what}")  # pragma: no cover
+
+
+def encode_fill(v: Any, dt: np.dtype, fmt: int, data_type: Any = None) -> Any:
+    """numpy scalar (or Python value) → JSON fill value, as zarr-python writes it for that format."""
+    if v is None and fmt == 2:
+        return None
+    k = dt.kind
+    if fmt == 2 and (dt.fields is not None or k == "V"):
+        return base64.b64encode(np.asarray(v, dtype=dt).tobytes()).decode("ascii")
+    if k == "O":
+        return _fill_object_json(v, dt, fmt, data_type)
+    if fmt == 3 and _is_raw_bits(data_type):
+        return list(np.asarray(v, dtype=dt).tobytes())
+    if dt.fields is not None or k == "V":
+        return base64.b64encode(np.asarray(v, dtype=dt).tobytes()).decode("ascii")
+    if k == "b":
+        return bool(v)
+    if k in "iu":
+        return int(v)
+    if k == "f":
+        return _encode_float_v2(float(v)) if fmt == 2 else _encode_float_v3(np.asarray(v, dtype=dt)[()])
+    if k == "c":
+        if fmt == 2:
+            c = complex(v)
+            return [_encode_float_v2(c.real), _encode_float_v2(c.imag)]
+        cv = np.asarray(v, dtype=dt)[()]
+        return [_encode_float_v3(cv.real), _encode_float_v3(cv.imag)]
+    if k in "Mm":
+        return int(np.asarray(v, dtype=dt).astype(dt.newbyteorder("<")).view("<i8"))
+    if k == "S":
+        return base64.b64encode(bytes(np.asarray(v, dtype=dt)[()])).decode("ascii")
+    if k == "U":
+        return str(np.asarray(v, dtype=dt)[()])
+    what = f"dtype {dt.str}" if fmt == 2 else dt.str
+    raise MetadataError("fill_value", f"no fill value encoding for {what}")  # pragma: no cover

@@ -2,6 +2,7 @@
 
 Every error names the store key or JSON path at fault (``key``), then the problem.
 """
+
 from __future__ import annotations
 
 

@@ -5,11 +5,13 @@ fill-value encoding. ``both_views`` shows one array as numpy and Julia see it: s
 where one element lives (its index in each language and the chunk key), dimension names in each order. The
 Julia column comes from Julia itself (through the bridge) when it can run, else from ``layout`` (and says so).
 """
+
 from __future__ import annotations
 
 import json
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -30,18 +32,34 @@ def explain_dtype(spec_text: str) -> dict[str, Any]:
         try:
             spec = json.loads(text)
         except json.JSONDecodeError as e:
-            raise DtypeError(text, f"not a typestring, and not valid JSON for a structured dtype or v3 data type: "
-                                   f"{e.msg} at character {e.pos}") from None
-    if isinstance(spec, dict) or (isinstance(spec, str) and not spec[:1] in "<>|="):
+            raise DtypeError(
+                text,
+                f"not a typestring, and not valid JSON for a structured dtype or v3 data type: "
+                f"{e.msg} at character {e.pos}",
+            ) from None
+    if isinstance(spec, dict) or (isinstance(spec, str) and spec[:1] not in "<>|="):
         dt = parse_v3_dtype(spec, "little", key=text)  # a v3 data type: little-endian unless a bytes codec says big
         if dt.kind == "O":
-            return {"v3_data_type": spec, "numpy": "object", "julia": "String" if spec == "string" else "Vector{UInt8}",
-                    "codec": "vlen-utf8" if spec == "string" else "vlen-bytes",
-                    "fill_value": md.fill_value_rule(dt)}
+            return {
+                "v3_data_type": spec,
+                "numpy": "object",
+                "julia": "String" if spec == "string" else "Vector{UInt8}",
+                "codec": "vlen-utf8" if spec == "string" else "vlen-bytes",
+                "fill_value": md.fill_value_rule(dt),
+            }
         info = {"v3_data_type": spec, **describe(md.encode_dtype(dt))}
-        info["byteorder"] = "from the bytes codec's endian (little shown)" if dt.itemsize > 1 and dt.kind not in "SVb" else "not applicable"
-        info["fill_value"] = md.fill_value_rule(dt).replace("; or null", "").replace(" (null: no fill value; missing chunks read as zeros)", "") + \
-            ('; in v3 also "0x…" hex bit patterns' if dt.kind in "fc" else "") + ('; or "NaT"' if dt.kind in "Mm" else "")
+        info["byteorder"] = (
+            "from the bytes codec's endian (little shown)"
+            if dt.itemsize > 1 and dt.kind not in "SVb"
+            else "not applicable"
+        )
+        info["fill_value"] = (
+            md.fill_value_rule(dt)
+            .replace("; or null", "")
+            .replace(" (null: no fill value; missing chunks read as zeros)", "")
+            + ('; in v3 also "0x…" hex bit patterns' if dt.kind in "fc" else "")
+            + ('; or "NaT"' if dt.kind in "Mm" else "")
+        )
         if isinstance(spec, str) and spec.startswith("r") and spec[1:].isdigit():
             info["fill_value"] = f"a list of {dt.itemsize} byte values, each 0..255"
         return info
@@ -54,16 +72,26 @@ def explain_dtype(spec_text: str) -> dict[str, Any]:
     info["fill_value"] = md.fill_value_rule(dt)
     info["default_fill"] = md.encode_fill_value(md.default_fill_value(dt), dt)
     if dt.fields is not None:
-        info["fields"] = [{"name": n, "typestr": dt.fields[n][0].base.str, "shape": list(dt.fields[n][0].shape),
-                           "offset": dt.fields[n][1], "julia": julia_type(dt.fields[n][0].base)} for n in dt.names]
+        info["fields"] = [
+            {
+                "name": n,
+                "typestr": dt.fields[n][0].base.str,
+                "shape": list(dt.fields[n][0].shape),
+                "offset": dt.fields[n][1],
+                "julia": julia_type(dt.fields[n][0].base),
+            }
+            for n in dt.names
+        ]
     return info
 
 
 def format_explain(info: dict[str, Any]) -> str:
     lines = [f"{k:12s} {v if isinstance(v, str) else json.dumps(v)}" for k, v in info.items() if k != "fields"]
     for f in info.get("fields", []):
-        lines.append(f"  field {f['name']!r}: {f['typestr']}{' ' + str(f['shape']) if f['shape'] else ''} at byte "
-                     f"{f['offset']} → Julia {f['julia']}")
+        lines.append(
+            f"  field {f['name']!r}: {f['typestr']}{' ' + str(f['shape']) if f['shape'] else ''} at byte "
+            f"{f['offset']} → Julia {f['julia']}"
+        )
     return "\n".join(lines)
 
 
@@ -106,13 +134,21 @@ def both_views(arr: Any, index: Sequence[int] | None = None, julia: dict | None 
         "chunk_key": layout.chunk_key(cidx, meta.dimension_separator),
         "dimension_names": layout.julia_dimension_names(names, order),
     }
-    jl = dict(computed)
+    jl: dict[str, Any] = dict(computed)
     jl["source"] = "layout.py (Julia was not run)"
     if julia is not None:
-        jl = {"size": julia["size"], "eltype": julia["eltype"], "strides_elements": julia["strides"],
-              "chunks": julia.get("chunks"), "grid": julia.get("grid"), "index": julia.get("index", jl_index),
-              "chunk_index": julia.get("chunk_index"), "chunk_key": julia.get("chunk_key"),
-              "dimension_names": julia.get("dimnames"), "source": "PolyZarr.jl (julia_view)"}
+        jl = {
+            "size": julia["size"],
+            "eltype": julia["eltype"],
+            "strides_elements": julia["strides"],
+            "chunks": julia.get("chunks"),
+            "grid": julia.get("grid"),
+            "index": julia.get("index", jl_index),
+            "chunk_index": julia.get("chunk_index"),
+            "chunk_key": julia.get("chunk_key"),
+            "dimension_names": julia.get("dimnames"),
+            "source": "PolyZarr.jl (julia_view)",
+        }
         mismatches = [k for k in computed if k in jl and jl[k] != computed[k] and k != "eltype"]
         jl["agrees_with_layout_py"] = not mismatches
         if mismatches:
@@ -129,19 +165,25 @@ def format_both(v: dict[str, Any]) -> str:
         ("chunk shape", py["chunks"], jl["chunks"]),
         ("chunk grid", py["grid"], jl["grid"]),
         ("one element", f"x{py['index']}  (0-based)", f"A{jl['index']}  (1-based)"),
-        ("its chunk", f"{py['chunk_index']} → key {py['chunk_key']!r}", f"{jl['chunk_index']} → key {jl['chunk_key']!r}"),
+        (
+            "its chunk",
+            f"{py['chunk_index']} → key {py['chunk_key']!r}",
+            f"{jl['chunk_index']} → key {jl['chunk_key']!r}",
+        ),
         ("dimension names", py["dimension_names"], jl["dimension_names"]),
     ]
     w0 = max(len(r[0]) for r in rows)
     w1 = max(len(str(r[1])) for r in rows)
-    out = [f"{v['path'] or '/'}  (Zarr order {v['zarr_order']})",
-           f"{'':{w0}}  {'numpy (polyzarr)':{w1}}  Julia ({jl['source']})"]
-    out += [f"{a:{w0}}  {str(b):{w1}}  {c}" for a, b, c in rows]
+    out = [
+        f"{v['path'] or '/'}  (Zarr order {v['zarr_order']})",
+        f"{'':{w0}}  {'numpy (polyzarr)':{w1}}  Julia ({jl['source']})",
+    ]
+    out += [f"{a:{w0}}  {b!s:{w1}}  {c}" for a, b, c in rows]
     if "agrees_with_layout_py" in jl:
-        out.append("Julia's answer agrees with layout.py" if jl["agrees_with_layout_py"]
-                   else f"DISAGREEMENT between Julia and layout.py: {jl['disagreements']}")
-    if v["zarr_order"] == "C":
-        out.append("C order: Julia sees the axes reversed over the same bytes (no copy); x[i,j,...] is A[...,j+1,i+1].")
-    else:
-        out.append("F order: Julia sees numpy's axes (each chunk's bytes are column-major); x[i,j,...] is A[i+1,j+1,...].")
+        out.append(
+            "Julia's answer agrees with layout.py"
+            if jl["agrees_with_layout_py"]
+            else f"DISAGREEMENT between Julia and layout.py: {jl['disagreements']}"
+        )
+    out.append(layout.julia_view_note(v["zarr_order"]))
     return "\n".join(out)

@@ -1,14 +1,16 @@
 """Hierarchies: finding arrays and groups under a prefix, creating parents, attributes, consolidation."""
+
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 from . import metadata as md
 from .arrays import Array, open_array, parse_array_document
+from .errors import MetadataError, PolyZarrError
 from .metadata_v3 import ZARR_JSON, consolidated_of, group_doc, parse_node
 from .metadata_v3 import dumps as dumps_v3
-from .errors import MetadataError, PolyZarrError
 from .stores import Store, join
 
 
@@ -145,7 +147,7 @@ def consolidate_metadata(store: Store, prefix: str = "") -> dict[str, Any]:
         inner: dict[str, Any] = {}
         for k in store.list(prefix):
             if k.rsplit("/", 1)[-1] == ZARR_JSON and k != k3:
-                rel = k[len(prefix) + 1:] if prefix else k
+                rel = k[len(prefix) + 1 :] if prefix else k
                 inner[rel.rsplit("/", 1)[0]] = md.loads_object(store.get(k), k)
         store.set(k3, dumps_v3(group_doc(doc.get("attributes"), inner)))
         return inner
@@ -153,7 +155,7 @@ def consolidate_metadata(store: Store, prefix: str = "") -> dict[str, Any]:
     for k in store.list(prefix):
         name = k.rsplit("/", 1)[-1]
         if name in (md.ZARRAY, md.ZGROUP, md.ZATTRS):
-            rel = k[len(prefix) + 1:] if prefix else k
+            rel = k[len(prefix) + 1 :] if prefix else k
             meta[rel] = md.loads(store.get(k), k)
     store.set(join(prefix, md.ZMETADATA), md.consolidated_json(meta))
     return meta

@@ -4,14 +4,18 @@ Zarr shape ``S`` with v2 order ``"C"`` is a numpy array of shape ``S`` and a Jul
 ``reversed(S)`` over the same bytes; order ``"F"`` stores each chunk in Fortran memory order, which Julia
 sees with size ``S``. Everything else in the package asks this module instead of reversing tuples itself.
 """
+
 from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Iterator, Sequence
+from typing import TypeVar
 
 import numpy as np
+
+T = TypeVar("T")
 
 
 def memory_permutation(ndim: int, order: str) -> tuple[int, ...]:
@@ -19,7 +23,70 @@ def memory_permutation(ndim: int, order: str) -> tuple[int, ...]:
 
     ``"C"``: identity. ``"F"``: full reversal (Fortran bytes of A are the C bytes of A.T).
     """
-    return tuple(range(ndim)) if order == "C" else tuple(reversed(range(ndim)))
+    return tuple(range(ndim)) if is_c_order(order) else reversed_axes(range(ndim))
+
+
+def permute(shape: Sequence[int], perm: Sequence[int]) -> tuple[int, ...]:
+    """``shape`` after ``transpose(perm)``: axis ``k`` of the result is axis ``perm[k]`` of the input."""
+    return tuple(shape[p] for p in perm)
+
+
+def reversed_axes(shape: Sequence[T]) -> tuple[T, ...]:
+    """A shape (or index, or grid index) with its axes in the other order: the C ⇄ F and numpy ⇄ Julia flip."""
+    return tuple(reversed(shape))
+
+
+def f_memory_shape(shape: Sequence[int]) -> tuple[int, ...]:
+    """Shape of an F-order chunk's bytes read as a C-contiguous array (the logical chunk transposed)."""
+    return reversed_axes(shape)
+
+
+def f_memory_to_logical(arr: np.ndarray) -> np.ndarray:
+    """An F-order chunk's memory view (C-contiguous, shape reversed) → the logical chunk, no copy."""
+    return arr.T
+
+
+def f_logical_to_memory(arr: np.ndarray) -> np.ndarray:
+    """The logical chunk of an F-order array → its memory view (shape reversed), no copy."""
+    return arr.T
+
+
+def is_c_order(order: str) -> bool:
+    """v2 order "C": the chunk's memory order is its logical order (no transpose)."""
+    return order == "C"
+
+
+def julia_view_note(order: str) -> str:
+    """One line on how Julia sees an array of this v2 order (``polyzarr inspect --both``)."""
+    if is_c_order(order):
+        return "C order: Julia sees the axes reversed over the same bytes (no copy); x[i,j,...] is A[...,j+1,i+1]."
+    return "F order: Julia sees numpy's axes (each chunk's bytes are column-major); x[i,j,...] is A[i+1,j+1,...]."
+
+
+def lists_in_logical_order(order: str) -> bool:
+    """Whether nested-list object codecs (json2, msgpack2) see the chunk transposed from its memory view: zarr 2.x
+    hands them the logical chunk, which for order "F" is not the C-contiguous memory view."""
+    return order == "F"
+
+
+def empty_chunk(shape: Sequence[int], dtype: np.dtype, order: str) -> np.ndarray:
+    """An uninitialised chunk laid out in the array's v2 memory order (so encoding it needs no copy)."""
+    return np.empty(tuple(shape), dtype=dtype, order="F" if order == "F" else "C")
+
+
+def chunk_in_memory_order(chunk: np.ndarray, order: str) -> np.ndarray:
+    """A writable copy of ``chunk`` laid out in the array's v2 memory order."""
+    return np.array(chunk, order="F" if order == "F" else "C")
+
+
+def to_julia_view(values: np.ndarray) -> np.ndarray:
+    """numpy (shape S, logical order) → the view a column-major consumer (PythonCall) sees as size reversed(S)."""
+    return np.asarray(values).T
+
+
+def from_julia_view(arr: np.ndarray) -> np.ndarray:
+    """A column-major array of size reversed(S) seen from numpy (shape reversed(S)) → shape S, logical order."""
+    return np.asarray(arr).T
 
 
 def inverse_permutation(perm: Sequence[int]) -> tuple[int, ...]:
@@ -31,13 +98,13 @@ def inverse_permutation(perm: Sequence[int]) -> tuple[int, ...]:
 
 def julia_size(shape: Sequence[int], order: str) -> tuple[int, ...]:
     """Size of the Julia array PolyZarr.jl returns for a Zarr array of this shape and order."""
-    return tuple(reversed(shape)) if order == "C" else tuple(shape)
+    return reversed_axes(shape) if is_c_order(order) else tuple(shape)
 
 
 def julia_index(index: Sequence[int], order: str) -> tuple[int, ...]:
     """numpy (0-based, Zarr order) index → Julia (1-based) index of the same element."""
     j = tuple(i + 1 for i in index)
-    return tuple(reversed(j)) if order == "C" else j
+    return reversed_axes(j) if is_c_order(order) else j
 
 
 def julia_strides(shape: Sequence[int], order: str) -> tuple[int, ...]:
@@ -54,7 +121,7 @@ def julia_dimension_names(names: Sequence[str] | None, order: str) -> list[str] 
     """xarray's ``_ARRAY_DIMENSIONS`` (Zarr order) as PolyZarr.jl exposes them."""
     if names is None:
         return None
-    return list(reversed(names)) if order == "C" else list(names)
+    return list(reversed_axes(names)) if is_c_order(order) else list(names)
 
 
 def chunk_key(index: Sequence[int], sep: str) -> str:
@@ -76,7 +143,9 @@ class ChunkPart:
     whole: bool  # the part covers every element of the chunk that lies inside the array
 
 
-def chunk_parts(start: Sequence[int], stop: Sequence[int], shape: Sequence[int], chunks: Sequence[int]) -> Iterator[ChunkPart]:
+def chunk_parts(
+    start: Sequence[int], stop: Sequence[int], shape: Sequence[int], chunks: Sequence[int]
+) -> Iterator[ChunkPart]:
     """The chunks that intersect the box ``[start, stop)``, in key order (last axis fastest)."""
     ranges = []
     for a, b, c in zip(start, stop, chunks):
@@ -92,13 +161,3 @@ def chunk_parts(start: Sequence[int], stop: Sequence[int], shape: Sequence[int],
             in_region.append(slice(lo - a, hi - a))
             whole &= lo == c0 and hi == min(c0 + c, s)
         yield ChunkPart(tuple(idx), tuple(in_chunk), tuple(in_region), whole)
-
-
-def chunk_from_memory(flat: np.ndarray, chunk_shape: Sequence[int], order: str) -> np.ndarray:
-    """A chunk's decoded elements (1-d, memory order) → the chunk in logical index order, no copy."""
-    return flat.reshape(tuple(chunk_shape), order=order)
-
-
-def chunk_to_memory(chunk: np.ndarray, order: str) -> np.ndarray:
-    """A chunk in logical index order → contiguous in its stored memory order (copies only if needed)."""
-    return np.asfortranarray(chunk) if order == "F" else np.ascontiguousarray(chunk)

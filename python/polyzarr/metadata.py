@@ -3,6 +3,7 @@
 Parsing is strict and every error names the key and the JSON field at fault (``a/.zarray:chunks``).
 Writing produces what zarr-python writes: ``json.dumps(indent=4, sort_keys=True, ensure_ascii=True)``.
 """
+
 from __future__ import annotations
 
 import base64
@@ -14,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .dtypes import encode_dtype, parse_dtype
+from .dtypes import INT64_MAX, decode_b64, decode_fill, encode_dtype, encode_fill, parse_dtype
 from .errors import DtypeError, MetadataError
 from .stores import check_key
 
@@ -22,8 +23,6 @@ ZARRAY = ".zarray"
 ZGROUP = ".zgroup"
 ZATTRS = ".zattrs"
 ZMETADATA = ".zmetadata"
-
-INT64_MAX = 2**63 - 1
 
 
 def max_chunk_bytes() -> int:
@@ -68,31 +67,8 @@ def loads_object(data: bytes | None, key: str) -> dict:
 # Fill values
 
 
-_FLOAT_WORDS = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
-
-
 def _is_int(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
-
-
-def _decode_float(v: Any, where: str) -> float:
-    if isinstance(v, str):
-        if v in _FLOAT_WORDS:
-            return _FLOAT_WORDS[v]
-        raise MetadataError(where, f"float fill value must be a number, 'NaN', 'Infinity' or '-Infinity', got {v!r}")
-    if isinstance(v, (int, float)) and not isinstance(v, bool):
-        return float(v)
-    raise MetadataError(where, f"float fill value must be a number, got {v!r}")
-
-
-def decode_b64(v: Any, where: str) -> bytes:
-    """A fill value's base64 string → its bytes (v2 structured/void/bytes fills, v3 raw and bytes fills)."""
-    if not isinstance(v, str):
-        raise MetadataError(where, f"fill value must be a base64 string for this dtype, got {v!r}")
-    try:
-        return base64.b64decode(v.encode("ascii"), validate=True)
-    except (ValueError, UnicodeEncodeError):
-        raise MetadataError(where, f"fill value {v!r} is not valid base64") from None
 
 
 def chunk_fill_value(fill: Any, dt: np.dtype, object_type: type | None = None) -> Any:
@@ -121,91 +97,14 @@ def chunk_fill_value(fill: Any, dt: np.dtype, object_type: type | None = None) -
 
 
 def decode_fill_value(v: Any, dt: np.dtype, where: str) -> Any:
-    """JSON fill value → numpy scalar of ``dt`` (or None, or a Python object for object dtype)."""
-    if v is None:
-        return None
-    k = dt.kind
-    if dt.fields is not None or k == "V":
-        raw = decode_b64(v, where)
-        if len(raw) != dt.itemsize:
-            raise MetadataError(where, f"fill value has {len(raw)} bytes, dtype needs {dt.itemsize}")
-        return np.frombuffer(raw, dtype=dt)[0]
-    if k == "O":
-        return v
-    if k == "b":
-        if isinstance(v, bool) or (_is_int(v) and v in (0, 1)):
-            return np.bool_(v)
-        raise MetadataError(where, f"bool fill value must be true or false, got {v!r}")
-    if k in "iu":
-        if isinstance(v, float) and v.is_integer():
-            v = int(v)
-        if not _is_int(v):
-            raise MetadataError(where, f"integer fill value must be an integer, got {v!r}")
-        info = np.iinfo(dt)
-        if not info.min <= v <= info.max:
-            raise MetadataError(where, f"fill value {v} does not fit {dt.str} ({info.min}..{info.max})")
-        return dt.type(v)
-    if k == "f":
-        return dt.type(_decode_float(v, where))
-    if k == "c":
-        if isinstance(v, (list, tuple)):
-            if len(v) != 2:
-                raise MetadataError(where, f"complex fill value must be [real, imag], got {v!r}")
-            return dt.type(complex(_decode_float(v[0], where), _decode_float(v[1], where)))
-        return dt.type(_decode_float(v, where))
-    if k in "Mm":
-        if v == "NaT":
-            return dt.type("NaT")
-        if not _is_int(v) or not -(2**63) <= v <= INT64_MAX:
-            raise MetadataError(where, f"{dt.str} fill value must be a 64-bit integer, got {v!r}")
-        return np.array(v, dtype="<i8").view(dt.newbyteorder("<"))[()].astype(dt)
-    if k == "S":
-        raw = decode_b64(v, where)
-        if len(raw) > dt.itemsize:
-            raise MetadataError(where, f"fill value has {len(raw)} bytes, {dt.str} holds {dt.itemsize}")
-        return np.array(raw, dtype=dt)[()]
-    if k == "U":
-        if not isinstance(v, str):
-            raise MetadataError(where, f"{dt.str} fill value must be a string, got {v!r}")
-        if len(v) > dt.itemsize // 4:
-            raise MetadataError(where, f"fill value {v!r} is longer than {dt.str}")
-        return np.array(v, dtype=dt)[()]
-    raise MetadataError(where, f"no fill value encoding for dtype {dt.str}")  # pragma: no cover
-
-
-def _encode_float(x: float) -> Any:
-    if math.isnan(x):
-        return "NaN"
-    if math.isinf(x):
-        return "Infinity" if x > 0 else "-Infinity"
-    return float(x)
+    """v2 JSON fill value → numpy scalar of ``dt`` (or None, or a Python object for object dtype); the dtype's
+    kind owns the encoding (dtypes.decode_fill)."""
+    return decode_fill(v, dt, where, 2)
 
 
 def encode_fill_value(v: Any, dt: np.dtype) -> Any:
-    """numpy scalar (or Python value) → JSON fill value, as zarr-python writes it."""
-    if v is None:
-        return None
-    k = dt.kind
-    if dt.fields is not None or k == "V":
-        return base64.b64encode(np.asarray(v, dtype=dt).tobytes()).decode("ascii")
-    if k == "O":
-        return v
-    if k == "b":
-        return bool(v)
-    if k in "iu":
-        return int(v)
-    if k == "f":
-        return _encode_float(float(v))
-    if k == "c":
-        c = complex(v)
-        return [_encode_float(c.real), _encode_float(c.imag)]
-    if k in "Mm":
-        return int(np.asarray(v, dtype=dt).astype(dt.newbyteorder("<")).view("<i8"))
-    if k == "S":
-        return base64.b64encode(bytes(np.asarray(v, dtype=dt)[()])).decode("ascii")
-    if k == "U":
-        return str(np.asarray(v, dtype=dt)[()])
-    raise MetadataError("fill_value", f"no fill value encoding for dtype {dt.str}")  # pragma: no cover
+    """numpy scalar (or Python value) → v2 JSON fill value, as zarr-python writes it (dtypes.encode_fill)."""
+    return encode_fill(v, dt, 2)
 
 
 def fill_value_rule(dt: np.dtype) -> str:
@@ -276,8 +175,10 @@ def _check_codec(v: Any, where: str) -> dict | None:
     return v
 
 
-@dataclass
+@dataclass(frozen=True)
 class ArrayMetadataV2:
+    """A parsed .zarray: a value (frozen). What reading settles later (an implied separator) is the Array's state."""
+
     shape: tuple[int, ...]
     chunks: tuple[int, ...]
     dtype: np.dtype
@@ -292,9 +193,9 @@ class ArrayMetadataV2:
     separator_implied: bool = False
 
     def __post_init__(self) -> None:
-        self.shape = tuple(int(s) for s in self.shape)
-        self.chunks = tuple(int(c) for c in self.chunks)
-        self.dtype = np.dtype(self.dtype)
+        object.__setattr__(self, "shape", tuple(int(s) for s in self.shape))
+        object.__setattr__(self, "chunks", tuple(int(c) for c in self.chunks))
+        object.__setattr__(self, "dtype", np.dtype(self.dtype))
 
     @property
     def ndim(self) -> int:
@@ -305,12 +206,12 @@ class ArrayMetadataV2:
         return math.prod(self.shape)
 
     @classmethod
-    def from_json(cls, data: bytes | None, key: str) -> "ArrayMetadataV2":
+    def from_json(cls, data: bytes | None, key: str) -> ArrayMetadataV2:
         doc = loads_object(data, key)
         return cls.from_dict(doc, key)
 
     @classmethod
-    def from_dict(cls, doc: dict, key: str) -> "ArrayMetadataV2":
+    def from_dict(cls, doc: dict, key: str) -> ArrayMetadataV2:
         fmt = doc.get("zarr_format")
         if fmt != 2:
             raise MetadataError(f"{key}:zarr_format", f"expected 2, got {fmt!r}")
@@ -329,7 +230,10 @@ class ArrayMetadataV2:
             raise MetadataError(f"{key}:shape", f"{list(shape)} has more than 2^63-1 elements")
         chunk_bytes = math.prod(chunks) * max(dt.itemsize, 1)
         if chunk_bytes > max_chunk_bytes():
-            raise MetadataError(f"{key}:chunks", f"a chunk of {list(chunks)} × {dt.itemsize} bytes = {chunk_bytes} bytes exceeds the limit of {max_chunk_bytes()} (POLYZARR_MAX_CHUNK_BYTES)")
+            raise MetadataError(
+                f"{key}:chunks",
+                f"a chunk of {list(chunks)} × {dt.itemsize} bytes = {chunk_bytes} bytes exceeds the limit of {max_chunk_bytes()} (POLYZARR_MAX_CHUNK_BYTES)",
+            )
         order = doc["order"]
         if order not in ("C", "F"):
             raise MetadataError(f"{key}:order", f"must be 'C' or 'F', got {order!r}")
@@ -345,12 +249,36 @@ class ArrayMetadataV2:
                 raise MetadataError(f"{key}:filters", f"must be a list or null, got {filters!r}")
             filters = [_check_codec(f, f"{key}:filters[{i}]") for i, f in enumerate(filters)] or None
         if dt.kind == "O" and not filters:
-            raise MetadataError(f"{key}:filters", "object dtype '|O' needs an object codec (vlen-utf8, vlen-bytes, json2, ...) in filters")
+            raise MetadataError(
+                f"{key}:filters",
+                "object dtype '|O' needs an object codec (vlen-utf8, vlen-bytes, json2, ...) in filters",
+            )
         fill = decode_fill_value(doc["fill_value"], dt, f"{key}:fill_value")
-        known = {"zarr_format", "shape", "chunks", "dtype", "compressor", "fill_value", "order", "filters", "dimension_separator"}
+        known = {
+            "zarr_format",
+            "shape",
+            "chunks",
+            "dtype",
+            "compressor",
+            "fill_value",
+            "order",
+            "filters",
+            "dimension_separator",
+        }
         extra = {k: v for k, v in doc.items() if k not in known}
-        return cls(shape, chunks, dt, compressor, filters, fill, order, sep, 2, extra,
-                   separator_implied=doc.get("dimension_separator") is None)
+        return cls(
+            shape,
+            chunks,
+            dt,
+            compressor,
+            filters,
+            fill,
+            order,
+            sep,
+            2,
+            extra,
+            separator_implied=doc.get("dimension_separator") is None,
+        )
 
     def to_dict(self) -> dict:
         doc = {
@@ -392,7 +320,9 @@ def parse_consolidated(data: bytes, key: str) -> dict[str, Any]:
     """``.zmetadata`` → {relative key: parsed JSON document}."""
     doc = loads_object(data, key)
     if doc.get("zarr_consolidated_format") != 1:
-        raise MetadataError(f"{key}:zarr_consolidated_format", f"expected 1, got {doc.get('zarr_consolidated_format')!r}")
+        raise MetadataError(
+            f"{key}:zarr_consolidated_format", f"expected 1, got {doc.get('zarr_consolidated_format')!r}"
+        )
     meta = doc.get("metadata")
     if not isinstance(meta, dict):
         raise MetadataError(f"{key}:metadata", "must be an object of key → metadata document")

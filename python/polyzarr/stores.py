@@ -4,8 +4,10 @@ Keys are relative to the store's root and checked before any I/O (no ``..``, no 
 key reads as ``None``; every other failure is a StoreError naming the key. Local writes are atomic (temporary
 file, then rename), so an interrupted write never leaves a half-written chunk over good data.
 """
+
 from __future__ import annotations
 
+import builtins
 import os
 import re
 import threading
@@ -61,7 +63,7 @@ class Store(ABC):
     def list(self, prefix: str = "") -> list[str]:
         """Every key under ``prefix`` (recursive, sorted, relative to the store root)."""
 
-    def get_many(self, keys: list[str]) -> dict[str, bytes | None]:
+    def get_many(self, keys: builtins.list[str]) -> dict[str, bytes | None]:
         return {k: self.get(k) for k in keys}
 
     def get_range(self, key: str, start: int, length: int | None) -> bytes | None:
@@ -72,15 +74,15 @@ class Store(ABC):
             return None
         if start < 0:
             return data[start:]
-        return data[start: None if length is None else start + length]
+        return data[start : None if length is None else start + length]
 
     def exists(self, key: str) -> bool:
         return self.get(key) is not None
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - most stores have nothing to close
         pass
 
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -197,7 +199,7 @@ class FsspecStore(Store):
             if self.root:
                 if not p.startswith(self.root + "/"):
                     continue
-                k = p[len(self.root) + 1:]
+                k = p[len(self.root) + 1 :]
             else:
                 k = p.lstrip("/")
             if not k.endswith(".partial"):
@@ -254,7 +256,7 @@ def open_store(url: str, mode: str = "r", endpoint_url: str | None = None) -> St
     """
     read_only = mode == "r"
     if url.startswith("s3://"):
-        rest = url[len("s3://"):].strip("/")
+        rest = url[len("s3://") :].strip("/")
         if not rest:
             raise PathError(url, "an S3 URL needs a bucket: s3://bucket/prefix")
         try:
@@ -263,9 +265,9 @@ def open_store(url: str, mode: str = "r", endpoint_url: str | None = None) -> St
             raise StoreError(url, f"cannot set up S3: {type(e).__name__}: {e}") from None
         return FsspecStore(fs, rest, url, read_only)
     if url.startswith("memory://"):
-        root = "/" + url[len("memory://"):].strip("/")
+        root = "/" + url[len("memory://") :].strip("/")
         return FsspecStore(fsspec.filesystem("memory"), root.rstrip("/") or "/", url, read_only)
-    path = url[len("file://"):] if url.startswith("file://") else url
+    path = url[len("file://") :] if url.startswith("file://") else url
     z = _split_zip(path)
     if z is not None and (os.path.isfile(z[0]) or not read_only):
         archive, inner = z
@@ -304,5 +306,7 @@ def io_pool(remote: bool = False) -> ThreadPoolExecutor:
     threads only contend for the GIL), many where network latency does (S3)."""
     if remote not in _pools:
         n = int(os.environ.get("POLYZARR_THREADS", 0)) or (16 if remote else max(2, os.cpu_count() or 2))
-        _pools[remote] = ThreadPoolExecutor(max_workers=n, thread_name_prefix="polyzarr-remote" if remote else "polyzarr")
+        _pools[remote] = ThreadPoolExecutor(
+            max_workers=n, thread_name_prefix="polyzarr-remote" if remote else "polyzarr"
+        )
     return _pools[remote]

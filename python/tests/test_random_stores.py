@@ -23,7 +23,7 @@ import zarr
 from zarr.codecs import BloscCodec, BytesCodec, GzipCodec, TransposeCodec, ZstdCodec
 
 import polyzarr
-from polyzarr.cli import to_npy_array
+from polyzarr.npy import to_npy_array
 
 SEED = int(os.environ.get("POLYZARR_FUZZ_SEED", "0"))
 N = int(os.environ.get("POLYZARR_FUZZ_N", "48"))

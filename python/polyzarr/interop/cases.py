@@ -4,6 +4,7 @@ A case is one array: dtype, shape, chunks, order, codec, filters, fill value, se
 a value generator. Its id reads ``<dtype>-<order>-<codec>[+filters][-variant]`` (``<f8-F-blosc_lz4``); its slug is
 the same id made safe for file names (``le_f8-F-blosc_lz4``).
 """
+
 from __future__ import annotations
 
 import copy
@@ -21,11 +22,31 @@ from .. import metadata as md
 from ..dtypes import parse_dtype
 from ..testing.values import make_objects, make_values, sparse
 
-FIELDS = ("zarr_format", "dtype", "shape", "chunks", "order", "codec", "filters", "fill_value", "dimension_separator",
-          "values", "attrs", "variant", "label", "zarr_python",
-          # v3 only
-          "codecs", "chunk_key_encoding", "dimension_names", "data_type", "transpose", "inner_chunks", "inner_transpose",
-          "about")
+FIELDS = (
+    "zarr_format",
+    "dtype",
+    "shape",
+    "chunks",
+    "order",
+    "codec",
+    "filters",
+    "fill_value",
+    "dimension_separator",
+    "values",
+    "attrs",
+    "variant",
+    "label",
+    "zarr_python",
+    # v3 only
+    "codecs",
+    "chunk_key_encoding",
+    "dimension_names",
+    "data_type",
+    "transpose",
+    "inner_chunks",
+    "inner_transpose",
+    "about",
+)
 
 
 def default_golden_dir() -> Path:
@@ -113,14 +134,32 @@ class Case:
         return generate_values(self)
 
     def to_json(self) -> dict:
-        d = {"id": self.id, "slug": self.slug, "group": self.group, "zarr_format": self.zarr_format,
-             "dtype": self.dtype, "shape": list(self.shape), "chunks": list(self.chunks), "order": self.order,
-             "codec": self.codec, "compressor": self.compressor, "filters": list(self.filters),
-             "fill_value": self.fill_json, "dimension_separator": self.dimension_separator, "attrs": self.attrs,
-             "zarr_python": self.zarr_python}
+        d = {
+            "id": self.id,
+            "slug": self.slug,
+            "group": self.group,
+            "zarr_format": self.zarr_format,
+            "dtype": self.dtype,
+            "shape": list(self.shape),
+            "chunks": list(self.chunks),
+            "order": self.order,
+            "codec": self.codec,
+            "compressor": self.compressor,
+            "filters": list(self.filters),
+            "fill_value": self.fill_json,
+            "dimension_separator": self.dimension_separator,
+            "attrs": self.attrs,
+            "zarr_python": self.zarr_python,
+        }
         if self.zarr_format == 3:
-            d.update({"codecs": self.codecs, "chunk_key_encoding": self.chunk_key_encoding,
-                      "dimension_names": self.dimension_names, "data_type": self.v3_data_type})
+            d.update(
+                {
+                    "codecs": self.codecs,
+                    "chunk_key_encoding": self.chunk_key_encoding,
+                    "dimension_names": self.dimension_names,
+                    "data_type": self.v3_data_type,
+                }
+            )
         return d
 
 
@@ -184,28 +223,55 @@ def load_cases(path: str | Path | None = None) -> list[Case]:
                 from ..dtypes import encode_v3_dtype, parse_v3_dtype
                 from ..metadata_v3 import byte_order_of, default_fill_value, encode_fill_value
 
-                data_type = spec["data_type"] or encode_v3_dtype(dt, {"objects_str": str, "objects_bytes": bytes}.get(spec["values"].get("gen")))
+                data_type = spec["data_type"] or encode_v3_dtype(
+                    dt, {"objects_str": str, "objects_bytes": bytes}.get(spec["values"].get("gen"))
+                )
                 sdt = parse_v3_dtype(data_type, byte_order_of(v3_list))
                 fill = encode_fill_value(default_fill_value(sdt, data_type), sdt, data_type)
             elif isinstance(fill, str) and fill == "zero":
                 fill = md.encode_fill_value(md.default_fill_value(dt), dt)
             zp = dict(spec.get("zarr_python") or {})
             for rule in (r for r in gaps if _version_matches(r.get("zarr_versions"))):
-                if rule.get("label") in (None, label) and set(rule.get("filters", [])) <= set(spec["filters"]) \
-                        and rule.get("variant") in (None, spec["variant"]) and rule.get("order") in (None, spec["order"]) \
-                        and rule.get("zarr_format") in (None, spec["zarr_format"]):
+                if (
+                    rule.get("label") in (None, label)
+                    and set(rule.get("filters", [])) <= set(spec["filters"])
+                    and rule.get("variant") in (None, spec["variant"])
+                    and rule.get("order") in (None, spec["order"])
+                    and rule.get("zarr_format") in (None, spec["zarr_format"])
+                ):
                     for k in ("write", "read", "writers"):
                         if k in rule:
                             zp.setdefault(k, rule[k])
-            cases.append(Case(
-                id=cid, slug=slugify(cid), group=group["name"], zarr_format=spec["zarr_format"], dtype=spec["dtype"],
-                label=label, shape=tuple(spec["shape"]), chunks=tuple(spec["chunks"]), order=spec["order"],
-                codec=spec["codec"], compressor=None if v3 else codecs[spec["codec"]], filter_names=tuple(spec["filters"]),
-                filters=tuple(filters[f] for f in spec["filters"]), fill_json=fill,
-                dimension_separator=spec["dimension_separator"], values=spec["values"], attrs=spec["attrs"],
-                zarr_python=zp, codecs=v3_list,
-                chunk_key_encoding=(spec["chunk_key_encoding"] or {"name": "default", "configuration": {"separator": "/"}}) if v3 else None,
-                dimension_names=spec["dimension_names"], data_type=spec["data_type"]))
+            cases.append(
+                Case(
+                    id=cid,
+                    slug=slugify(cid),
+                    group=group["name"],
+                    zarr_format=spec["zarr_format"],
+                    dtype=spec["dtype"],
+                    label=label,
+                    shape=tuple(spec["shape"]),
+                    chunks=tuple(spec["chunks"]),
+                    order=spec["order"],
+                    codec=spec["codec"],
+                    compressor=None if v3 else codecs[spec["codec"]],
+                    filter_names=tuple(spec["filters"]),
+                    filters=tuple(filters[f] for f in spec["filters"]),
+                    fill_json=fill,
+                    dimension_separator=spec["dimension_separator"],
+                    values=spec["values"],
+                    attrs=spec["attrs"],
+                    zarr_python=zp,
+                    codecs=v3_list,
+                    chunk_key_encoding=(
+                        spec["chunk_key_encoding"] or {"name": "default", "configuration": {"separator": "/"}}
+                    )
+                    if v3
+                    else None,
+                    dimension_names=spec["dimension_names"],
+                    data_type=spec["data_type"],
+                )
+            )
     return cases
 
 
@@ -264,8 +330,8 @@ def _version_matches(spec: str | None) -> bool:
     have = tuple(int(x) for x in v.split(".")[:2] if x.isdigit())
     for op in (">=", "<=", ">", "<", "=="):
         if spec.startswith(op):
-            want = tuple(int(x) for x in spec[len(op):].split("."))
-            h = have[:len(want)]
+            want = tuple(int(x) for x in spec[len(op) :].split("."))
+            h = have[: len(want)]
             return {">=": h >= want, "<=": h <= want, ">": h > want, "<": h < want, "==": h == want}[op]
     return v.startswith(spec)
 
@@ -307,7 +373,7 @@ def expected_values(case: Case, values: np.ndarray) -> np.ndarray:
     """What every reader must return for ``values`` written with ``case``'s codecs: the values themselves after the
     lossy filters (quantize, fixedscaleoffset, astype), applied by numcodecs itself; object arrays as fixed-width
     ``<U``/``|S`` (the .npy form)."""
-    from ..cli import to_npy_array
+    from ..npy import to_npy_array
 
     out = values
     for cfg in case.filters:

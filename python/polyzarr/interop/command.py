@@ -3,6 +3,7 @@
 Starts its own moto S3 server (unless ``--s3-endpoint`` names one) and the Julia bridge; exit status 0 when every
 cell passes (known zarr-python gaps included), 1 otherwise.
 """
+
 from __future__ import annotations
 
 import os
@@ -10,8 +11,9 @@ import platform
 import shlex
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from .cases import load_cases
 from .impls import ARCHIVED_WRITERS, IMPLS
@@ -21,14 +23,20 @@ from .run import STORES, Matrix, all_cells
 
 def add_arguments(p: Any) -> None:
     writers = IMPLS + tuple(ARCHIVED_WRITERS)
-    p.add_argument("--writers", default=",".join(writers), help=f"comma-separated, from {','.join(writers)} "
-                                                               "(zarr2: zarr 2.x's stores in the golden set)")
+    p.add_argument(
+        "--writers",
+        default=",".join(writers),
+        help=f"comma-separated, from {','.join(writers)} (zarr2: zarr 2.x's stores in the golden set)",
+    )
     p.add_argument("--readers", default=",".join(IMPLS), help=f"comma-separated, from {','.join(IMPLS)}")
     p.add_argument("--stores", default=",".join(STORES), help=f"comma-separated, from {','.join(STORES)}")
-    p.add_argument("--case", action="append", default=[], metavar="TEXT",
-                   help="only cases whose id contains TEXT (repeatable)")
+    p.add_argument(
+        "--case", action="append", default=[], metavar="TEXT", help="only cases whose id contains TEXT (repeatable)"
+    )
     p.add_argument("--jobs", type=int, default=1, help="run writer/store lanes in N threads (default 1)")
-    p.add_argument("--out", default="reports", help="directory for matrix.json/html/png and junit.xml (default reports)")
+    p.add_argument(
+        "--out", default="reports", help="directory for matrix.json/html/png and junit.xml (default reports)"
+    )
     p.add_argument("--s3-endpoint", default=None, help="use this S3 endpoint instead of starting moto_server")
     p.add_argument("--golden-dir", default=None, help="default: interop_tests/golden of this checkout")
     p.add_argument("--no-progress", action="store_true", help="no live progress bar (plain log lines)")
@@ -48,8 +56,12 @@ def versions(m: Matrix, writers: list[str], readers: list[str]) -> dict:
 
     from .. import __version__
 
-    v: dict[str, Any] = {"polyzarr": __version__, "python": platform.python_version(), "numpy": np.__version__,
-                         "numcodecs": numcodecs.__version__}
+    v: dict[str, Any] = {
+        "polyzarr": __version__,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "numcodecs": numcodecs.__version__,
+    }
     if "zarr-python" in writers + readers:
         v["zarr-python"] = m.impl("zarr-python").version
     if "julia" in writers + readers:
@@ -57,7 +69,7 @@ def versions(m: Matrix, writers: list[str], readers: list[str]) -> dict:
             b = m.bridge()
             v["julia"] = b.ping().get("julia")
             v["julia bridge"] = b.name
-        except Exception as e:  # noqa: BLE001 - reported, and every Julia cell will say why
+        except Exception as e:
             v["julia"] = f"unavailable: {e}"
     return v
 
@@ -96,21 +108,31 @@ def run(args: Any, argv: Sequence[str]) -> int:
     try:
         t0 = time.perf_counter()
         v = versions(m, writers, readers)
-        console.print(f"[bold]polyzarr matrix[/]: {len(cells)} cells = {len(cases)} cases × {len(writers)} writers × "
-                      f"{len(readers)} readers × {len(stores)} stores ({', '.join(f'{k} {x}' for k, x in v.items())})")
+        console.print(
+            f"[bold]polyzarr matrix[/]: {len(cells)} cells = {len(cases)} cases × {len(writers)} writers × "
+            f"{len(readers)} readers × {len(stores)} stores ({', '.join(f'{k} {x}' for k, x in v.items())})"
+        )
         results = _run_with_progress(m, cells, console, args.no_progress or not console.is_terminal, args.jobs)
         elapsed = time.perf_counter() - t0
-        report = Report(results, elapsed, v, "polyzarr matrix " + " ".join(shlex.quote(a) for a in argv), dict(m.timings))
+        report = Report(
+            results, elapsed, v, "polyzarr matrix " + " ".join(shlex.quote(a) for a in argv), dict(m.timings)
+        )
         for table in report.rich_tables():
             console.print(table)
         console.print(report.headline())
-        console.print("by store: " + ", ".join(f"{s} {report.by_store[s].ok}/{report.by_store[s].total}" for s in report.stores))
+        console.print(
+            "by store: " + ", ".join(f"{s} {report.by_store[s].ok}/{report.by_store[s].total}" for s in report.stores)
+        )
         for c, o in results:
             if o.status in ("fail", "fixed"):
-                console.print(f"[red]FAIL[/] {c.id}: {o.message.splitlines()[0] if o.message else o.status}", soft_wrap=True)
+                console.print(
+                    f"[red]FAIL[/] {c.id}: {o.message.splitlines()[0] if o.message else o.status}", soft_wrap=True
+                )
         paths = report.write(Path(args.out))
-        console.print(f"{len(cells)} cells in {elapsed:.1f} s ({report.cells_per_second:.0f} cells/s); reports: "
-                      + ", ".join(str(p) for p in paths.values()))
+        console.print(
+            f"{len(cells)} cells in {elapsed:.1f} s ({report.cells_per_second:.0f} cells/s); reports: "
+            + ", ".join(str(p) for p in paths.values())
+        )
         return 0 if report.ok else 1
     finally:
         m.close()
@@ -146,19 +168,32 @@ def _run_with_progress(m: Matrix, cells: list, console: Any, plain: bool, jobs: 
             done["n"] += 1
             done["bad"] += outcome.status in ("fail", "fixed")
             if done["n"] % step == 0 or done["n"] == len(cells):
-                console.print(f"  {done['n']}/{len(cells)} cells, {done['bad']} failing ({cell.writer}→{cell.reader} {cell.store})")
+                console.print(
+                    f"  {done['n']}/{len(cells)} cells, {done['bad']} failing ({cell.writer}→{cell.reader} {cell.store})"
+                )
 
         return m.run(cells, progress, jobs=jobs)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  TextColumn("{task.fields[lane]}"), console=console, transient=False) as bar:
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[lane]}"),
+        console=console,
+        transient=False,
+    ) as bar:
         task = bar.add_task("cells", total=len(cells), lane="")
 
         def progress(cell: Any, outcome: Any) -> None:
             done["bad"] += outcome.status in ("fail", "fixed")
-            bar.update(task, advance=1, lane=f"{cell.writer}→{cell.reader} {cell.store}"
-                       + (f"  [red]{done['bad']} failing[/]" if done["bad"] else ""))
+            bar.update(
+                task,
+                advance=1,
+                lane=f"{cell.writer}→{cell.reader} {cell.store}"
+                + (f"  [red]{done['bad']} failing[/]" if done["bad"] else ""),
+            )
 
         return m.run(cells, progress, jobs=jobs)
 

@@ -12,6 +12,7 @@ Layout::
 
 Stored bytes are compared chunk by chunk; metadata documents are compared as JSON values (formatting is free).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,9 +22,10 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import numpy as np
 
@@ -44,10 +46,16 @@ NONDETERMINISTIC = {
 }
 LIBRARY_DIFFERENCES = {
     ("gzip", None): "the gzip header's MTIME (bytes 4-7) is the write time in numcodecs and 0 in PolyZarr.jl; "
-                    "everything else is identical",
-    ("blosc", "zstd"): "numcodecs bundles zstd 1.5.6 inside blosc, the system libblosc uses libzstd 1.5.4: other bytes, same data",
+    "everything else is identical",
+    (
+        "blosc",
+        "zstd",
+    ): "numcodecs bundles zstd 1.5.6 inside blosc, the system libblosc uses libzstd 1.5.4: other bytes, same data",
     ("zstd", "level>3"): "zstd levels above 3 compress differently in numcodecs' zstd 1.5.6 and the system's 1.5.4",
-    ("blosc", "lz4hc"): "lz4hc in numcodecs' bundled lz4 1.10 and the system liblz4 1.9.4 produce other bytes (same data)",
+    (
+        "blosc",
+        "lz4hc",
+    ): "lz4hc in numcodecs' bundled lz4 1.10 and the system liblz4 1.9.4 produce other bytes (same data)",
 }
 
 
@@ -91,6 +99,7 @@ def _compressors(case: Case) -> list[dict]:
                 walk(cfg.get("codecs", []))
             elif c["name"] in ("gzip", "zstd", "blosc"):
                 out.append({"id": c["name"], **cfg})
+
     walk(case.codecs or [])
     return out
 
@@ -132,8 +141,13 @@ def _json_docs(files: dict[str, bytes]) -> dict[str, Any]:
     return docs
 
 
-def compare_stores(a: dict[str, bytes], b: dict[str, bytes], case: Case, names: tuple[str, str] = ("a", "b"),
-                   ignore_gzip_mtime: bool = False) -> StoreComparison:
+def compare_stores(
+    a: dict[str, bytes],
+    b: dict[str, bytes],
+    case: Case,
+    names: tuple[str, str] = ("a", "b"),
+    ignore_gzip_mtime: bool = False,
+) -> StoreComparison:
     out = StoreComparison()
     da, db = _json_docs(a), _json_docs(b)
     if da != db:
@@ -145,15 +159,21 @@ def compare_stores(a: dict[str, bytes], b: dict[str, bytes], case: Case, names: 
             if isinstance(x, dict) and isinstance(y, dict):
                 for f in sorted(set(x) | set(y)):
                     if x.get(f, "(absent)") != y.get(f, "(absent)"):
-                        out.problems.append(f"{k}:{f}: {names[0]} {json.dumps(x.get(f, '(absent)'), sort_keys=True)}, "
-                                            f"{names[1]} {json.dumps(y.get(f, '(absent)'), sort_keys=True)}")
+                        out.problems.append(
+                            f"{k}:{f}: {names[0]} {json.dumps(x.get(f, '(absent)'), sort_keys=True)}, "
+                            f"{names[1]} {json.dumps(y.get(f, '(absent)'), sort_keys=True)}"
+                        )
             else:
-                out.problems.append(f"{k}: {names[0]} {json.dumps(x, sort_keys=True)}, {names[1]} {json.dumps(y, sort_keys=True)}")
+                out.problems.append(
+                    f"{k}: {names[0]} {json.dumps(x, sort_keys=True)}, {names[1]} {json.dumps(y, sort_keys=True)}"
+                )
     ca = {k for k in a if not is_metadata(k)}
     cb = {k for k in b if not is_metadata(k)}
     if ca != cb:
         out.same_keys = False
-        out.problems.append(f"chunk keys differ: only in {names[0]}: {sorted(ca - cb)[:5]}, only in {names[1]}: {sorted(cb - ca)[:5]}")
+        out.problems.append(
+            f"chunk keys differ: only in {names[0]}: {sorted(ca - cb)[:5]}, only in {names[1]}: {sorted(cb - ca)[:5]}"
+        )
     meta: Any = None
     pipeline = None
     if ZARR_JSON in a:
@@ -161,7 +181,7 @@ def compare_stores(a: dict[str, bytes], b: dict[str, bytes], case: Case, names: 
         pipeline = CodecPipeline.from_v3(meta.codecs, meta.dtype, meta.chunks, "codecs", meta.object_type)
         fill = getattr(pipeline.array_bytes, "fill_value", "absent")
         if fill is None:  # a sharding codec: empty inner chunks decode as the fill value
-            pipeline.array_bytes.fill_value = meta.fill_value
+            pipeline.array_bytes.fill_value = meta.fill_value  # type: ignore[attr-defined]
     elif md.ZARRAY in a:
         meta = md.ArrayMetadataV2.from_json(a[md.ZARRAY], md.ZARRAY)
         pipeline = CodecPipeline.from_v2(meta.order, meta.filters, meta.compressor)
@@ -174,7 +194,9 @@ def compare_stores(a: dict[str, bytes], b: dict[str, bytes], case: Case, names: 
         if pipeline is not None and meta is not None:
             spec = ChunkSpec(meta.chunks, meta.dtype)
             xa, xb = pipeline.decode(a[k], spec, k), pipeline.decode(b[k], spec, k)
-            same = list(xa.flat) == list(xb.flat) if xa.dtype.kind == "O" else canonical_bytes(xa) == canonical_bytes(xb)
+            same = (
+                list(xa.flat) == list(xb.flat) if xa.dtype.kind == "O" else canonical_bytes(xa) == canonical_bytes(xb)
+            )
             if not same:
                 out.decoded_equal = False
                 out.problems.append(f"chunk {k}: decoded values differ")
@@ -191,7 +213,7 @@ def _blank_mtimes(b: bytes) -> bytes:
     out = bytearray(b)
     i = b.find(b"\x1f\x8b\x08")
     while i >= 0:
-        out[i + 4: i + 8] = b"\0\0\0\0"
+        out[i + 4 : i + 8] = b"\0\0\0\0"
         i = b.find(b"\x1f\x8b\x08", i + 3)
     return bytes(out)
 
@@ -200,8 +222,12 @@ def _blank_mtimes(b: bytes) -> bytes:
 # Generation (make golden)
 
 
-def generate(golden_dir: Path | None = None, writers: Iterable[str] = IMPLS, bridge_factory: Callable | None = None,
-             log: Callable[[str], None] = print) -> dict:
+def generate(
+    golden_dir: Path | None = None,
+    writers: Iterable[str] = IMPLS,
+    bridge_factory: Callable | None = None,
+    log: Callable[[str], None] = print,
+) -> dict:
     """Rewrite expected/, stores/ and manifest.json from cases.json; returns the manifest."""
     from .run import Matrix
 
@@ -238,8 +264,10 @@ def generate(golden_dir: Path | None = None, writers: Iterable[str] = IMPLS, bri
         shutil.rmtree(work, ignore_errors=True)
     n_files = sum(1 for _ in (golden_dir / "stores").rglob("*") if _.is_file())
     size = sum(p.stat().st_size for p in golden_dir.rglob("*") if p.is_file())
-    log(f"[golden] {len(cases)} cases, {n_files} store files, {size / 2**20:.1f} MiB in {golden_dir} "
-        f"({time.perf_counter() - t0:.0f} s)")
+    log(
+        f"[golden] {len(cases)} cases, {n_files} store files, {size / 2**20:.1f} MiB in {golden_dir} "
+        f"({time.perf_counter() - t0:.0f} s)"
+    )
     return manifest
 
 
@@ -256,21 +284,32 @@ def _versions(m: Any, writers: list[str]) -> dict:
     return v
 
 
-def build_manifest(cases: list[Case], exp_dir: Path, stores_dir: Path, writers: list[str],
-                   write_errors: dict[str, dict[str, str]], versions: dict) -> dict:
+def build_manifest(
+    cases: list[Case],
+    exp_dir: Path,
+    stores_dir: Path,
+    writers: list[str],
+    write_errors: dict[str, dict[str, str]],
+    versions: dict,
+) -> dict:
     out: dict[str, Any] = {
         "about": "Written by `make golden` (python -m polyzarr.interop.golden): do not edit. sha256 is over each "
-                 "expected array's canonical bytes (numpy C order, its own dtype); each store's digest is the sha256 "
-                 "of its sorted key/sha256 list. python_vs_julia says whether the two languages' stores are "
-                 "byte-identical, and why not where they may not be.",
+        "expected array's canonical bytes (numpy C order, its own dtype); each store's digest is the sha256 "
+        "of its sorted key/sha256 list. python_vs_julia says whether the two languages' stores are "
+        "byte-identical, and why not where they may not be.",
         "versions": versions,
         "nondeterministic": NONDETERMINISTIC,
         "cases": {},
     }
     for c in cases:
         exp = np.load(exp_dir / f"{c.slug}.npy", allow_pickle=False)
-        entry: dict[str, Any] = {"id": c.id, "dtype": md.encode_dtype(exp.dtype), "shape": list(exp.shape),
-                                 "sha256": sha256(canonical_bytes(exp)), "stores": {}}
+        entry: dict[str, Any] = {
+            "id": c.id,
+            "dtype": md.encode_dtype(exp.dtype),
+            "shape": list(exp.shape),
+            "sha256": sha256(canonical_bytes(exp)),
+            "stores": {},
+        }
         files: dict[str, dict[str, bytes]] = {}
         for w in writers:
             if w in write_errors.get(c.slug, {}):
@@ -281,9 +320,14 @@ def build_manifest(cases: list[Case], exp_dir: Path, stores_dir: Path, writers: 
         if "python" in files and "julia" in files:
             entry["python_vs_julia"] = cross_language_verdict(files["python"], files["julia"], c)
         if "python" in files and "zarr-python" in files:
-            cmp = compare_stores(files["python"], files["zarr-python"], c, ("python", "zarr-python"), ignore_gzip_mtime=True)
-            entry["python_vs_zarr_python"] = ("same metadata, byte-identical chunks" if cmp.equivalent and cmp.bytes_identical
-                                              else "; ".join(cmp.problems) or "same metadata and decoded chunks, other bytes")
+            cmp = compare_stores(
+                files["python"], files["zarr-python"], c, ("python", "zarr-python"), ignore_gzip_mtime=True
+            )
+            entry["python_vs_zarr_python"] = (
+                "same metadata, byte-identical chunks"
+                if cmp.equivalent and cmp.bytes_identical
+                else "; ".join(cmp.problems) or "same metadata and decoded chunks, other bytes"
+            )
         out["cases"][c.slug] = entry
     return out
 
@@ -300,8 +344,10 @@ def cross_language_verdict(py: dict[str, bytes], jl: dict[str, bytes], case: Cas
         return f"byte-identical except: {LIBRARY_DIFFERENCES[('gzip', None)]}"
     why = known_difference(case)
     if why is None:
-        raise RuntimeError(f"golden case {case.id}: Python and Julia chunk bytes differ with no known reason "
-                           f"(codec {case.compressor}): a codec bug in one of them?")
+        raise RuntimeError(
+            f"golden case {case.id}: Python and Julia chunk bytes differ with no known reason "
+            f"(codec {case.compressor}): a codec bug in one of them?"
+        )
     return f"same metadata and decoded chunks; stored bytes differ: {why}"
 
 
@@ -313,15 +359,23 @@ def generate_zarr2(golden_dir: Path | None = None, log: Callable[[str], None] = 
     golden_dir = Path(golden_dir or default_golden_dir())
     impl = ZarrPythonImpl()
     if impl.major != 2:
-        raise SystemExit(f"the zarr2 golden stores need zarr-python 2.x; this is zarr-python {impl.version} "
-                         "(scripts/golden-zarr2.sh makes a venv with zarr<3)")
+        raise SystemExit(
+            f"the zarr2 golden stores need zarr-python 2.x; this is zarr-python {impl.version} "
+            "(scripts/golden-zarr2.sh makes a venv with zarr<3)"
+        )
     cases = [c for c in load_cases(golden_dir / "cases.json") if c.zarr_format == 2]
     work = Path(tempfile.mkdtemp(prefix="polyzarr-golden-zarr2-"))
     place = Place("local", str(work))
-    out: dict[str, Any] = {"about": "Stores written by zarr-python 2.x (its own v2 API) for every v2 case: "
-                                    "scripts/golden-zarr2.sh. Digests as in manifest.json.",
-                           "versions": {"zarr-python": impl.version, "numcodecs": __import__("numcodecs").__version__,
-                                        "numpy": np.__version__}, "cases": {}}
+    out: dict[str, Any] = {
+        "about": "Stores written by zarr-python 2.x (its own v2 API) for every v2 case: "
+        "scripts/golden-zarr2.sh. Digests as in manifest.json.",
+        "versions": {
+            "zarr-python": impl.version,
+            "numcodecs": __import__("numcodecs").__version__,
+            "numpy": np.__version__,
+        },
+        "cases": {},
+    }
     try:
         for c in cases:
             url = place.url("zarr2", c)
@@ -329,7 +383,7 @@ def generate_zarr2(golden_dir: Path | None = None, log: Callable[[str], None] = 
                 impl.write(c, c.generate(), place, url)
                 files = store_files(Path(url))
                 out["cases"][c.slug] = {"digest": store_digest(files), "files": len(files)}
-            except Exception as e:  # noqa: BLE001 - recorded: a store zarr 2.x cannot write
+            except Exception as e:
                 shutil.rmtree(url, ignore_errors=True)
                 out["cases"][c.slug] = {"error": f"{type(e).__name__}: {e}"}
         shutil.rmtree(golden_dir / "stores" / "zarr2", ignore_errors=True)
@@ -337,12 +391,16 @@ def generate_zarr2(golden_dir: Path | None = None, log: Callable[[str], None] = 
         (golden_dir / "zarr2.json").write_text(dumps(out))
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    log(f"[golden] zarr-python {impl.version} wrote {sum('digest' in v for v in out['cases'].values())} of {len(cases)} v2 cases")
+    log(
+        f"[golden] zarr-python {impl.version} wrote {sum('digest' in v for v in out['cases'].values())} of {len(cases)} v2 cases"
+    )
     return out
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m polyzarr.interop.golden", description="Regenerate the golden datasets.")
+    ap = argparse.ArgumentParser(
+        prog="python -m polyzarr.interop.golden", description="Regenerate the golden datasets."
+    )
     ap.add_argument("--golden-dir", type=Path, default=None, help="default: interop_tests/golden of this checkout")
     ap.add_argument("--writers", default=",".join(IMPLS), help="comma-separated subset of python,julia,zarr-python")
     ap.add_argument("--zarr2", action="store_true", help="only the zarr 2.x stores (run with zarr<3 installed)")

@@ -6,20 +6,22 @@ is a local directory or an S3 prefix. Readers return numpy arrays in logical ord
 object arrays come back in their ``.npy`` form (``<U``/``|S`` of the longest element), as ``polyzarr export``
 writes them. A failure is returned (not raised) as the exception, so one bad case never hides the others.
 """
+
 from __future__ import annotations
 
 import os
 import shutil
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 
 from .. import metadata as md
-from ..cli import to_npy_array
 from ..errors import PolyZarrError
+from ..npy import to_npy_array
 from .cases import Case
 
 IMPLS = ("python", "julia", "zarr-python")
@@ -54,7 +56,6 @@ class Place:
             self._cache[key] = s3fs.S3FileSystem(asynchronous=asynchronous, **opts)
         return self._cache[key]
 
-
     def close(self) -> None:
         """Close the async S3 session zarr-python used (it lives on zarr's own event loop)."""
         fs = self._cache.pop(("s3fs", True), None)
@@ -64,7 +65,7 @@ class Place:
                 from zarr.core.sync import sync
 
                 sync(client.close())
-            except Exception:  # noqa: BLE001 - best effort at shutdown
+            except Exception:
                 pass
 
 
@@ -99,7 +100,7 @@ def _polyzarr_store(place: Place, url: str, mode: str) -> Any:
     from ..stores import FsspecStore, open_store
 
     if place.kind == "s3":
-        return FsspecStore(place.s3fs(), url[len("s3://"):], url, read_only=mode == "r")
+        return FsspecStore(place.s3fs(), url[len("s3://") :], url, read_only=mode == "r")
     return open_store(url, mode)
 
 
@@ -111,18 +112,41 @@ class PythonImpl:
 
         store = _polyzarr_store(place, url, "w")
         if case.zarr_format == 3:
-            arr = create_array(store, "", case.shape, case.np_dtype, chunks=case.chunks, zarr_format=3, codecs=case.codecs,
-                               data_type=case.v3_data_type, fill_value=case.fill_json,
-                               chunk_key_encoding=case.chunk_key_encoding, dimension_names=case.dimension_names,
-                               attributes=case.attrs, overwrite=True)
+            arr = create_array(
+                store,
+                "",
+                case.shape,
+                case.np_dtype,
+                chunks=case.chunks,
+                zarr_format=3,
+                codecs=case.codecs,
+                data_type=case.v3_data_type,
+                fill_value=case.fill_json,
+                chunk_key_encoding=case.chunk_key_encoding,
+                dimension_names=case.dimension_names,
+                attributes=case.attrs,
+                overwrite=True,
+            )
             arr[...] = values
             return
         kw: dict[str, Any] = {}
         if case.np_dtype.kind == "O":
             kw["object_codec"] = None
-        arr = create_array(store, "", case.shape, case.np_dtype, chunks=case.chunks, order=case.order,
-                           compressor=case.compressor, filters=list(case.filters) or None, fill_value=case.fill_json,
-                           dimension_separator=case.dimension_separator, attributes=case.attrs, overwrite=True, **kw)
+        arr = create_array(
+            store,
+            "",
+            case.shape,
+            case.np_dtype,
+            chunks=case.chunks,
+            order=case.order,
+            compressor=case.compressor,
+            filters=list(case.filters) or None,
+            fill_value=case.fill_json,
+            dimension_separator=case.dimension_separator,
+            attributes=case.attrs,
+            overwrite=True,
+            **kw,
+        )
         arr[...] = values
 
     def read_all(self, cases: Iterable[Case], place: Place, writer: str, scratch: Path) -> dict[str, Any]:
@@ -132,7 +156,7 @@ class PythonImpl:
         for case in cases:
             try:
                 out[case.slug] = normalize(open_array(_polyzarr_store(place, place.url(writer, case), "r"), "").read())
-            except Exception as e:  # noqa: BLE001 - a reader's failure is a result
+            except Exception as e:
                 out[case.slug] = _failure(e)
         return out
 
@@ -160,7 +184,7 @@ class ZarrPythonImpl:
     def _store(self, place: Place, url: str, read_only: bool) -> Any:
         if place.kind != "s3":
             return url
-        path = url[len("s3://"):]
+        path = url[len("s3://") :]
         if self.major >= 3:
             return self.zarr.storage.FsspecStore(place.s3fs(asynchronous=True), path=path, read_only=read_only)
         return place.s3fs().get_mapper(path)
@@ -184,11 +208,19 @@ class ZarrPythonImpl:
         elif case.object_codec == "vlen-bytes":
             dt = zarr.dtype.VariableLengthBytes()
         a = zarr.create_array(
-            store=self._store(place, url, False), shape=case.shape, chunks=case.chunks, dtype=dt, zarr_format=2,
-            order=case.order, compressors=comp,
-            **({"filters": [numcodecs.get_codec(dict(f)) for f in filters]} if filters else {}), fill_value=fill,
+            store=self._store(place, url, False),
+            shape=case.shape,
+            chunks=case.chunks,
+            dtype=dt,
+            zarr_format=2,
+            order=case.order,
+            compressors=comp,
+            **({"filters": [numcodecs.get_codec(dict(f)) for f in filters]} if filters else {}),
+            fill_value=fill,
             chunk_key_encoding={"name": "v2", "separator": case.dimension_separator},
-            attributes=case.attrs or None, overwrite=True)
+            attributes=case.attrs or None,
+            overwrite=True,
+        )
         a[...] = values
 
     def _write_v3(self, case: Case, values: np.ndarray, place: Place, url: str, fill: Any) -> None:
@@ -201,10 +233,19 @@ class ZarrPythonImpl:
             dt = str
         elif case.v3_data_type in ("variable_length_bytes", "bytes"):
             dt = zarr.dtype.VariableLengthBytes()
-        a = zarr.create(store=self._store(place, url, False), shape=case.shape, chunks=case.chunks, dtype=dt,
-                        codecs=case.codecs, zarr_format=3, fill_value=fill,
-                        chunk_key_encoding=case.chunk_key_encoding, dimension_names=case.dimension_names,
-                        attributes=case.attrs or None, overwrite=True)
+        a = zarr.create(
+            store=self._store(place, url, False),
+            shape=case.shape,
+            chunks=case.chunks,
+            dtype=dt,
+            codecs=case.codecs,
+            zarr_format=3,
+            fill_value=fill,
+            chunk_key_encoding=case.chunk_key_encoding,
+            dimension_names=case.dimension_names,
+            attributes=case.attrs or None,
+            overwrite=True,
+        )
         a[...] = values
 
     def _write_v2_api(self, case: Case, values: np.ndarray, place: Place, url: str, comp: Any, fill: Any) -> None:
@@ -217,9 +258,18 @@ class ZarrPythonImpl:
             kw["object_codec"] = next(f for f in filters if f.codec_id == case.object_codec)
             filters = [f for f in filters if f.codec_id != case.object_codec]
         a = self.zarr.open_array(
-            self._store(place, url, False), mode="w", shape=case.shape, chunks=case.chunks or True, dtype=case.np_dtype,
-            order=case.order, compressor=comp, filters=filters or None, fill_value=fill,
-            dimension_separator=case.dimension_separator, **kw)
+            self._store(place, url, False),
+            mode="w",
+            shape=case.shape,
+            chunks=case.chunks or True,
+            dtype=case.np_dtype,
+            order=case.order,
+            compressor=comp,
+            filters=filters or None,
+            fill_value=fill,
+            dimension_separator=case.dimension_separator,
+            **kw,
+        )
         if case.attrs:
             a.attrs.update(case.attrs)
         a[...] = values
@@ -230,7 +280,7 @@ class ZarrPythonImpl:
             try:
                 a = self.zarr.open_array(store=self._store(place, place.url(writer, case), True), mode="r")
                 out[case.slug] = normalize(a[...])
-            except Exception as e:  # noqa: BLE001
+            except Exception as e:
                 out[case.slug] = _failure(e)
         return out
 
@@ -250,9 +300,15 @@ class JuliaImpl:
         if case.zarr_format == 3:
             cke = case.chunk_key_encoding or {}
             args3: dict[str, Any] = {
-                "npy": npy, "dest": url, "zarr_format": 3, "chunks": list(case.chunks), "codecs": case.codecs,
-                "fill_value": case.fill_json, "chunk_key_encoding": cke.get("name", "default"),
-                "dimension_separator": (cke.get("configuration") or {}).get("separator", "/"), "overwrite": True,
+                "npy": npy,
+                "dest": url,
+                "zarr_format": 3,
+                "chunks": list(case.chunks),
+                "codecs": case.codecs,
+                "fill_value": case.fill_json,
+                "chunk_key_encoding": cke.get("name", "default"),
+                "dimension_separator": (cke.get("configuration") or {}).get("separator", "/"),
+                "overwrite": True,
             }
             if case.data_type is not None:
                 args3["data_type"] = case.data_type
@@ -266,9 +322,15 @@ class JuliaImpl:
                 args3["endpoint_url"] = place.endpoint_url
             return args3
         args: dict[str, Any] = {
-            "npy": npy, "dest": url, "chunks": list(case.chunks), "order": case.order, "compressor": case.compressor,
-            "filters": list(case.filters) or None, "fill_value": case.fill_json,
-            "dimension_separator": case.dimension_separator, "overwrite": True,
+            "npy": npy,
+            "dest": url,
+            "chunks": list(case.chunks),
+            "order": case.order,
+            "compressor": case.compressor,
+            "filters": list(case.filters) or None,
+            "fill_value": case.fill_json,
+            "dimension_separator": case.dimension_separator,
+            "overwrite": True,
         }
         if case.np_dtype.kind == "O":
             args["object_codec"] = next(f for f in case.filters if f["id"] in ("vlen-utf8", "vlen-bytes", "categorize"))
@@ -300,7 +362,7 @@ class JuliaImpl:
         out: dict[str, Any] = {}
         try:
             r = self.bridge.export(place.writer_root(writer), str(outdir), place.endpoint_url)
-        except Exception as e:  # noqa: BLE001 - the whole export failed: every case fails with it
+        except Exception as e:
             return {c.slug: _failure(e) for c in cases}
         files = {x["path"]: x["file"] for x in r["exported"]}
         failed = {x["path"]: x for x in r["failed"]}
@@ -311,7 +373,9 @@ class JuliaImpl:
                 f = failed[c.slug]
                 out[c.slug] = ReadFailure(f["category"], f["message"])
             else:
-                out[c.slug] = ReadFailure("Missing", f"Julia's export of {place.writer_root(writer)} did not list {c.slug}")
+                out[c.slug] = ReadFailure(
+                    "Missing", f"Julia's export of {place.writer_root(writer)} did not list {c.slug}"
+                )
         return out
 
     def close(self) -> None:

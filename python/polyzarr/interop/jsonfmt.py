@@ -1,5 +1,6 @@
 """Readable, stable JSON for the files people edit and diff (case lists, manifests): containers that fit on a
 line stay on one line, longer ones break one item per line (lists of scalars pack several per line)."""
+
 from __future__ import annotations
 
 import json
@@ -20,10 +21,18 @@ def _fmt(x: Any, ind: int, width: int) -> str:
         for k, v in x.items():
             head = f"{pad}{json.dumps(k, ensure_ascii=False)}: "
             body = json.dumps(v, ensure_ascii=False)
-            items.append(head + (body if len(head) + len(body) <= width or not isinstance(v, (dict, list)) else _fmt(v, ind + 2, width)))
+            items.append(
+                head
+                + (
+                    body
+                    if len(head) + len(body) <= width or not isinstance(v, (dict, list))
+                    else _fmt(v, ind + 2, width)
+                )
+            )
         return "{\n" + ",\n".join(items) + "\n" + " " * ind + "}"
     if all(not isinstance(v, (dict, list)) for v in x):
-        lines, cur = [], []
+        lines: list[str] = []
+        cur: list[str] = []
         for v in x:
             s = json.dumps(v, ensure_ascii=False)
             if cur and len(pad) + sum(len(c) + 2 for c in cur) + len(s) > width:

@@ -5,6 +5,7 @@ Rows are writer → reader pairs, columns feature groups (the case list's groups
 its cases and stores. Known zarr-python gaps count as passing cells of their own kind (``gap``); ``fixed`` (a gap
 that no longer reproduces) and ``fail`` make the run fail.
 """
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -13,9 +14,10 @@ import json
 import shlex
 import xml.etree.ElementTree as ET
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from .run import Cell, Outcome
 
@@ -58,8 +60,10 @@ def column_key(cell: Cell) -> str:
 
 def repro(cell: Cell) -> str:
     """The command that reruns just this cell."""
-    return (f"polyzarr matrix --writers {cell.writer} --readers {cell.reader} --stores {cell.store} "
-            f"--case {shlex.quote(cell.case.id)}")
+    return (
+        f"polyzarr matrix --writers {cell.writer} --readers {cell.reader} --stores {cell.store} "
+        f"--case {shlex.quote(cell.case.id)}"
+    )
 
 
 def pytest_repro(cell: Cell) -> str:
@@ -85,7 +89,12 @@ class Report:
         self.by_store: dict[str, Tally] = defaultdict(Tally)
         self.total = Tally()
         for c, o in self.results:
-            for t in (self.grid[(row_key(c), column_key(c))], self.by_row[row_key(c)], self.by_store[c.store], self.total):
+            for t in (
+                self.grid[(row_key(c), column_key(c))],
+                self.by_row[row_key(c)],
+                self.by_store[c.store],
+                self.total,
+            ):
                 t.add(o.status)
 
     @property
@@ -108,15 +117,25 @@ class Report:
             "counts": {**self.total.counts, "total": self.total.total},
             "rows": self.rows,
             "columns": self.columns,
-            "summary": {r: {col: self.grid[(r, col)].counts for col in self.columns if self.grid[(r, col)].total}
-                        for r in self.rows},
+            "summary": {
+                r: {col: self.grid[(r, col)].counts for col in self.columns if self.grid[(r, col)].total}
+                for r in self.rows
+            },
             "cells": [self._cell_json(c, o) for c, o in self.results],
         }
 
     @staticmethod
     def _cell_json(c: Cell, o: Outcome) -> dict:
-        d = {"id": c.id, "writer": c.writer, "reader": c.reader, "store": c.store, "case": c.case.id,
-             "group": c.case.group, "zarr_format": c.case.zarr_format, "status": o.status}
+        d = {
+            "id": c.id,
+            "writer": c.writer,
+            "reader": c.reader,
+            "store": c.store,
+            "case": c.case.id,
+            "group": c.case.group,
+            "zarr_format": c.case.zarr_format,
+            "status": o.status,
+        }
         if o.status != "pass":
             d.update({"stage": o.stage, "message": o.message, "repro": repro(c), "pytest": pytest_repro(c)})
             if o.diagnosis is not None:
@@ -151,9 +170,11 @@ class Report:
         return tables
 
     def headline(self) -> str:
-        return (f"polyzarr interop matrix: {self.total.ok}/{self.total.total} cells ok "
-                f"({self.total.counts['gap']} known zarr-python gaps, {self.total.failed} failing) "
-                f"in {self.elapsed:.1f} s")
+        return (
+            f"polyzarr interop matrix: {self.total.ok}/{self.total.total} cells ok "
+            f"({self.total.counts['gap']} known zarr-python gaps, {self.total.failed} failing) "
+            f"in {self.elapsed:.1f} s"
+        )
 
     def text_lines(self) -> list[str]:
         """The same table as plain text (for logs without colour)."""
@@ -166,7 +187,9 @@ class Report:
                 tl = self.grid[(r, c)]
                 parts.append((f"{tl.ok}/{tl.total}" if tl.total else "-").center(n))
             lines.append(r.ljust(w) + "  " + "  ".join(parts) + f"  {self.by_row[r].ok}/{self.by_row[r].total}")
-        lines.append("by store: " + ", ".join(f"{s} {self.by_store[s].ok}/{self.by_store[s].total}" for s in self.stores))
+        lines.append(
+            "by store: " + ", ".join(f"{s} {self.by_store[s].ok}/{self.by_store[s].total}" for s in self.stores)
+        )
         return lines
 
     # -- files -------------------------------------------------------------------------------------------------
@@ -185,9 +208,14 @@ class Report:
         return paths
 
     def to_junit(self) -> bytes:
-        suite = ET.Element("testsuite", name="polyzarr-matrix", tests=str(self.total.total),
-                           failures=str(self.total.failed), skipped=str(self.total.counts["gap"]),
-                           time=f"{self.elapsed:.3f}")
+        suite = ET.Element(
+            "testsuite",
+            name="polyzarr-matrix",
+            tests=str(self.total.total),
+            failures=str(self.total.failed),
+            skipped=str(self.total.counts["gap"]),
+            time=f"{self.elapsed:.3f}",
+        )
         for c, o in self.results:
             tc = ET.SubElement(suite, "testcase", classname=f"matrix.{c.writer}.{c.reader}.{c.store}", name=c.case.id)
             if o.status in ("fail", "fixed"):
@@ -222,8 +250,11 @@ class Report:
             for j in range(len(cols)):
                 if not np.isnan(data[i, j]):
                     ax.text(j, i, f"{100 * data[i, j]:.0f}", ha="center", va="center", fontsize=6)
-        ax.set_title(f"polyzarr interop matrix: pass rate (%) by writer→reader × group/store\n"
-                     f"{self.total.ok}/{self.total.total} cells ok in {self.elapsed:.0f} s", fontsize=9)
+        ax.set_title(
+            f"polyzarr interop matrix: pass rate (%) by writer→reader × group/store\n"
+            f"{self.total.ok}/{self.total.total} cells ok in {self.elapsed:.0f} s",
+            fontsize=9,
+        )
         fig.colorbar(im, ax=ax, fraction=0.03)
         fig.tight_layout()
         fig.savefig(path, dpi=110)
@@ -231,8 +262,9 @@ class Report:
 
     def to_html(self) -> str:
         data = json.dumps(self.to_json(), separators=(",", ":")).replace("</", "<\\/")
-        return HTML_TEMPLATE.replace("__DATA__", data).replace("__TITLE__", html.escape(
-            f"polyzarr interop matrix: {self.total.ok}/{self.total.total} ok"))
+        return HTML_TEMPLATE.replace("__DATA__", data).replace(
+            "__TITLE__", html.escape(f"polyzarr interop matrix: {self.total.ok}/{self.total.total} ok")
+        )
 
 
 def _rich_cell(t: Tally, Text: Any) -> Any:

@@ -5,15 +5,17 @@ them once (Julia in one batch/export round trip), and every cell then compares o
 expected values (``diagnose`` says what differs). Used by the pytest suite (interop_tests/) and by
 ``polyzarr matrix``.
 """
+
 from __future__ import annotations
 
 import shutil
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -24,10 +26,17 @@ from .impls import ARCHIVED_WRITERS, IMPLS, JuliaImpl, Place, PythonImpl, ReadFa
 
 def native_order(a: np.ndarray) -> np.ndarray:
     """``a`` with every field in native byte order (values unchanged)."""
+
     def native(dt: np.dtype) -> np.dtype:
         if dt.fields is not None:
-            return np.dtype({"names": list(dt.names), "formats": [native(dt.fields[n][0]) for n in dt.names],
-                             "offsets": [dt.fields[n][1] for n in dt.names], "itemsize": dt.itemsize})
+            return np.dtype(
+                {
+                    "names": list(dt.names),
+                    "formats": [native(dt.fields[n][0]) for n in dt.names],
+                    "offsets": [dt.fields[n][1] for n in dt.names],
+                    "itemsize": dt.itemsize,
+                }
+            )
         if dt.subdtype is not None:
             return np.dtype((native(dt.subdtype[0]), dt.subdtype[1]))
         return dt.newbyteorder("=") if dt.byteorder in "<>" else dt
@@ -72,11 +81,21 @@ class Outcome:
 STORES = ("local", "s3", "golden")  # fresh writes on disk, fresh writes on S3, the committed golden stores
 
 
-def all_cells(cases: Iterable[Case], writers: Sequence[str] = IMPLS + tuple(ARCHIVED_WRITERS),
-              readers: Sequence[str] = IMPLS, stores: Sequence[str] = STORES) -> list[Cell]:
+def all_cells(
+    cases: Iterable[Case],
+    writers: Sequence[str] = IMPLS + tuple(ARCHIVED_WRITERS),
+    readers: Sequence[str] = IMPLS,
+    stores: Sequence[str] = STORES,
+) -> list[Cell]:
     """Every combination; archived writers (zarr 2.x) only where they exist: v2 cases in the golden store."""
-    return [Cell(w, r, s, c) for c in cases for s in stores for w in writers for r in readers
-            if w not in ARCHIVED_WRITERS or (s == "golden" and c.zarr_format == 2)]
+    return [
+        Cell(w, r, s, c)
+        for c in cases
+        for s in stores
+        for w in writers
+        for r in readers
+        if w not in ARCHIVED_WRITERS or (s == "golden" and c.zarr_format == 2)
+    ]
 
 
 @dataclass
@@ -122,8 +141,11 @@ class Matrix:
 
     def _make_impl(self, name: str) -> Any:
         if name not in self._impls:
-            self._impls[name] = {"python": PythonImpl, "zarr-python": ZarrPythonImpl}[name]() if name != "julia" \
+            self._impls[name] = (
+                {"python": PythonImpl, "zarr-python": ZarrPythonImpl}[name]()
+                if name != "julia"
                 else JuliaImpl(self.bridge())
+            )
         return self._impls[name]
 
     def place(self, store: str) -> Place:
@@ -143,8 +165,13 @@ class Matrix:
                     import boto3
 
                     name = f"pz-matrix-{int(time.time() * 1000) % 10**9}"
-                    boto3.client("s3", endpoint_url=self.s3_endpoint, region_name="us-east-1",
-                                 aws_access_key_id="testing", aws_secret_access_key="testing").create_bucket(Bucket=name)
+                    boto3.client(
+                        "s3",
+                        endpoint_url=self.s3_endpoint,
+                        region_name="us-east-1",
+                        aws_access_key_id="testing",
+                        aws_secret_access_key="testing",
+                    ).create_bucket(Bucket=name)
                     self.s3_bucket = f"s3://{name}"
                 self._places[store] = Place("s3", self.s3_bucket, self.s3_endpoint)
             else:
@@ -160,7 +187,9 @@ class Matrix:
         """The golden expected values (interop_tests/golden/expected/<slug>.npy), or computed when absent."""
         if case.slug not in self._expected:
             f = self.golden_dir / "expected" / f"{case.slug}.npy"
-            self._expected[case.slug] = np.load(f, allow_pickle=False) if f.exists() else expected_values(case, self.values(case))
+            self._expected[case.slug] = (
+                np.load(f, allow_pickle=False) if f.exists() else expected_values(case, self.values(case))
+            )
         return self._expected[case.slug]
 
     def _clock(self, what: str, t0: float) -> None:
@@ -178,8 +207,13 @@ class Matrix:
         if store == "golden":
             for c in todo:
                 there = (Path(place.root) / writer / c.slug).is_dir()
-                done[c.slug] = None if there else ReadFailure(
-                    "Missing", f"{writer}'s store of {c.id} is not in the golden set (run `make golden`)")
+                done[c.slug] = (
+                    None
+                    if there
+                    else ReadFailure(
+                        "Missing", f"{writer}'s store of {c.id} is not in the golden set (run `make golden`)"
+                    )
+                )
             return done
         if writer in ARCHIVED_WRITERS:
             for c in todo:
@@ -193,7 +227,7 @@ class Matrix:
                 try:
                     impl.write(c, self.values(c), place, place.url(writer, c))
                     done[c.slug] = None
-                except Exception as e:  # noqa: BLE001 - a writer's failure is a result
+                except Exception as e:
                     done[c.slug] = _failure(e)
         self._clock(f"write {writer} {store}", t0)
         return done
@@ -227,9 +261,15 @@ class Matrix:
                 expected = self.expected(cell.case)
                 if cell.case.zarr_format == 3:  # a v3 data type has no byte order: compare the values
                     got, expected = native_order(got), native_order(expected)
-                d = diagnose(got, expected, fill_value=cell.case.fill_scalar
-                             if cell.case.fill_json is not None and cell.case.np_dtype.kind != "O" else None,
-                             chunks=cell.case.chunks, order=cell.case.order)
+                d = diagnose(
+                    got,
+                    expected,
+                    fill_value=cell.case.fill_scalar
+                    if cell.case.fill_json is not None and cell.case.np_dtype.kind != "O"
+                    else None,
+                    chunks=cell.case.chunks,
+                    order=cell.case.order,
+                )
                 out = Outcome("pass", "", "compare", d) if d.equal else Outcome("fail", f"{d.kind}: {d}", "compare", d)
         gap = cell.gap
         if gap:
@@ -238,8 +278,9 @@ class Matrix:
             return Outcome("fixed", f"{gap} -- but it now works: remove the rule from cases.json", "compare")
         return out
 
-    def run(self, cells: Sequence[Cell], progress: Callable[[Cell, Outcome], None] | None = None,
-            jobs: int = 1) -> list[tuple[Cell, Outcome]]:
+    def run(
+        self, cells: Sequence[Cell], progress: Callable[[Cell, Outcome], None] | None = None, jobs: int = 1
+    ) -> list[tuple[Cell, Outcome]]:
         """Every cell, grouped so writes and reads are batched; ``progress`` is called after each cell.
 
         With ``jobs`` > 1, lanes (one writer on one store, then each reader) run in that many threads: lanes share

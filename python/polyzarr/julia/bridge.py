@@ -13,7 +13,7 @@ import sys
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -54,7 +54,7 @@ class JuliaBridge(ABC):
         """``values`` (numpy logical order) written by Julia to ``dest`` (options as ``import_npy``)."""
 
     @abstractmethod
-    def handoff(self, values: np.ndarray, probes: list[list[int]] = (), write: dict | None = None) -> dict:
+    def handoff(self, values: np.ndarray, probes: Sequence[Sequence[int]] = (), write: dict | None = None) -> dict:
         """The in-memory handoff: ``values`` becomes a Julia array with the *same indices* (size == shape, Julia
         ``A[i+1, j+1]`` is ``values[i, j]``: what PythonCall gives a Julia function), not the reversed on-disk
         view. Returns ``{"size", "eltype", "probes": [A[p...] for p in probes], "back": ndarray}`` where ``back``

@@ -16,10 +16,11 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
+from .. import layout
 from .bridge import JuliaBridge, juliacall_problem, juliacall_project
 from .locate import julia_executable, julia_package_dir
 from .worker import error_from_reply
@@ -27,12 +28,12 @@ from .worker import error_from_reply
 
 def to_julia_layout(values: np.ndarray) -> np.ndarray:
     """numpy (shape S, logical order) → the array PythonCall shows Julia as size reversed(S), column-major."""
-    return np.asarray(values).T
+    return layout.to_julia_view(values)
 
 
 def from_julia_layout(arr: np.ndarray) -> np.ndarray:
     """A Julia array of size reversed(S) seen from numpy (shape reversed(S)) → numpy shape S, logical order."""
-    return np.asarray(arr).T
+    return layout.from_julia_view(arr)
 
 
 def configure_environment(env: Any = os.environ) -> None:
@@ -101,7 +102,7 @@ class JuliaCallBridge(JuliaBridge):
             np.save(Path(d) / "v.npy", values, allow_pickle=False)
             return self.import_npy(str(Path(d) / "v.npy"), dest, **opts)
 
-    def handoff(self, values: np.ndarray, probes: list[list[int]] = (), write: dict | None = None) -> dict:
+    def handoff(self, values: np.ndarray, probes: Sequence[Sequence[int]] = (), write: dict | None = None) -> dict:
         x = np.ascontiguousarray(values)
         A = self.jc.PythonCall.PyArray(x)  # numpy's indices, numpy's memory: no copy
         info = json.loads(str(self.pz.json_string(self.pz.handoff_info(A, [list(p) for p in probes]), indent=None)))

@@ -17,7 +17,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -229,7 +229,7 @@ class WorkerBridge(JuliaBridge):
         finally:
             shutil.rmtree(d, ignore_errors=True)
 
-    def handoff(self, values: np.ndarray, probes: list[list[int]] = (), write: dict | None = None) -> dict:
+    def handoff(self, values: np.ndarray, probes: Sequence[Sequence[int]] = (), write: dict | None = None) -> dict:
         d = self._scratch()
         try:
             np.save(d / "in.npy", _npy_form(values), allow_pickle=False)
@@ -251,6 +251,6 @@ def _opt(**kw: Any) -> dict:
 
 
 def _npy_form(values: np.ndarray) -> np.ndarray:
-    from ..cli import to_npy_array
+    from ..npy import to_npy_array
 
     return to_npy_array(np.asarray(values))

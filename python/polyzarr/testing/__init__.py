@@ -1,12 +1,13 @@
 """Helpers shared by the test suites, ``make golden`` and ``polyzarr matrix``: value generators, a moto S3
 server, and array assertions that say *why* two arrays differ (see ``polyzarr.diagnose``)."""
+
 from __future__ import annotations
 
 from .compare import assert_same
 from .moto import MotoServer
 from .values import make_objects, make_values
 
-__all__ = ["assert_same", "MotoServer", "make_objects", "make_values"]
+__all__ = ["MotoServer", "assert_same", "make_objects", "make_values"]
 
 
 def need(what: str, how: str) -> None:

@@ -1,15 +1,23 @@
 """Assertions that fail with the reason, not just "not equal"."""
+
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from ..diagnose import diagnose
 
 
-def assert_same(got: Any, expected: Any, what: str = "", fill_value: Any = None, chunks: Sequence[int] | None = None,
-                order: str = "C") -> None:
+def assert_same(
+    got: Any,
+    expected: Any,
+    what: str = "",
+    fill_value: Any = None,
+    chunks: Sequence[int] | None = None,
+    order: str = "C",
+) -> None:
     """Same dtype (byte order included), shape and bits (object arrays: same elements); on failure the message
     says what differs: reversed shape, an axis permutation, byte swap, another dtype, fill where values were
     expected, or the first differing element."""

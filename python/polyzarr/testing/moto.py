@@ -1,4 +1,5 @@
 """A real ``moto_server`` process on 127.0.0.1 (a free port), for both languages' S3 clients."""
+
 from __future__ import annotations
 
 import os
@@ -34,14 +35,15 @@ class MotoServer:
         self.proc: subprocess.Popen | None = None
         self.endpoint = ""
 
-    def start(self) -> "MotoServer":
+    def start(self) -> MotoServer:
         exe = moto_executable()
         if exe is None:
             raise RuntimeError("moto_server is not installed: pip install 'moto[server]' (make test installs it)")
         port = _free_port()
         self.endpoint = f"http://127.0.0.1:{port}"
-        self.proc = subprocess.Popen([exe, "-H", "127.0.0.1", "-p", str(port)],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            [exe, "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         deadline = time.monotonic() + self.startup_timeout
         while True:
             try:
@@ -61,8 +63,13 @@ class MotoServer:
         import boto3
 
         name = name or f"pz-{uuid.uuid4().hex[:12]}"
-        boto3.client("s3", endpoint_url=self.endpoint, region_name="us-east-1",
-                     aws_access_key_id="testing", aws_secret_access_key="testing").create_bucket(Bucket=name)
+        boto3.client(
+            "s3",
+            endpoint_url=self.endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        ).create_bucket(Bucket=name)
         return f"s3://{name}"
 
     def stop(self) -> None:
@@ -76,7 +83,7 @@ class MotoServer:
             p.kill()
             p.wait()
 
-    def __enter__(self) -> "MotoServer":
+    def __enter__(self) -> MotoServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

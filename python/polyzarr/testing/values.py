@@ -1,5 +1,6 @@
 """Deterministic test values for every dtype, with the edge values that break interop (NaN, -0.0, NaT,
 integer extremes, non-ASCII text, embedded NUL-free bytes)."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -5,17 +5,21 @@ empty one), encoded with the index codecs and stored at the shard's end (default
 Reading a region touches only what it needs: the index (a prefix or suffix byte range) and then the byte ranges of
 the inner chunks the region intersects (on S3: ``Range`` requests, never the whole shard).
 """
+
 from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
-from .codecs import ArrayBytesCodec, ChunkSpec, CodecPipeline, Crc32c
-from .errors import ChunkError, CodecError
+from ..errors import ChunkError, CodecError
+from .crc32c import Crc32c
+from .pipeline import ArrayBytesCodec, ChunkSpec, CodecPipeline
+from .registry import ARRAY_BYTES, CodecContext, CodecEntry, register
 
 EMPTY = 2**64 - 1
 RangeGetter = Callable[[str, int, int | None], "bytes | None"]  # (key, start, length) → bytes; start < 0: suffix
@@ -29,40 +33,58 @@ class ShardingCodec(ArrayBytesCodec):
     inner: CodecPipeline
     index: CodecPipeline
     index_location: str = "end"
-    index_dtype: np.dtype = np.dtype("<u8")  # uint64 in the index's bytes codec order
+    index_dtype: np.dtype = np.dtype("<u8")  # uint64 in the index's bytes codec order  # noqa: RUF009 - a dtype is immutable
     fill_value: Any = None  # set by the array: what empty inner chunks read as
 
     @classmethod
-    def from_config(cls, cfg: dict, dtype: np.dtype, shard_shape: Sequence[int], where: str,
-                    object_type: type | None = None) -> "ShardingCodec":
-        from .metadata_v3 import check_codec_chain
+    def from_config(
+        cls, cfg: dict, dtype: np.dtype, shard_shape: Sequence[int], where: str, object_type: type | None = None
+    ) -> ShardingCodec:
+        from ..metadata_v3 import check_codec_chain
 
         inner = cfg.get("chunk_shape")
-        if not isinstance(inner, list) or len(inner) != len(shard_shape) or \
-                not all(isinstance(c, int) and not isinstance(c, bool) and c > 0 for c in inner):
-            raise CodecError(f"{where}.configuration.chunk_shape",
-                             f"must be {len(shard_shape)} positive integers, got {inner!r}")
+        if (
+            not isinstance(inner, list)
+            or len(inner) != len(shard_shape)
+            or not all(isinstance(c, int) and not isinstance(c, bool) and c > 0 for c in inner)
+        ):
+            raise CodecError(
+                f"{where}.configuration.chunk_shape", f"must be {len(shard_shape)} positive integers, got {inner!r}"
+            )
         if any(s % c for s, c in zip(shard_shape, inner)):
-            raise CodecError(f"{where}.configuration.chunk_shape",
-                             f"inner chunks {inner} do not divide the shard shape {list(shard_shape)}")
+            raise CodecError(
+                f"{where}.configuration.chunk_shape",
+                f"inner chunks {inner} do not divide the shard shape {list(shard_shape)}",
+            )
         loc = cfg.get("index_location", "end")
         if loc not in ("start", "end"):
             raise CodecError(f"{where}.configuration.index_location", f"must be 'start' or 'end', got {loc!r}")
         codecs = check_codec_chain(cfg.get("codecs"), f"{where}.configuration.codecs")
-        index_codecs = cfg.get("index_codecs", [{"name": "bytes", "configuration": {"endian": "little"}}, {"name": "crc32c"}])
+        index_codecs = cfg.get(
+            "index_codecs", [{"name": "bytes", "configuration": {"endian": "little"}}, {"name": "crc32c"}]
+        )
         index_codecs = check_codec_chain(index_codecs, f"{where}.configuration.index_codecs")
         for i, c in enumerate(index_codecs):
             if c["name"] not in ("bytes", "crc32c"):
-                raise CodecError(f"{where}.configuration.index_codecs[{i}]",
-                                 f"only bytes and crc32c may encode the shard index (a fixed size), got {c['name']!r}")
-        index_endian = next(((c.get("configuration") or {}).get("endian", "little") for c in index_codecs
-                             if c["name"] == "bytes"), "little")
+                raise CodecError(
+                    f"{where}.configuration.index_codecs[{i}]",
+                    f"only bytes and crc32c may encode the shard index (a fixed size), got {c['name']!r}",
+                )
+        index_endian = next(
+            ((c.get("configuration") or {}).get("endian", "little") for c in index_codecs if c["name"] == "bytes"),
+            "little",
+        )
         grid = tuple(s // c for s, c in zip(shard_shape, inner))
         index_dtype = np.dtype("<u8" if index_endian == "little" else ">u8")
-        return cls(tuple(inner), tuple(shard_shape), dtype,
-                   CodecPipeline.from_v3(codecs, dtype, inner, f"{where}.configuration.codecs", object_type),
-                   CodecPipeline.from_v3(index_codecs, index_dtype, grid + (2,), f"{where}.configuration.index_codecs"),
-                   loc, index_dtype)
+        return cls(
+            tuple(inner),
+            tuple(shard_shape),
+            dtype,
+            CodecPipeline.from_v3(codecs, dtype, inner, f"{where}.configuration.codecs", object_type),
+            CodecPipeline.from_v3(index_codecs, index_dtype, grid + (2,), f"{where}.configuration.index_codecs"),
+            loc,
+            index_dtype,
+        )
 
     # -- geometry --------------------------------------------------------------------------------------------
     @property
@@ -80,7 +102,10 @@ class ShardingCodec(ArrayBytesCodec):
     # -- the index -------------------------------------------------------------------------------------------
     def parse_index(self, raw: bytes, key: str) -> np.ndarray:
         if len(raw) != self.index_nbytes:
-            raise ChunkError(key, f"shard index is {len(raw)} bytes, expected {self.index_nbytes} for an inner grid {list(self.grid)}")
+            raise ChunkError(
+                key,
+                f"shard index is {len(raw)} bytes, expected {self.index_nbytes} for an inner grid {list(self.grid)}",
+            )
         index = self.index.decode(raw, ChunkSpec(self.grid + (2,), self.index_dtype), key)
         return np.asarray(index, dtype=np.uint64)
 
@@ -88,10 +113,14 @@ class ShardingCodec(ArrayBytesCodec):
         off, n = (int(x) for x in index[idx])
         if off == EMPTY and n == EMPTY:
             return None
-        if total is not None and (off + n > total or (self.index_location == "start" and off < self.index_nbytes)) or \
-                (total is None and (off >= EMPTY or n >= EMPTY)):
-            raise ChunkError(key, f"shard index entry for inner chunk {list(idx)} points outside the shard "
-                                  f"(offset {off}, {n} bytes{f', shard {total} bytes' if total is not None else ''})")
+        if (
+            total is not None and (off + n > total or (self.index_location == "start" and off < self.index_nbytes))
+        ) or (total is None and (off >= EMPTY or n >= EMPTY)):
+            raise ChunkError(
+                key,
+                f"shard index entry for inner chunk {list(idx)} points outside the shard "
+                f"(offset {off}, {n} bytes{f', shard {total} bytes' if total is not None else ''})",
+            )
         return off, n
 
     # -- whole shards ----------------------------------------------------------------------------------------
@@ -119,13 +148,15 @@ class ShardingCodec(ArrayBytesCodec):
         data = bytes(buf)
         if len(data) < self.index_nbytes:
             raise ChunkError(key, f"shard is {len(data)} bytes, shorter than its {self.index_nbytes}-byte index")
-        raw = data[: self.index_nbytes] if self.index_location == "start" else data[len(data) - self.index_nbytes:]
+        raw = data[: self.index_nbytes] if self.index_location == "start" else data[len(data) - self.index_nbytes :]
         index = self.parse_index(raw, key)
         out = self._empty(self.shard_shape)
         for idx in itertools.product(*[range(g) for g in self.grid]):
             ext = self._extent(index, idx, len(data), key)
             if ext is not None:
-                out[self._block(idx)] = self.inner.decode(data[ext[0]: ext[0] + ext[1]], ChunkSpec(self.chunk_shape, self.dtype), key)
+                out[self._block(idx)] = self.inner.decode(
+                    data[ext[0] : ext[0] + ext[1]], ChunkSpec(self.chunk_shape, self.dtype), key
+                )
         return out
 
     # -- regions ---------------------------------------------------------------------------------------------
@@ -140,8 +171,10 @@ class ShardingCodec(ArrayBytesCodec):
             return None
         index = self.parse_index(raw, key)
         out = self._empty(tuple(s.stop - s.start for s in region))
-        ranges = [range(s.start // c, (s.stop - 1) // c + 1) if s.stop > s.start else range(0)
-                  for s, c in zip(region, self.chunk_shape)]
+        ranges = [
+            range(s.start // c, (s.stop - 1) // c + 1) if s.stop > s.start else range(0)
+            for s, c in zip(region, self.chunk_shape)
+        ]
         for idx in itertools.product(*ranges):
             block = self._block(idx)
             lo = [max(b.start, r.start) for b, r in zip(block, region)]
@@ -153,8 +186,11 @@ class ShardingCodec(ArrayBytesCodec):
                 continue  # empty inner chunk: stays the fill value
             data = get_range(key, ext[0], ext[1])
             if data is None or len(data) != ext[1]:
-                raise ChunkError(key, f"inner chunk {list(idx)}: expected {ext[1]} bytes at offset {ext[0]}, "
-                                      f"got {0 if data is None else len(data)} (shard truncated?)")
+                raise ChunkError(
+                    key,
+                    f"inner chunk {list(idx)}: expected {ext[1]} bytes at offset {ext[0]}, "
+                    f"got {0 if data is None else len(data)} (shard truncated?)",
+                )
             chunk = self.inner.decode(data, ChunkSpec(self.chunk_shape, self.dtype), key)
             out[dst] = chunk[src]
         return out
@@ -173,3 +209,10 @@ class ShardingCodec(ArrayBytesCodec):
         fill = np.full((), self.fill_value, dtype=sub.dtype).tobytes()
         raw = np.ascontiguousarray(sub).view(np.uint8).reshape(-1, len(fill)) if sub.size else None
         return raw is None or bool((raw == np.frombuffer(fill, np.uint8)).all())
+
+
+def from_v3(cfg: dict, ctx: CodecContext, where: str) -> ShardingCodec:
+    return ShardingCodec.from_config(cfg, ctx.dtype, ctx.chunk_shape, where, ctx.object_type)
+
+
+register(CodecEntry("sharding_indexed", ARRAY_BYTES, None, ("sharding_indexed",), from_v3))

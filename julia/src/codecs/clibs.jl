@@ -1,0 +1,120 @@
+# Julia only: C library loading for the ccall codecs (zlib, blosc, zstd, lz4, bz2, lzma), the decoded-size
+# limit and buffer growth for formats that do not record their decoded size.
+#
+# Each library is opened on first use (path from an environment variable, else its soname) so that a missing
+# library only breaks the codecs that need it. Decoders never trust sizes read from the data: they are checked
+# against the input length and against `max_chunk_bytes()` before anything is allocated.
+
+import Libdl
+
+
+"""
+    max_chunk_bytes() -> Int
+
+Largest decoded size a decoder will allocate: `POLYZARR_MAX_CHUNK_BYTES`, default 2 GiB.
+"""
+function max_chunk_bytes()
+    s = get(ENV, "POLYZARR_MAX_CHUNK_BYTES", "")
+    n = isempty(s) ? nothing : tryparse(Int, s)
+    return n === nothing || n <= 0 ? 2^31 : n
+end
+
+# ---------------------------------------------------------------------------------------------
+# C libraries, opened lazily
+
+mutable struct CLibrary
+    name::String                        # for messages
+    envvar::String                      # overrides the path
+    soname::String                      # default path
+    handle::Ptr{Cvoid}
+    symbols::Dict{Symbol,Ptr{Cvoid}}
+end
+CLibrary(name, envvar, soname) = CLibrary(name, envvar, soname, C_NULL, Dict{Symbol,Ptr{Cvoid}}())
+
+const LIBZ = CLibrary("zlib", "POLYZARR_LIBZ", "libz.so.1")
+const LIBBLOSC = CLibrary("libblosc", "POLYZARR_LIBBLOSC", "libblosc.so.1")
+const LIBZSTD = CLibrary("libzstd", "POLYZARR_LIBZSTD", "libzstd.so.1")
+const LIBLZ4 = CLibrary("liblz4", "POLYZARR_LIBLZ4", "liblz4.so.1")
+const LIBBZ2 = CLibrary("libbz2", "POLYZARR_LIBBZ2", "libbz2.so.1.0")
+const LIBLZMA = CLibrary("liblzma", "POLYZARR_LIBLZMA", "liblzma.so.5")
+const CODEC_LIBRARIES = (LIBZ, LIBBLOSC, LIBZSTD, LIBLZ4, LIBBZ2, LIBLZMA)
+const LIBRARY_LOCK = ReentrantLock()
+
+libpath(lib::CLibrary) = get(ENV, lib.envvar, lib.soname)
+
+# The address of C function `name` in `lib`, opening the library on first use. Pointers are
+# cached; a C_NULL entry (e.g. after precompilation, which nulls pointers) is looked up again.
+function libfunc(lib::CLibrary, name::Symbol, key::String)
+    lock(LIBRARY_LOCK)
+    try
+        p = get(lib.symbols, name, C_NULL)
+        p == C_NULL || return p
+        if lib.handle == C_NULL
+            path = libpath(lib)
+            lib.handle = try
+                Libdl.dlopen(path)
+            catch err
+                throw(CodecError(key, "cannot load $(lib.name) from \"$path\" " *
+                    "($(replace(sprint(showerror, err), '\n' => ": "))); install it or set " *
+                    "$(lib.envvar) to its path"))
+            end
+        end
+        p = try
+            Libdl.dlsym(lib.handle, name)
+        catch
+            C_NULL
+        end
+        p == C_NULL && throw(CodecError(key, "$(lib.name) at \"$(libpath(lib))\" has no function " *
+            "$name (too old?); set $(lib.envvar) to a newer library"))
+        lib.symbols[name] = p
+        return p
+    finally
+        unlock(LIBRARY_LOCK)
+    end
+end
+
+"""
+    reset_codec_libraries!()
+
+Forget the opened codec libraries and cached contexts, so that the `POLYZARR_LIB*` variables are
+read again on next use. Libraries are not closed (code elsewhere may still hold their pointers).
+For tests: do not call it while other tasks are encoding or decoding.
+"""
+function reset_codec_libraries!()
+    lock(LIBRARY_LOCK) do
+        for lib in CODEC_LIBRARIES
+            lib.handle = C_NULL
+            empty!(lib.symbols)
+        end
+    end
+    for pool in (ZSTD_DCTX_POOL, ZSTD_CCTX_POOL)
+        lock(pool.lock) do
+            empty!(pool.free)               # contexts of the old library are leaked, not freed
+        end
+    end
+    return nothing
+end
+
+# Decoded-size bookkeeping for formats that do not record it: start with a guess, grow by doubling.
+function initial_capacity(sizehint::Int, inlen::Int, limit::Int)
+    n = sizehint > 0 ? sizehint : max(4 * inlen, 4096)
+    return min(n, limit)
+end
+
+function grow!(out::Vector{UInt8}, limit::Int, key::String, what::String)
+    n = length(out)
+    n >= limit && throw(CodecError(key, "$what: decoded data exceeds $limit bytes " *
+        "(POLYZARR_MAX_CHUNK_BYTES); corrupt data or raise the limit"))
+    return resize!(out, min(limit, max(2n, 4096)))
+end
+
+function check_decoded_size(n::Integer, limit::Int, key::String, what::String)
+    n > limit && throw(CodecError(key, "$what: header claims $n decoded bytes, more than the " *
+        "limit of $limit (POLYZARR_MAX_CHUNK_BYTES)"))
+    return Int(n)
+end
+
+# Streaming APIs count bytes in 32-bit fields: feed them at most this much per call.
+const STREAM_STEP = 1 << 30
+le_uint32(a::Vector{UInt8}, i::Int) =
+    Int(a[i]) | Int(a[i+1]) << 8 | Int(a[i+2]) << 16 | Int(a[i+3]) << 24

@@ -1,0 +1,263 @@
+"""The codec pipeline: array→array codecs, one array→bytes codec, bytes→bytes codecs.
+
+Zarr v2 maps into it (``from_v2``):
+- ``order`` is an array→array ``Transpose`` step (codecs/transpose.py: identity for "C", the full reversal for
+  "F", as layout.py says), so every later step sees a C-contiguous array whose bytes are the chunk's stored
+  memory order;
+- ``filters`` are array→array codecs (numcodecs filters, which flatten in that memory order, as zarr does);
+  an object codec (vlen-utf8, ...) returns bytes, which the array→bytes step then passes through;
+- the array→bytes step (codecs/bytes.py) writes the elements in the dtype's own byte order (v2 keeps endianness
+  in the dtype);
+- ``compressor`` is a bytes→bytes codec.
+Zarr v3's ``codecs`` list maps into the same three stages (``from_v3``): each name is looked up in the registry
+(codecs/registry.py), whose entry builds the step. Every codec is numcodecs' own implementation.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numcodecs.abc import Codec
+
+from .. import layout
+from ..errors import ChunkError, CodecError
+from . import registry
+from .registry import ARRAY_ARRAY, ARRAY_BYTES, CodecContext, numcodecs_codec
+
+get_codec = numcodecs_codec  # the v2 name: numcodecs config → codec
+
+
+@dataclass(frozen=True)
+class ChunkSpec:
+    """What a codec's decoded side looks like: shape and dtype of the array."""
+
+    shape: tuple[int, ...]
+    dtype: np.dtype
+
+    @property
+    def nbytes(self) -> int:
+        return math.prod(self.shape) * self.dtype.itemsize
+
+
+def codec_failure(codec: Codec, action: str, key: str, e: Exception) -> CodecError:
+    return CodecError(key, f"{codec.codec_id} {action} failed: {type(e).__name__}: {e}")
+
+
+class ArrayArrayCodec(ABC):
+    @abstractmethod
+    def resolve(self, spec: ChunkSpec | None) -> ChunkSpec | None:
+        """The encoded side's spec, or None when the codec's output shape is not fixed (flat numcodecs output)."""
+
+    @abstractmethod
+    def encode(self, arr: np.ndarray) -> Any: ...
+
+    @abstractmethod
+    def decode(self, arr: Any, spec: ChunkSpec | None, key: str) -> np.ndarray:
+        """Inverse of encode; ``spec`` is the decoded side's spec (None if unknown)."""
+
+
+class ArrayBytesCodec(ABC):
+    @abstractmethod
+    def encode(self, arr: Any) -> Any: ...
+
+    @abstractmethod
+    def decode(self, buf: Any, spec: ChunkSpec | None, key: str) -> np.ndarray: ...
+
+
+class BytesBytesCodec(ABC):
+    @abstractmethod
+    def encode(self, buf: Any) -> Any: ...
+
+    @abstractmethod
+    def decode(self, buf: Any, key: str) -> Any: ...
+
+
+def fit(arr: Any, spec: ChunkSpec | None, key: str, what: str) -> np.ndarray:
+    """View a decoded buffer as ``spec`` (dtype and shape), checking its size first."""
+    a = np.asarray(arr) if not isinstance(arr, (bytes, bytearray, memoryview)) else np.frombuffer(arr, dtype=np.uint8)
+    if spec is None:
+        return a
+    if spec.dtype.kind == "O" or a.dtype.kind == "O":
+        if a.size != math.prod(spec.shape):
+            raise ChunkError(
+                key,
+                f"{what} decoded to {a.size} elements, expected {math.prod(spec.shape)} for chunk shape {list(spec.shape)}",
+            )
+        return a.reshape(spec.shape)
+    if a.nbytes != spec.nbytes:
+        raise ChunkError(
+            key,
+            f"{what} decoded to {a.nbytes} bytes, expected {spec.nbytes} ({list(spec.shape)} × {spec.dtype.itemsize}-byte {spec.dtype.str})",
+        )
+    if a.dtype != spec.dtype:
+        a = np.ascontiguousarray(a).reshape(-1).view(spec.dtype)
+    return a.reshape(spec.shape)
+
+
+@dataclass
+class NumcodecsFilter(ArrayArrayCodec):
+    """A v2 filter: any numcodecs codec applied to the chunk in memory order.
+
+    ``logical_lists``: the codec writes nested lists (json2, msgpack2) and the array is order "F". zarr 2.x hands
+    such a codec the chunk in its logical shape, so the lists are the logical chunk in C order; we write the same.
+    On read, lists in the chunk's logical shape are taken that way and lists in the reversed shape as memory order
+    (how zarr 2.x's own reader takes them); for square chunks the writer's reading wins."""
+
+    codec: Codec
+    logical_lists: bool = False
+
+    def resolve(self, spec: ChunkSpec | None) -> ChunkSpec | None:
+        return None
+
+    def encode(self, arr: np.ndarray) -> Any:
+        if self.logical_lists and isinstance(arr, np.ndarray) and arr.ndim > 1:
+            arr = layout.f_memory_to_logical(arr)
+        try:
+            return self.codec.encode(arr)
+        except Exception as e:  # numcodecs raises anything from ValueError to RuntimeError
+            raise codec_failure(self.codec, "encode", "", e) from None
+
+    def decode(self, arr: Any, spec: ChunkSpec | None, key: str) -> np.ndarray:
+        try:
+            out = self.codec.decode(arr)
+        except Exception as e:
+            raise codec_failure(self.codec, "decode", key, e) from None
+        if (
+            self.logical_lists
+            and spec is not None
+            and isinstance(out, np.ndarray)
+            and out.ndim > 1
+            and out.shape == layout.f_memory_shape(spec.shape)
+        ):
+            out = layout.f_logical_to_memory(out)
+        return fit(out, spec, key, f"filter {self.codec.codec_id}")
+
+
+@dataclass
+class NumcodecsCompressor(BytesBytesCodec):
+    codec: Codec
+
+    def encode(self, buf: Any) -> Any:
+        try:
+            return self.codec.encode(buf)
+        except Exception as e:
+            raise codec_failure(self.codec, "encode", "", e) from None
+
+    def decode(self, buf: Any, key: str) -> Any:
+        try:
+            return self.codec.decode(buf)
+        except Exception as e:
+            raise codec_failure(self.codec, "decode", key, e) from None
+
+
+@dataclass
+class CodecPipeline:
+    array_array: list[ArrayArrayCodec] = field(default_factory=list)
+    array_bytes: ArrayBytesCodec = field(default_factory=lambda: _raw_bytes())
+    bytes_bytes: list[BytesBytesCodec] = field(default_factory=list)
+
+    @classmethod
+    def from_v2(
+        cls, order: str, filters: Sequence[dict] | None, compressor: dict | None, key: str = ""
+    ) -> CodecPipeline:
+        from .bytes import RawBytes
+        from .json2 import LIST_CODECS
+        from .transpose import Transpose
+
+        aa: list[ArrayArrayCodec] = [Transpose(order)]
+        for i, f in enumerate(filters or []):
+            codec = get_codec(f, f"{key}:filters[{i}]")
+            lists = layout.lists_in_logical_order(order) and codec.codec_id in LIST_CODECS
+            aa.append(NumcodecsFilter(codec, logical_lists=lists))
+        bb: list[BytesBytesCodec] = []
+        if compressor is not None:
+            bb.append(NumcodecsCompressor(get_codec(compressor, f"{key}:compressor")))
+        return cls(aa, RawBytes(), bb)
+
+    @classmethod
+    def from_v3(
+        cls,
+        codecs: Sequence[dict],
+        dtype: np.dtype,
+        chunk_shape: Sequence[int],
+        key: str = "",
+        object_type: type | None = None,
+    ) -> CodecPipeline:
+        """A v3 ``codecs`` list (already order-checked by metadata_v3.check_codec_chain) → the pipeline; each
+        name's registry entry builds its step."""
+        aa: list[ArrayArrayCodec] = []
+        ab: ArrayBytesCodec | None = None
+        bb: list[BytesBytesCodec] = []
+        spec = ChunkSpec(tuple(chunk_shape), dtype)
+        for i, c in enumerate(codecs):
+            where = f"{key}[{i}]"
+            name, cfg = c["name"], c.get("configuration") or {}
+            entry = registry.by_v3_name(name)
+            if entry is None or entry.from_v3 is None:
+                if c.get("must_understand") is False:
+                    continue
+                raise CodecError(where, f'unknown codec {name!r} (and it does not say "must_understand": false)')
+            step = entry.from_v3(cfg, CodecContext(dtype, spec.shape, object_type), where)
+            if entry.kind == ARRAY_ARRAY:
+                aa.append(step)
+                resolved = step.resolve(spec)
+                assert resolved is not None
+                spec = resolved
+            elif entry.kind == ARRAY_BYTES:
+                ab = step
+            else:
+                bb.append(step)
+        if ab is None:
+            raise CodecError(key, "no array→bytes codec")
+        return cls(aa, ab, bb)
+
+    def encode(self, chunk: np.ndarray) -> bytes:
+        data: Any = chunk
+        for c in self.array_array:
+            data = c.encode(data)
+        data = self.array_bytes.encode(data)
+        for b in self.bytes_bytes:
+            data = b.encode(data)
+        return data.tobytes() if isinstance(data, np.ndarray) else bytes(data)
+
+    def decode(self, data: Any, spec: ChunkSpec, key: str) -> np.ndarray:
+        specs: list[ChunkSpec | None] = [spec]
+        for c in self.array_array:
+            specs.append(c.resolve(specs[-1]))
+        for b in reversed(self.bytes_bytes):
+            data = b.decode(data, key)
+        arr = self.array_bytes.decode(data, specs[-1], key)
+        for c, s in zip(reversed(self.array_array), reversed(specs[:-1])):
+            arr = c.decode(arr, s, key)
+        return arr
+
+
+def _raw_bytes() -> ArrayBytesCodec:
+    from .bytes import RawBytes
+
+    return RawBytes()
+
+
+@dataclass
+class NumcodecsArrayBytes(ArrayBytesCodec):
+    """An array→bytes step done by a numcodecs object codec (v3 ``vlen-utf8`` / ``vlen-bytes``)."""
+
+    codec: Codec
+
+    def encode(self, arr: Any) -> Any:
+        try:
+            return self.codec.encode(np.asarray(arr, dtype=object))
+        except Exception as e:
+            raise codec_failure(self.codec, "encode", "", e) from None
+
+    def decode(self, buf: Any, spec: ChunkSpec | None, key: str) -> np.ndarray:
+        try:
+            out = self.codec.decode(buf)
+        except Exception as e:
+            raise codec_failure(self.codec, "decode", key, e) from None
+        return fit(out, spec, key, self.codec.codec_id)

@@ -1,0 +1,20 @@
+"""``zstd``: Zstandard frames (v2 ``zstd``, v3 ``zstd`` with ``level`` and ``checksum``)."""
+
+from __future__ import annotations
+
+import numcodecs
+
+from ..errors import CodecError
+from .pipeline import BytesBytesCodec, NumcodecsCompressor
+from .registry import BYTES_BYTES, CodecContext, CodecEntry, cfg_int, register
+
+
+def from_v3(cfg: dict, ctx: CodecContext, where: str) -> BytesBytesCodec:
+    checksum = cfg.get("checksum", False)
+    if not isinstance(checksum, bool):
+        raise CodecError(where, f"zstd checksum must be true or false, got {checksum!r}")
+    level = cfg_int(cfg, "level", where, -131072, 22, 0)
+    return NumcodecsCompressor(numcodecs.Zstd(level=level, checksum=checksum))
+
+
+register(CodecEntry("zstd", BYTES_BYTES, "zstd", ("zstd",), from_v3))
