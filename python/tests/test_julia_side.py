@@ -220,15 +220,34 @@ def test_julia_reads_json2_F_lists_as_python_does(tmp_path, worker, stored):
     assert np.load(tmp_path / "o" / "j.npy").tolist() == JSON2_LOGICAL + [["g", "h", "i"]]
 
 
-def _write_v2_chunk_as_zarr_python(array_dir: Path, key: str, chunk: np.ndarray) -> None:
-    """Encode one chunk of a v2 array with the filters and compressor its .zarray names (numcodecs, as zarr-python
-    does) and store it: the bytes zarr-python 3.1 wrote for a write zarr-python 3.4 refuses."""
-    meta = json.loads((array_dir / ".zarray").read_text())
+_V3_BYTES_BYTES = {  # zarr-python's v3 bytes->bytes codecs are these numcodecs classes underneath
+    "zstd": lambda c: numcodecs.Zstd(level=c.get("level", 0), checksum=c.get("checksum", False)),
+    "gzip": lambda c: numcodecs.GZip(level=c.get("level", 5)),
+    "blosc": lambda c: numcodecs.Blosc(cname=c["cname"], clevel=c["clevel"], blocksize=c.get("blocksize", 0),
+                                       shuffle={"noshuffle": 0, "shuffle": 1, "bitshuffle": 2}[c["shuffle"]]),
+}
+
+
+def _write_chunk_as_zarr_python(array_dir: Path, chunk_coords: tuple[int, ...], chunk: np.ndarray) -> None:
+    """Encode one chunk of an object (vlen) array with the codecs its metadata names (numcodecs, as zarr-python
+    does) and store it under zarr-python's key for `chunk_coords`: the bytes zarr-python 3.1 wrote for a write
+    zarr-python 3.4 refuses. v2: filters then compressor; v3: vlen-bytes / vlen-utf8 then the bytes->bytes codecs
+    (anything else raises: this writes only what it can write exactly)."""
+    key = zarr.open_array(str(array_dir), mode="r").metadata.encode_chunk_key(chunk_coords)
     data = chunk
-    for f in meta.get("filters") or []:
-        data = numcodecs.get_codec(f).encode(data)
-    if meta.get("compressor"):
-        data = numcodecs.get_codec(meta["compressor"]).encode(data)
+    if (array_dir / "zarr.json").exists():
+        codecs = json.loads((array_dir / "zarr.json").read_text())["codecs"]
+        serializer = {"vlen-bytes": numcodecs.VLenBytes, "vlen-utf8": numcodecs.VLenUTF8}[codecs[0]["name"]]
+        data = serializer().encode(data)
+        for c in codecs[1:]:
+            data = _V3_BYTES_BYTES[c["name"]](c.get("configuration", {})).encode(data)
+    else:
+        meta = json.loads((array_dir / ".zarray").read_text())
+        for f in meta.get("filters") or []:
+            data = numcodecs.get_codec(f).encode(data)
+        if meta.get("compressor"):
+            data = numcodecs.get_codec(meta["compressor"]).encode(data)
+    (array_dir / key).parent.mkdir(parents=True, exist_ok=True)
     (array_dir / key).write_bytes(bytes(data))
 
 
@@ -252,7 +271,7 @@ def test_zero_d_and_empty_object_arrays_both_languages(tmp_path, worker):
     for name, dt, v in (("s", str, "héllo"), ("b", zarr.dtype.VariableLengthBytes(), b"a\x00b")):
         z = zarr.create_array(store=str(tmp_path / "s" / name), shape=(), chunks=(), dtype=dt, zarr_format=2)
         if name == "b":  # zarr-python 3.4 cannot store a bytes scalar (test_zarr_python_vlen_bytes_scalar_gap)
-            _write_v2_chunk_as_zarr_python(tmp_path / "s" / name, "0", np.array(v, dtype=object))
+            _write_chunk_as_zarr_python(tmp_path / "s" / name, (), np.array(v, dtype=object))
         else:
             z[()] = v
         assert zarr.open_array(str(tmp_path / "s" / name), mode="r")[()] == v
