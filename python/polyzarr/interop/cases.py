@@ -76,7 +76,9 @@ class Case:
     dimension_separator: str
     values: dict
     attrs: dict | None = None
-    zarr_python: dict = field(default_factory=dict)  # {"write"|"read": why not}
+    zarr_python: dict = field(default_factory=dict)  # {"write"|"read": why not} (the installed zarr-python)
+    # the write gaps of the zarr-python that wrote the committed golden stores (manifest "versions")
+    zarr_python_golden: dict = field(default_factory=dict)
     # v3: the full codec list, chunk key encoding, dimension names, an explicit data_type (e.g. "r16")
     codecs: list | None = None
     chunk_key_encoding: dict | None = None
@@ -198,6 +200,10 @@ def load_cases(path: str | Path | None = None) -> list[Case]:
     defaults, codecs, filters = doc["defaults"], doc["codecs"], doc["filters"]
     v3_codecs = doc.get("v3_codecs", {})
     gaps = doc.get("zarr_python_gaps", {}).get("rules", [])
+    manifest = Path(path).parent / "manifest.json"
+    golden_version = (
+        json.loads(manifest.read_text()).get("versions", {}).get("zarr-python") if manifest.exists() else None
+    ) or zarr_python_version()
     cases: list[Case] = []
     seen: set[str] = set()
     for group in doc["groups"]:
@@ -230,18 +236,9 @@ def load_cases(path: str | Path | None = None) -> list[Case]:
                 fill = encode_fill_value(default_fill_value(sdt, data_type), sdt, data_type)
             elif isinstance(fill, str) and fill == "zero":
                 fill = md.encode_fill_value(md.default_fill_value(dt), dt)
-            zp = dict(spec.get("zarr_python") or {})
-            for rule in (r for r in gaps if _version_matches(r.get("zarr_versions"))):
-                if (
-                    rule.get("label") in (None, label)
-                    and set(rule.get("filters", [])) <= set(spec["filters"])
-                    and rule.get("variant") in (None, spec["variant"])
-                    and rule.get("order") in (None, spec["order"])
-                    and rule.get("zarr_format") in (None, spec["zarr_format"])
-                ):
-                    for k in ("write", "read", "writers"):
-                        if k in rule:
-                            zp.setdefault(k, rule[k])
+            zp, zp_golden = (
+                _gaps_of(spec, label, gaps, version) for version in (zarr_python_version(), golden_version)
+            )
             cases.append(
                 Case(
                     id=cid,
@@ -262,6 +259,7 @@ def load_cases(path: str | Path | None = None) -> list[Case]:
                     values=spec["values"],
                     attrs=spec["attrs"],
                     zarr_python=zp,
+                    zarr_python_golden=zp_golden,
                     codecs=v3_list,
                     chunk_key_encoding=(
                         spec["chunk_key_encoding"] or {"name": "default", "configuration": {"separator": "/"}}
@@ -273,6 +271,23 @@ def load_cases(path: str | Path | None = None) -> list[Case]:
                 )
             )
     return cases
+
+
+def _gaps_of(spec: dict, label: str, rules: list, version: str | None) -> dict:
+    """The case's known zarr-python gaps ({"write"|"read"|"writers": ...}) for one zarr-python version."""
+    zp = dict(spec.get("zarr_python") or {})
+    for rule in (r for r in rules if _version_matches(r.get("zarr_versions"), version)):
+        if (
+            rule.get("label") in (None, label)
+            and set(rule.get("filters", [])) <= set(spec["filters"])
+            and rule.get("variant") in (None, spec["variant"])
+            and rule.get("order") in (None, spec["order"])
+            and rule.get("zarr_format") in (None, spec["zarr_format"])
+        ):
+            for k in ("write", "read", "writers"):
+                if k in rule:
+                    zp.setdefault(k, rule[k])
+    return zp
 
 
 def _v3_codec_list(spec: dict, dt: np.dtype, templates: dict) -> list:
@@ -320,20 +335,25 @@ def zarr_python_version() -> str | None:
         return None
 
 
-def _version_matches(spec: str | None) -> bool:
-    """A gap rule's ``zarr_versions`` (">=3", "<3", "2.18") against the installed zarr-python."""
+def _version_matches(spec: str | None, version: str | None = None) -> bool:
+    """A gap rule's ``zarr_versions`` (">=3", "<3", "2.18", or all of several: ">=3,<3.4") against a zarr-python
+    version (default: the installed one)."""
     if spec is None:
         return True
-    v = zarr_python_version()
+    v = version or zarr_python_version()
     if v is None:
         return False
     have = tuple(int(x) for x in v.split(".")[:2] if x.isdigit())
-    for op in (">=", "<=", ">", "<", "=="):
-        if spec.startswith(op):
-            want = tuple(int(x) for x in spec[len(op) :].split("."))
-            h = have[: len(want)]
-            return {">=": h >= want, "<=": h <= want, ">": h > want, "<": h < want, "==": h == want}[op]
-    return v.startswith(spec)
+
+    def one(part: str) -> bool:
+        for op in (">=", "<=", ">", "<", "=="):
+            if part.startswith(op):
+                want = tuple(int(x) for x in part[len(op) :].split("."))
+                h = have[: len(want)]
+                return {">=": h >= want, "<=": h <= want, ">": h > want, "<": h < want, "==": h == want}[op]
+        return v.startswith(part)
+
+    return all(one(part.strip()) for part in spec.split(","))
 
 
 # ---------------------------------------------------------------------------------------------------------
