@@ -105,7 +105,8 @@ class Array:
         )
         self.sharding = self.pipeline.array_bytes if isinstance(self.pipeline.array_bytes, ShardingCodec) else None
         if self.sharding is not None:
-            self.sharding.fill_value = self._fill_scalar()
+            # what an empty inner chunk holds: the fill value through the array→array codecs (cast_value, ...)
+            self.sharding.fill_value = self.pipeline.encoded_fill(self._fill_scalar(), self._spec())
 
     @property
     def dimension_separator(self) -> str | None:
