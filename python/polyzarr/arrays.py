@@ -19,7 +19,15 @@ from . import metadata as md
 from .codecs import ChunkSpec, CodecPipeline, ShardingCodec, registry
 from .dtypes import encode_v3_dtype, parse_v3_dtype, v3_byte_order
 from .errors import ChunkError, MetadataError, PolyZarrError, StoreError
-from .layout import ChunkPart, chunk_in_memory_order, chunk_key, chunk_parts, empty_chunk, is_c_order
+from .layout import (
+    ChunkPart,
+    chunk_in_memory_order,
+    chunk_key,
+    chunk_parts,
+    empty_chunk,
+    is_c_order,
+    memory_permutation,
+)
 from .metadata_v3 import ZARR_JSON, ArrayMetadataV3, ChunkKeyEncoding, byte_order_of
 from .metadata_v3 import decode_fill_value as decode_v3_fill
 from .metadata_v3 import default_fill_value as default_v3_fill
@@ -398,8 +406,14 @@ def create_array(
     ``zarr_format=3`` takes the v3 options of ``create_array_v3`` as keywords (``codecs``, ``shards``, ``transpose``,
     ``dimension_names``, ``chunk_key_encoding``, ``data_type``, ``endian``)."""
     if zarr_format == 3:
-        if not is_c_order(order) or filters:
-            raise MetadataError(join(path, ZARR_JSON), "v3 has no order or filters: use transpose / codecs")
+        if filters:
+            raise MetadataError(join(path, ZARR_JSON), "v3 has no filters: use codecs")
+        if order not in ("C", "F"):
+            raise MetadataError(join(path, ZARR_JSON), f'order must be "C" or "F", got {order!r}')
+        # v3 has no order: "F" is a transpose with the full reversal (the chunks' bytes as v2's order F), as
+        # PolyZarr.jl writes it; an explicit transpose or codec list wins
+        if not is_c_order(order) and v3.get("transpose") is None and v3.get("codecs") is None:
+            v3["transpose"] = memory_permutation(len(tuple(shape)), order)
         return create_array_v3(
             store,
             path,

@@ -108,6 +108,7 @@ def import_npy(
                 values.shape,
                 values.dtype,
                 chunks=chunks,
+                order=order,
                 compressor=v3_compressor(compressor),
                 fill_value=fill_value,
                 dimension_separator=dimension_separator,
