@@ -30,6 +30,7 @@ from . import registry
 from .registry import ARRAY_ARRAY, ARRAY_BYTES, CodecContext, numcodecs_codec
 
 get_codec = numcodecs_codec  # the v2 name: numcodecs config → codec
+IN_PLACE = ("bitround",)  # numcodecs filters that encode in place
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,8 @@ class NumcodecsFilter(ArrayArrayCodec):
     def encode(self, arr: np.ndarray) -> Any:
         if self.logical_lists and isinstance(arr, np.ndarray) and arr.ndim > 1:
             arr = layout.f_memory_to_logical(arr)
+        if self.codec.codec_id in IN_PLACE and isinstance(arr, np.ndarray):
+            arr = arr.copy()  # it would change the chunk, which may be the caller's array
         try:
             return self.codec.encode(arr)
         except Exception as e:  # numcodecs raises anything from ValueError to RuntimeError
@@ -327,13 +330,16 @@ class NumcodecsV3Filter(ArrayArrayCodec):
         arr = np.asarray(arr)
         spec = self.resolve(ChunkSpec(arr.shape, arr.dtype))
         try:
-            out = self.codec.encode(native(arr))
+            # a copy: some numcodecs filters (bitround) work in place, and the chunk may be the caller's array
+            out = self.codec.encode(np.array(native(arr), copy=True))
         except Exception as e:
             raise codec_failure(self.codec, "encode", "", e) from None
         assert spec is not None
         out = np.asarray(out)
         if out.dtype.kind != "O" and out.nbytes == spec.nbytes and out.dtype.itemsize == spec.dtype.itemsize:
-            return out.reshape(spec.shape).astype(spec.dtype, copy=False)
+            out = out.reshape(spec.shape)
+            # same kind: only the byte order changes; another kind (bitround's integer view) is the same bits
+            return out.astype(spec.dtype, copy=False) if out.dtype.kind == spec.dtype.kind else out.view(spec.dtype)
         return out
 
     def decode(self, arr: Any, spec: ChunkSpec | None, key: str) -> np.ndarray:
