@@ -75,8 +75,15 @@ CASES: dict[str, tuple[str, list[str]]] = {
         [*D3, "--codecs", "numcodecs.delta:dtype=<i4;bytes:endian=little;numcodecs.zlib:level=1"],
     ),
     "v3-codecs-crc32": ("f8", [*D3, "--codecs", "bytes:endian=little;numcodecs.crc32"]),
-    "v3-codecs-cast": ("f8", [*D3, "--codecs", '[{"name": "cast_value", "configuration": {"data_type": "int16"}}, '
-                       '{"name": "bytes", "configuration": {"endian": "little"}}]']),
+    "v3-codecs-cast": (
+        "f8",
+        [
+            *D3,
+            "--codecs",
+            '[{"name": "cast_value", "configuration": {"data_type": "int16"}}, '
+            '{"name": "bytes", "configuration": {"endian": "little"}}]',
+        ],
+    ),
     "v3-codecs-scale": ("f8", [*D3, "--codecs", "scale_offset:offset=1.0,scale=4.0;bytes:endian=little;zstd:level=0"]),
     "v3-rectilinear": ("f8", [*D3, "--chunks", "1+3,2+4"]),
     "v3-rectilinear-shards": ("f8", [*D3, "--chunks", "2,1", "--shards", "2+2,4+2"]),

@@ -106,7 +106,12 @@ def test_read_committed(name):
 def test_read_fresh(fresh, name):
     _need(name)
     got = pz.open(str(fresh / f"{name}.zarr"))[...]
-    _same(got, _expected(fresh, name), f"polyzarr reading zarr-python {zarr.__version__}'s {name}", not _v3(fresh / f"{name}.zarr"))
+    _same(
+        got,
+        _expected(fresh, name),
+        f"polyzarr reading zarr-python {zarr.__version__}'s {name}",
+        not _v3(fresh / f"{name}.zarr"),
+    )
 
 
 def test_fixture_count():
@@ -199,7 +204,13 @@ def test_write_like_zarr_python(tmp_path, name):
             if ZARR_34:
                 raise
             pytest.skip(f"zarr-python {zarr.__version__} cannot read {name}: {type(e).__name__}")
-        _same(theirs if theirs.dtype.kind != "O" else theirs.astype(object), values, f"zarr-python reading polyzarr's {name}", v2, lossy)
+        _same(
+            theirs if theirs.dtype.kind != "O" else theirs.astype(object),
+            values,
+            f"zarr-python reading polyzarr's {name}",
+            v2,
+            lossy,
+        )
     if not v2:
         doc = json.loads((src / "zarr.json").read_text())
         mine = json.loads((tmp_path / "a" / "zarr.json").read_text())
@@ -238,7 +249,9 @@ def test_write_read_by_zarr_34(tmp_path, fresh, name):
 
 def test_struct_new_form_written(tmp_path):
     dt = np.dtype([("a", "<i4"), ("b", "<f8"), ("c", "S3")])
-    a = create_array(open_store(str(tmp_path / "s"), "w"), "", (3,), dt, zarr_format=3, fill_value={"a": 1, "b": 0.5, "c": "eHk="})
+    a = create_array(
+        open_store(str(tmp_path / "s"), "w"), "", (3,), dt, zarr_format=3, fill_value={"a": 1, "b": 0.5, "c": "eHk="}
+    )
     doc = json.loads((tmp_path / "s" / "zarr.json").read_text())
     assert doc["data_type"] == {
         "name": "struct",
@@ -316,10 +329,19 @@ BYTES = {"name": "bytes", "configuration": {"endian": "little"}}
     "codec,match",
     [
         ({"name": "cast_value", "configuration": {"data_type": "int16", "rounding": "up"}}, r"codecs\[0\]\.rounding"),
-        ({"name": "cast_value", "configuration": {"data_type": "float32", "out_of_range": "wrap"}}, r"codecs\[0\]\.out_of_range"),
-        ({"name": "cast_value", "configuration": {"data_type": "bfloat16"}}, r"codecs\[0\]\.data_type: .*not supported"),
+        (
+            {"name": "cast_value", "configuration": {"data_type": "float32", "out_of_range": "wrap"}},
+            r"codecs\[0\]\.out_of_range",
+        ),
+        (
+            {"name": "cast_value", "configuration": {"data_type": "bfloat16"}},
+            r"codecs\[0\]\.data_type: .*not supported",
+        ),
         ({"name": "cast_value", "configuration": {}}, r"codecs\[0\]\.data_type"),
-        ({"name": "cast_value", "configuration": {"data_type": "int8", "scalar_map": {"encode": [["NaN", 300]]}}}, r"scalar_map\.encode\[0\]"),
+        (
+            {"name": "cast_value", "configuration": {"data_type": "int8", "scalar_map": {"encode": [["NaN", 300]]}}},
+            r"scalar_map\.encode\[0\]",
+        ),
         ({"name": "scale_offset", "configuration": {"scale": 0}}, r"codecs\[0\]\.scale"),
         ({"name": "scale_offset", "configuration": {"shift": 1}}, r"codecs\[0\]: scale_offset: unknown"),
         ({"name": "numcodecs.delta", "configuration": {"dtype": "<f8", "id": "zlib"}}, r"codecs\[0\]"),
@@ -373,11 +395,111 @@ def test_cast_value_out_of_range_is_an_error(tmp_path):
 def test_numcodecs_names_registered():
     from polyzarr.codecs import registry
 
-    for n in ("zlib", "gzip", "bz2", "lzma", "lz4", "zstd", "blosc", "shuffle", "delta", "fixedscaleoffset", "quantize",
-              "bitround", "packbits", "astype", "crc32", "crc32c", "adler32", "fletcher32", "jenkins_lookup3", "pcodec",
-              "zfpy"):
+    for n in (
+        "zlib",
+        "gzip",
+        "bz2",
+        "lzma",
+        "lz4",
+        "zstd",
+        "blosc",
+        "shuffle",
+        "delta",
+        "fixedscaleoffset",
+        "quantize",
+        "bitround",
+        "packbits",
+        "astype",
+        "crc32",
+        "crc32c",
+        "adler32",
+        "fletcher32",
+        "jenkins_lookup3",
+        "pcodec",
+        "zfpy",
+    ):
         assert registry.by_v3_name(f"numcodecs.{n}") is not None, n
         assert registry.by_v2_id(n) is not None, n
     for n in ("gzip", "zstd", "blosc", "crc32c", "cast_value", "scale_offset"):
         assert registry.by_v3_name(n) is not None, n
 
+
+# ----------------------------------------------------------------------------------------------------------
+# the rectilinear chunk grid
+
+
+def _rect_doc(chunk_shapes, kind="inline", shape=(10, 7)) -> dict:
+    doc = _v3_doc([BYTES], "int64")
+    doc["shape"] = list(shape)
+    doc["chunk_grid"] = {"name": "rectilinear", "configuration": {"kind": kind, "chunk_shapes": chunk_shapes}}
+    return doc
+
+
+@pytest.mark.parametrize(
+    "chunk_shapes,kind,match",
+    [
+        ([[3, 3, 4], [2, 5]], "file", r"zarr.json:chunk_grid\.configuration\.kind: unknown rectilinear kind 'file'"),
+        ([[[3, 2], 3], [2, 5]], "inline", r"chunk_grid\.configuration\.chunk_shapes\[0\]: the chunk edges sum to 9"),
+        ([[3, 3, 4], [2, 4]], "inline", r"chunk_shapes\[1\]: the chunk edges sum to 6, less than axis 1's extent 7"),
+        ([[[3, 2, 1], 4], [2, 5]], "inline", r"chunk_shapes\[0\]\[0\]: a run is \[size, count\]"),
+        ([[[3, 0], 4], [2, 5]], "inline", r"chunk_shapes\[0\]\[0\]\[1\]: a chunk edge length must be a positive"),
+        ([[3, 3, 4]], "inline", r"chunk_shapes: must be a list of 2 axes"),
+        ([[], [7]], "inline", r"chunk_shapes\[0\]: an axis needs at least one chunk edge"),
+    ],
+)
+def test_bad_rectilinear(chunk_shapes, kind, match):
+    with pytest.raises(MetadataError, match=match):
+        ArrayMetadataV3.from_dict(_rect_doc(chunk_shapes, kind), "zarr.json")
+
+
+def test_rectilinear_api_and_partial_io(tmp_path):
+    x = np.arange(70).reshape(10, 7)
+    a = create_array(open_store(str(tmp_path / "r"), "w"), "", x.shape, x.dtype, chunks=[[3, 3, 4], 3], zarr_format=3)
+    a[...] = x
+    doc = json.loads((tmp_path / "r" / "zarr.json").read_text())
+    assert doc["chunk_grid"] == {
+        "name": "rectilinear",
+        "configuration": {"kind": "inline", "chunk_shapes": [[[3, 2], 4], 3]},
+    }
+    assert sorted(p.name for p in (tmp_path / "r" / "c").iterdir()) == ["0", "1", "2"]
+    assert sorted(p.name for p in (tmp_path / "r" / "c" / "2").iterdir()) == ["0", "1", "2"]
+    b = pz.open(str(tmp_path / "r"))
+    assert_same(b[...], x, "rectilinear read")
+    assert_same(b[2:8, 1:6], x[2:8, 1:6], "a region across irregular boundaries")
+    a[4:7, 2:5] = -1
+    x[4:7, 2:5] = -1
+    assert_same(pz.open(str(tmp_path / "r"))[...], x, "after a partial write")
+
+
+def test_rectilinear_shards_api(tmp_path):
+    x = np.arange(70, dtype="<f4").reshape(10, 7)
+    a = create_array(
+        open_store(str(tmp_path / "r"), "w"),
+        "",
+        x.shape,
+        x.dtype,
+        chunks=(2, 1),
+        shards=[[2, 4, 4], [2, 5]],
+        zarr_format=3,
+    )
+    a[...] = x
+    doc = json.loads((tmp_path / "r" / "zarr.json").read_text())
+    assert doc["chunk_grid"]["configuration"]["chunk_shapes"] == [[2, [4, 2]], [2, 5]]
+    assert doc["codecs"][0]["configuration"]["chunk_shape"] == [2, 1]
+    b = pz.open(str(tmp_path / "r"))
+    assert_same(b[...], x, "rectilinear shards")
+    assert_same(b[3:9, 1:6], x[3:9, 1:6], "a region of rectilinear shards")
+
+
+def test_rectilinear_cli(tmp_path):
+    x = np.arange(70).reshape(10, 7)
+    np.save(tmp_path / "x.npy", x)
+    assert (
+        cli_main(
+            ["import", str(tmp_path / "x.npy"), f"{tmp_path}/o.zarr/a", "--zarr-format", "3", "--chunks", "3+3+4,2+5"]
+        )
+        == 0
+    )
+    doc = json.loads((tmp_path / "o.zarr" / "a" / "zarr.json").read_text())
+    assert doc["chunk_grid"]["configuration"]["chunk_shapes"] == [[[3, 2], 4], [2, 5]]
+    assert_same(pz.open(f"{tmp_path}/o.zarr/a")[...], x, "CLI rectilinear import")

@@ -58,7 +58,9 @@ def cases() -> list[tuple[str, np.ndarray, dict]]:
     out.append(("nc_packbits", np.arange(20).reshape(5, 4) % 3 == 0, {"filters": [nc3.PackBits()]}))
     out.append(("nc_pcodec", F8, {"serializer": nc3.PCodec(), "compressors": None}))
     out.append(("nc_pcodec_i4", I4, {"serializer": nc3.PCodec(level=3), "compressors": None}))
-    out.append(("nc_zfpy", F8, {"serializer": nc3.ZFPY(mode=4, tolerance=-1, rate=-1, precision=-1), "compressors": None}))
+    out.append(
+        ("nc_zfpy", F8, {"serializer": nc3.ZFPY(mode=4, tolerance=-1, rate=-1, precision=-1), "compressors": None})
+    )
     out.append(("nc_zfpy_rate", F8, {"serializer": nc3.ZFPY(mode=2, rate=16), "compressors": None}))
     # cast_value / scale_offset
     x = F8 * 100
@@ -194,8 +196,19 @@ def make_all(out: str, only: list[str] | None = None) -> dict[str, str]:
     shutil.rmtree(p, ignore_errors=True)
     zarr.create_array(p, shape=(3,), dtype="i2", chunks=(3,), zarr_format=3, fill_value=7)
     with open(os.path.join(p, ".zarray"), "w") as f:
-        json.dump({"zarr_format": 2, "shape": [5], "chunks": [5], "dtype": "<f8", "compressor": None,
-                   "filters": None, "fill_value": 1.0, "order": "C"}, f)
+        json.dump(
+            {
+                "zarr_format": 2,
+                "shape": [5],
+                "chunks": [5],
+                "dtype": "<f8",
+                "compressor": None,
+                "filters": None,
+                "fill_value": 1.0,
+                "order": "C",
+            },
+            f,
+        )
     np.save(os.path.join(out, "both.npy"), zarr.open_array(p)[...])
     return failed
 
