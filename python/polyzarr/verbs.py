@@ -18,8 +18,9 @@ from .npy import read_npy, to_npy_array, write_npy
 from .stores import open_store, split_url
 
 
-def v3_compressor(spec: dict | str | None) -> Any:
-    """``--compressor`` for v3: a v3 codec spec (``zstd:level=3``), or none; numcodecs-style ids map by name."""
+def v3_compressor(spec: dict | str | None, itemsize: int = 1) -> Any:
+    """``--compressor`` for v3: a v3 codec spec (``zstd:level=3``), or none; numcodecs-style ids map by name
+    (blosc with every parameter, as PolyZarr.jl writes it: typesize the item size unless given)."""
     if spec is None or spec == "default":
         return spec
     if "name" in spec:
@@ -32,7 +33,12 @@ def v3_compressor(spec: dict | str | None) -> Any:
         return {"name": f"numcodecs.{spec['id']}", "configuration": {k: v for k, v in full.items() if k != "id"}}
     cfg = {k: v for k, v in spec.items() if k != "id"}
     if spec["id"] == "blosc":
-        cfg = blosc.v2_to_v3_configuration(cfg)
+        v2 = {k: blosc.SHUFFLE.get(v, v) if k == "shuffle" else v for k, v in cfg.items() if k != "typesize"}
+        full = {k: v for k, v in registry.v2_json({"id": "blosc", **v2}, "compressor").items() if k != "id"}
+        typesize = cfg.get("typesize", max(itemsize, 1))
+        if full.get("shuffle") == -1:  # numcodecs' AUTOSHUFFLE: bit shuffle for 1-byte items
+            full["shuffle"] = 2 if typesize == 1 else 1
+        cfg = blosc.v2_to_v3_configuration({"typesize": typesize, **full})
     return {"name": spec["id"], "configuration": cfg} if cfg else {"name": spec["id"]}
 
 
@@ -115,7 +121,7 @@ def import_npy(
                 values.dtype,
                 chunks=chunks,
                 order=order,
-                compressor=v3_compressor(compressor),
+                compressor=v3_compressor(compressor, values.dtype.itemsize),
                 fill_value=fill_value,
                 dimension_separator=dimension_separator,
                 attributes=attrs,
