@@ -503,3 +503,35 @@ def test_rectilinear_cli(tmp_path):
     doc = json.loads((tmp_path / "o.zarr" / "a" / "zarr.json").read_text())
     assert doc["chunk_grid"]["configuration"]["chunk_shapes"] == [[[3, 2], 4], [2, 5]]
     assert_same(pz.open(f"{tmp_path}/o.zarr/a")[...], x, "CLI rectilinear import")
+
+
+# ----------------------------------------------------------------------------------------------------------
+# CLI parity (the Julia comparison is test_import_parity.py): v3 --order F is a transpose, not dropped
+
+
+@pytest.mark.parametrize("shape,perm", [((4, 6), [1, 0]), ((4, 3, 2), [2, 1, 0]), ((5,), None)])
+def test_v3_order_f_writes_transpose(tmp_path, shape, perm):
+    x = np.arange(np.prod(shape), dtype="<i4").reshape(shape)
+    np.save(tmp_path / "x.npy", x)
+    argv = ["import", str(tmp_path / "x.npy"), f"{tmp_path}/o.zarr/a", "--zarr-format", "3", "--order", "F"]
+    assert cli_main(argv) == 0
+    codecs = json.loads((tmp_path / "o.zarr" / "a" / "zarr.json").read_text())["codecs"]
+    if perm is None:  # 1-d: the reversal is the identity, no transpose
+        assert codecs[0]["name"] == "bytes"
+    else:
+        assert codecs[0] == {"name": "transpose", "configuration": {"order": perm}}
+    assert_same(pz.open(f"{tmp_path}/o.zarr/a")[...], x, "v3 order F import")
+
+
+def test_v3_compressor_without_v3_name(tmp_path):
+    x = np.arange(6.0)
+    np.save(tmp_path / "x.npy", x)
+    assert (
+        cli_main(
+            ["import", str(tmp_path / "x.npy"), f"{tmp_path}/o.zarr/a", "--zarr-format", "3", "--compressor", "lz4"]
+        )
+        == 0
+    )
+    codecs = json.loads((tmp_path / "o.zarr" / "a" / "zarr.json").read_text())["codecs"]
+    assert codecs[1] == {"name": "numcodecs.lz4", "configuration": {"acceleration": 1}}
+    assert_same(pz.open(f"{tmp_path}/o.zarr/a")[...], x, "numcodecs.lz4")
