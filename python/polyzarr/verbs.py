@@ -39,6 +39,8 @@ def v3_compressor(spec: dict | str | None, itemsize: int = 1) -> Any:
         if full.get("shuffle") == -1:  # numcodecs' AUTOSHUFFLE: bit shuffle for 1-byte items
             full["shuffle"] = 2 if typesize == 1 else 1
         cfg = blosc.v2_to_v3_configuration({"typesize": typesize, **full})
+    elif spec["id"] == "zstd":  # both settings, as zarr-python and PolyZarr.jl write them
+        cfg = {"level": cfg.get("level", 0), "checksum": cfg.get("checksum", False), **cfg}
     return {"name": spec["id"], "configuration": cfg} if cfg else {"name": spec["id"]}
 
 
