@@ -144,6 +144,79 @@ const CHECKSUMS = Dict("crc32" => PZ.CRC32Codec, "adler32" => PZ.Adler32Codec,
         @test PZ.codec_supported("zfpy") && PZ.codec_supported("numcodecs.zfpy")
     end
 
+    @testset "cast_value: zarr-python 3.4's stored chunks and reads, every rounding / out_of_range mode, scalar_map" begin
+        cs = cases(c -> c["kind"] == "cast_value")
+        @test length(cs) >= 55
+        for c in cs
+            f = PZ.CastValueFilter(v3cfg(c), c["data_type"]; key="zarr.json:codecs[0].configuration")
+            raw, _ = input(c)
+            if haskey(c, "error") && c["error"] !== nothing            # zarr-python refused to write
+                @test raises(() -> PZ.filter_encode(f, raw; key="a/c/0"), CodecError, "a/c/0", "cast_value: element")
+                continue
+            end
+            enc = encoded(c)
+            mine = PZ.filter_encode(f, raw; key="a/c/0")
+            @test mine == enc
+            mine == enc || @warn "cast_value encode differs" c["name"]
+            if c["decode_error"] !== nothing                           # zarr-python failed to read it back
+                @test raises(() -> PZ.filter_decode(f, enc; key="a/c/0"), CodecError, "a/c/0", "out of range")
+            else
+                dec = PZ.filter_decode(f, enc; key="a/c/0")
+                @test dec == output(c)[1]
+                dec == output(c)[1] || @warn "cast_value decode differs" c["name"]
+            end
+            @test PZ.v3_codec_json(f) == c["v3"]
+        end
+        k = "zarr.json:codecs[0].configuration"
+        @test raises(() -> PZ.CastValueFilter(Dict{String,Any}(), "float64"; key=k), CodecError, k, "missing \"data_type\"")
+        @test raises(() -> PZ.CastValueFilter(Dict{String,Any}("data_type" => "float8_e4m3"), "float64"; key=k),
+                     CodecError, k * ".data_type", "not supported")
+        @test raises(() -> PZ.CastValueFilter(Dict{String,Any}("data_type" => "string"), "float64"; key=k),
+                     CodecError, k * ".data_type", "integer or floating-point")
+        @test raises(() -> PZ.CastValueFilter(Dict{String,Any}("data_type" => "int8"), "bool"; key=k), CodecError, k, "source")
+        @test raises(() -> PZ.CastValueFilter(Dict{String,Any}("data_type" => "int8", "rounding" => "up"), "float64"; key=k),
+                     CodecError, k * ".rounding", "nearest-even")
+        @test raises(() -> PZ.CastValueFilter(Dict{String,Any}("data_type" => "float32", "out_of_range" => "wrap"), "float64"; key=k),
+                     CodecError, k * ".out_of_range", "only valid for integer")
+        @test raises(() -> PZ.CastValueFilter(Dict{String,Any}("data_type" => "int8", "extra" => 1), "float64"; key=k),
+                     CodecError, k, "unknown configuration key")
+        @test raises(() -> PZ.CastValueFilter(Dict{String,Any}("data_type" => "uint8",
+                         "scalar_map" => Dict{String,Any}("encode" => Any[Any["NaN", 300]])), "float64"; key=k),
+                     CodecError, k * ".scalar_map.encode[0]", "not representable")
+        @test raises(() -> PZ.CastValueFilter(Dict{String,Any}("data_type" => "uint8",
+                         "scalar_map" => Dict{String,Any}("encode" => Any[Any[1]])), "float64"; key=k),
+                     CodecError, k * ".scalar_map.encode[0]", "pair")
+    end
+
+    @testset "scale_offset: zarr-python 3.4's stored chunks and reads; range and exactness errors" begin
+        cs = cases(c -> c["kind"] == "scale_offset")
+        @test length(cs) >= 12
+        for c in cs
+            cfg = c["v3"] isa AbstractDict && haskey(c["v3"], "configuration") ? v3cfg(c) : Dict{String,Any}()
+            f = PZ.ScaleOffsetFilter(cfg, c["data_type"]; key="zarr.json:codecs[0].configuration")
+            raw, _ = input(c)
+            if haskey(c, "error") && c["error"] !== nothing
+                @test raises(() -> PZ.filter_encode(f, raw; key="a/c/0"), CodecError, "a/c/0", "outside the range")
+                continue
+            end
+            enc = encoded(c)
+            @test PZ.filter_encode(f, raw; key="a/c/0") == enc
+            @test PZ.filter_decode(f, enc; key="a/c/0") == output(c)[1]
+            @test PZ.v3_codec_json(f) == c["v3"]
+        end
+        c = casenamed("so_err_decode_inexact")
+        f = PZ.ScaleOffsetFilter(v3cfg(c), c["data_type"])
+        @test raises(() -> PZ.filter_decode(f, input(c)[1]; key="a/c/1"), CodecError, "a/c/1", "not an exact multiple")
+        k = "zarr.json:codecs[1].configuration"
+        @test raises(() -> PZ.ScaleOffsetFilter(Dict{String,Any}("scale" => 0), "int16"; key=k), CodecError, k * ".scale", "non-zero")
+        @test raises(() -> PZ.ScaleOffsetFilter(Dict{String,Any}("scale" => 0.0), "float32"; key=k), CodecError, k * ".scale", "non-zero")
+        @test raises(() -> PZ.ScaleOffsetFilter(Dict{String,Any}("offset" => 1.5), "int16"; key=k), CodecError, k * ".offset", "not representable")
+        @test raises(() -> PZ.ScaleOffsetFilter(Dict{String,Any}("offset" => 300), "uint8"; key=k), CodecError, k * ".offset", "not representable")
+        @test raises(() -> PZ.ScaleOffsetFilter(Dict{String,Any}("factor" => 2), "float64"; key=k), CodecError, k, "unknown configuration key")
+        @test raises(() -> PZ.ScaleOffsetFilter(Dict{String,Any}(), "bool"; key=k), CodecError, k, "only integer and floating-point")
+        @test raises(() -> PZ.ScaleOffsetFilter(Dict{String,Any}(), "complex64"; key=k), CodecError, k, "only integer and floating-point")
+    end
+
     @testset "pcodec: unsupported, with a clear message" begin
         @test !PZ.codec_supported("pcodec") && !PZ.codec_supported("numcodecs.pcodec")
         @test raises(() -> PZ.PcodecCodec(Dict{String,Any}(); key="zarr.json:codecs[0]"), CodecError,

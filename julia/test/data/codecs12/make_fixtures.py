@@ -114,6 +114,112 @@ for name, arr, kw in [
 enc = zfpy.compress_numpy(f64_3d, write_header=True)
 save("zfpy_reversible_f64_3d", "zfpy", f64_3d, enc, zfpy.decompress_numpy(enc), v2={"id": "zfpy", "mode": 5}, v3=None)
 
+# ---- cast_value and scale_offset: zarr-python 3.4 arrays (one chunk, no compressor) in memory
+from zarr.codecs import CastValue, ScaleOffset
+from zarr.storage import MemoryStore
+
+
+def zarr_roundtrip(name, kind, arr, codec, fill=0, **extra):
+    """Write `arr` through `codec` with zarr-python; record the stored chunk and the read-back,
+    or, when zarr-python refuses to write, the error (Julia must refuse too)."""
+    store = MemoryStore()
+    z = zarr.create_array(store, shape=arr.shape, chunks=arr.shape, dtype=arr.dtype, filters=[codec],
+                          compressors=None, fill_value=fill, zarr_format=3)
+    meta = json.loads(store._store_dict["zarr.json"].to_bytes())
+    try:
+        z[...] = arr
+    except Exception as e:  # noqa: BLE001
+        cases.append(dict(name=name, kind=kind, v2=None, v3=meta["codecs"][0], dtype=arr.dtype.str,
+                          data_type=meta["data_type"], shape=list(arr.shape), error=f"{type(e).__name__}: {e}", **extra))
+        np.save(os.path.join(HERE, name + ".in.npy"), arr)
+        return
+    enc = store._store_dict["c/0"].to_bytes()
+    try:
+        dec = z[...]
+        derr = None
+    except Exception as e:  # noqa: BLE001
+        dec, derr = np.zeros(0, dtype=arr.dtype), f"{type(e).__name__}: {e}"
+    save(name, kind, arr, enc, dec, v3=meta["codecs"][0], data_type=meta["data_type"], decode_error=derr,
+         fill_value=meta["fill_value"], **extra)
+
+
+MODES = ["nearest-even", "towards-zero", "towards-positive", "towards-negative", "nearest-away"]
+halves = np.array([-2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 0.49, -0.51, 2.7, -2.7, 126.6, 127.4, 127.6, 300.2, -129.0,
+                   -128.6, 255.5, 1e20, 2.0**70 + 3 * 2.0**20])
+for m in MODES:
+    for oor in ["clamp", "wrap"]:
+        zarr_roundtrip(f"cast_f8_i1_{m}_{oor}", "cast_value", halves, CastValue(data_type="int8", rounding=m, out_of_range=oor))
+u8vals = np.array([-1.0, 256.0, 257.4, -0.4, -0.6, 3.5, 1.9e3])
+for oor in ["clamp", "wrap"]:
+    zarr_roundtrip(f"cast_f8_u1_{oor}", "cast_value", u8vals, CastValue(data_type="uint8", out_of_range=oor))
+big = np.array([9.3e18, -9.3e18, 2.0**63 - 1024, 2.0**63, 2.0**64 + 4096, -2.0**63 - 4096, 1e30, 1.9e19, -5.0, 12.5])
+for tgt in ["int64", "uint64"]:
+    for oor in ["clamp", "wrap"]:
+        zarr_roundtrip(f"cast_f8_{tgt}_{oor}", "cast_value", big, CastValue(data_type=tgt, out_of_range=oor))
+specials = np.array([1e300, -1e300, 3.4028235e38, 3.4028236e38, 3.40282357e38, -3.4028236e38, 1.0000000596046448,
+                     1.0000000894069672, 1.0000000298023224, -1.0000000298023224, np.nan, np.inf, -np.inf, 1e-46,
+                     -1e-46, 7e-46, 0.1, -0.0, 1 + 2.0**-11 + 2.0**-40])
+f16vals = np.array([65504.0, 65519.0, 65520.0, 70000.0, -65520.0, 1e-8, -1e-8, 0.1, 1 + 2.0**-11, 1 + 2.0**-11 + 2.0**-40,
+                    1 + 3 * 2.0**-11, 2.0**-25, 3 * 2.0**-26, np.nan, -np.inf, 1 + 2.0**-40, 1 - 2.0**-40,
+                    65519.99999999, 65520 - 2.0**-37, -(1 + 2.0**-11 + 2.0**-40)])
+for m in MODES:
+    zarr_roundtrip(f"cast_f8_f4_{m}", "cast_value", specials, CastValue(data_type="float32", rounding=m, out_of_range="clamp"))
+    zarr_roundtrip(f"cast_f8_f2_{m}", "cast_value", f16vals, CastValue(data_type="float16", rounding=m, out_of_range="clamp"))
+    zarr_roundtrip(f"cast_f4_f2_{m}", "cast_value", f16vals.astype("<f4"), CastValue(data_type="float16", rounding=m, out_of_range="clamp"))
+ints = np.array([-200, -129, -128, 127, 128, 255, 256, 1000, 0, -1], dtype="<i4")
+for tgt in ["int8", "uint8"]:
+    for oor in ["clamp", "wrap"]:
+        zarr_roundtrip(f"cast_i4_{tgt}_{oor}", "cast_value", ints, CastValue(data_type=tgt, out_of_range=oor))
+i64 = np.array([2**53 + 1, 2**53 + 3, 16777217, 16777219, -16777217, -16777219, 2**62 + 2**38 + 1, 2**63 - 1, -2**63, 5],
+               dtype="<i8")
+for m in MODES:
+    zarr_roundtrip(f"cast_i8_f4_{m}", "cast_value", i64, CastValue(data_type="float32", rounding=m))
+    zarr_roundtrip(f"cast_i8_f8_{m}", "cast_value", i64, CastValue(data_type="float64", rounding=m))
+zarr_roundtrip("cast_u8_i8_wrap", "cast_value", np.array([2**64 - 1, 2**63, 5], dtype="<u8"), CastValue(data_type="int64", out_of_range="wrap"))
+zarr_roundtrip("cast_f4_f8", "cast_value", np.array([0.1, np.nan, -np.inf, 3.5], dtype="<f4"), CastValue(data_type="float64"))
+zarr_roundtrip("cast_i2_f2", "cast_value", np.array([2049, 2051, -4097, 30000, 7], dtype="<i2"),
+               CastValue(data_type="float16", rounding="towards-zero"))
+sm = {"encode": [("NaN", -1), ("Infinity", 32767), ("-Infinity", -32768)], "decode": [(-1, "NaN")]}
+zarr_roundtrip("cast_f8_i2_scalar_map", "cast_value", np.array([np.nan, 1.25, np.inf, -np.inf, -3.5, 1000.5]),
+               CastValue(data_type="int16", scalar_map=sm))
+zarr_roundtrip("cast_f8_u1_scalar_map_exact", "cast_value", np.array([1.0, 2.0, 3.5, 2.0]),
+               CastValue(data_type="uint8", scalar_map={"encode": [(2.0, 99)], "decode": [(99, 2.5)]}))
+# zarr-python refuses these (the default out_of_range is an error; NaN/Inf never cast to ints)
+zarr_roundtrip("cast_err_range", "cast_value", np.array([1.0, 127.6]), CastValue(data_type="int8"))
+zarr_roundtrip("cast_err_nan", "cast_value", np.array([1.0, np.nan]), CastValue(data_type="int8", out_of_range="clamp"))
+zarr_roundtrip("cast_err_inf", "cast_value", np.array([np.inf]), CastValue(data_type="int16", out_of_range="wrap"))
+zarr_roundtrip("cast_err_f4", "cast_value", np.array([1.0, 1e300]), CastValue(data_type="float32"))
+zarr_roundtrip("cast_err_f2", "cast_value", np.array([65520.0]), CastValue(data_type="float16", rounding="nearest-even"))
+zarr_roundtrip("cast_err_i4_i1", "cast_value", np.array([5, -129], dtype="<i4"), CastValue(data_type="int8"))
+
+zarr_roundtrip("so_f4", "scale_offset", np.array([10.0, 10.25, 11.5, -3.1, np.nan, np.inf], dtype="<f4"), ScaleOffset(offset=10.0, scale=4.0))
+zarr_roundtrip("so_f8", "scale_offset", np.array([0.1, 0.2, 0.3, 1e300, -7.75]), ScaleOffset(offset=0.1, scale=3))
+zarr_roundtrip("so_f2", "scale_offset", np.array([1.5, 2.0, 3.1, 100.7, -4.2], dtype="<f2"), ScaleOffset(offset=1.5, scale=3))
+zarr_roundtrip("so_f8_defaults", "scale_offset", np.array([1.0, 2.5]), ScaleOffset())
+zarr_roundtrip("so_f8_strings", "scale_offset", np.array([1.0, 2.5, -1.0]), ScaleOffset(offset="-Infinity", scale=2.0))
+zarr_roundtrip("so_i2", "scale_offset", np.array([100, 103, 0, -1000, 10000], dtype="<i2"), ScaleOffset(offset=100, scale=3))
+zarr_roundtrip("so_i1_neg_scale", "scale_offset", np.array([1, 2, -3, 20], dtype="|i1"), ScaleOffset(offset=-2, scale=-4))
+zarr_roundtrip("so_u8_big", "scale_offset", np.array([0, 2**62, 2**63 - 1, 10], dtype="<u8"), ScaleOffset(offset=0, scale=2))
+zarr_roundtrip("so_i8_big", "scale_offset", np.array([-2**62, 2**62 - 2, 7], dtype="<i8"), ScaleOffset(offset=-1, scale=2))
+# int64 results outside int64 wrap silently in zarr-python 3.4 (2**62 - 1 + 1 → 2**63 → -2**63)
+zarr_roundtrip("so_i8_wraps", "scale_offset", np.array([2**62 - 1, 5], dtype="<i8"), ScaleOffset(offset=-1, scale=2))
+zarr_roundtrip("so_err_i2_overflow", "scale_offset", np.array([100, 30000], dtype="<i2"), ScaleOffset(offset=100, scale=3))
+zarr_roundtrip("so_err_u1_underflow", "scale_offset", np.array([12, 5], dtype="|u1"), ScaleOffset(offset=10, scale=2), fill=12)
+zarr_roundtrip("so_err_u8_overflow", "scale_offset", np.array([2**63 + 1], dtype="<u8"), ScaleOffset(offset=0, scale=2))
+
+# decode-side errors: stored integers that are not multiples of scale (zarr-python raises on read)
+from zarr.codecs.scale_offset import _decode as so_decode
+
+bad = np.array([3, 7, 9], dtype="<i4")
+try:
+    so_decode(bad, np.int32(0), np.int32(3), scale_repr=3)
+    raise SystemExit("zarr-python decoded a non-multiple: fixture assumption broken")
+except ValueError as e:
+    np.save(os.path.join(HERE, "so_err_decode_inexact.in.npy"), bad)
+    cases.append(dict(name="so_err_decode_inexact", kind="scale_offset_decode_error", v2=None,
+                      v3={"name": "scale_offset", "configuration": {"scale": 3}}, dtype="<i4", data_type="int32",
+                      shape=[3], error=f"ValueError: {e}"))
+
 with open(os.path.join(HERE, "manifest.json"), "w") as f:
     json.dump({"zarr": zarr.__version__, "numcodecs": numcodecs.__version__, "cases": cases}, f, indent=1)
 print(f"{len(cases)} cases, zarr {zarr.__version__}, numcodecs {numcodecs.__version__}", file=sys.stderr)
