@@ -115,6 +115,17 @@ const CHECKSUMS = Dict("crc32" => PZ.CRC32Codec, "adler32" => PZ.Adler32Codec,
                      CodecError, "q", "only float16, float32 and float64")
     end
 
+    @testset "quantize (codecs.jl's QuantizeFilter) == numcodecs for float16/32/64" begin
+        cs = cases(c -> c["kind"] == "quantize")
+        @test length(cs) >= 8
+        for c in cs
+            f = PZ.filter_from_config(c["v2"]; key="k")
+            raw, _ = input(c)
+            @test PZ.filter_encode(f, raw) == encoded(c)
+            @test PZ.filter_decode(f, encoded(c); key="k") == output(c)[1]
+        end
+    end
+
     @testset "zfpy: decode numcodecs' streams, encode like numcodecs" begin
         cs = cases(c -> c["kind"] == "zfpy")
         @test length(cs) >= 8

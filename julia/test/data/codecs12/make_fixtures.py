@@ -87,6 +87,17 @@ for t, kbs in [("<f2", [0, 3, 10]), ("<f4", [0, 1, 7, 23]), ("<f8", [0, 12, 52])
         save(f"bitround_{t[1:]}{'_be' if t[0] == '>' else ''}_k{kb}", "array_array", arr, enc.tobytes(), enc,
              v2={"id": "bitround", "keepbits": kb}, v3=v3_json(nz.BitRound(keepbits=kb)))
 
+# ---- quantize (exists in codecs.jl; checked here against numcodecs for every float type)
+qv = np.array([0.0, 1 / 3, -2 / 3, np.pi, -np.e * 100, 1234.5678, 0.05, np.nan, np.inf, 2.5 / 1024])
+for t, digits, ast in [("<f2", 1, None), ("<f2", 2, None), ("<f4", 3, None), ("<f4", 0, None), ("<f8", 5, None),
+                       ("<f8", 2, "<f4"), ("<f8", -1, None), (">f8", 3, None)]:
+    arr = qv.astype(t)
+    codec = numcodecs.Quantize(digits=digits, dtype=t, astype=ast)
+    enc = np.asarray(codec.encode(arr))
+    dec = codec.decode(enc)
+    save(f"quantize_{t[1:]}{'_be' if t[0] == '>' else ''}_d{digits}{'_as' + ast[1:] if ast else ''}", "quantize", arr,
+         enc.tobytes(), np.asarray(dec), v2=codec.get_config(), v3=v3_json(nz.Quantize(digits=digits, dtype=t, astype=ast) if ast else nz.Quantize(digits=digits, dtype=t)))
+
 # ---- zfpy: numcodecs' ZFPY (zfp header + stream), modes accuracy / rate / precision / reversible
 import zfpy
 
