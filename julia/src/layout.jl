@@ -5,6 +5,8 @@
 "Julia array size for a Zarr `shape` stored in `order` ('C' or 'F')."
 julia_size(shape, order::Char) = order == 'C' ? Tuple(reverse(collect(Int, shape))) : Tuple(collect(Int, shape))
 julia_size(shape, order::AbstractString) = julia_size(shape, order[1])
+"The C-order shape of a v2 chunk's memory (what numcodecs sees): `chunks` for order C, reversed for F."
+chunk_memory_shape(chunks, order::Char) = order == 'C' ? collect(Int, chunks) : collect(Int, julia_size(chunks, 'C'))
 
 "Zarr (numpy) shape for a Julia size under `order`: the inverse of `julia_size`."
 zarr_shape(sz, order::Char) = order == 'C' ? reverse(collect(Int, sz)) : collect(Int, sz)

@@ -35,3 +35,5 @@ codec_config(c::Adler32Codec) = c.at_start ? Dict{String,Any}("id" => "adler32")
                                              Dict{String,Any}("id" => "adler32", "location" => "end")
 v3_codec_json(c::Adler32Codec) = Dict{String,Any}("name" => "numcodecs.adler32",
     "configuration" => Dict{String,Any}(k => v for (k, v) in codec_config(c) if k != "id"))
+
+adler32_from_v2(cfg::AbstractDict, key::String) = Adler32Codec(cfg; key=key)

@@ -66,3 +66,22 @@ filter_decode(f::BitRoundFilter, b; key::AbstractString="") = b isa Vector{UInt8
 filter_config(f::BitRoundFilter) = Dict{String,Any}("id" => "bitround", "keepbits" => f.keepbits)
 v3_codec_json(f::BitRoundFilter) = Dict{String,Any}("name" => "numcodecs.bitround",
                                                     "configuration" => Dict{String,Any}("keepbits" => f.keepbits))
+
+"A bitround config waiting for the dtype of the values it will see (`with_dtype`)."
+struct BitRoundPending <: ArrayFilter
+    cfg::Dict{String,Any}
+    key::String
+end
+function bitround_from_v2(cfg::AbstractDict, key::String)
+    kb = get(cfg, "keepbits", nothing)
+    (kb isa Integer && !(kb isa Bool)) ||
+        throw(CodecError(key, "codec \"bitround\": \"keepbits\" must be an integer, got $(repr(kb))"))
+    return BitRoundPending(Dict{String,Any}(cfg), key)
+end
+with_dtype(f::BitRoundPending, dt::ZDtype) = BitRoundFilter(f.cfg, dt; key=f.key)
+with_dtype(f::BitRoundFilter, dt::ZDtype) = f
+filter_config(f::BitRoundPending) = Dict{String,Any}("id" => "bitround", "keepbits" => f.cfg["keepbits"])
+filter_encode(f::BitRoundPending, x) = throw(CodecError(f.key, "bitround: the dtype is not known"))
+filter_decode(f::BitRoundPending, b; key::AbstractString="") = b isa Vector{UInt8} ? copy(b) : Vector{UInt8}(b)
+encoded_itemsize(f::BitRoundFilter, input::Int) = input
+encoded_itemsize(f::BitRoundPending, input::Int) = input

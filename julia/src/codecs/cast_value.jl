@@ -235,3 +235,8 @@ function v3_codec_json(f::CastValueFilter)
     haskey(f.config, "scalar_map") && f.config["scalar_map"] !== nothing && (cfg["scalar_map"] = f.config["scalar_map"])
     return Dict{String,Any}("name" => "cast_value", "configuration" => cfg)
 end
+
+cast_value_from_v3(cfg::AbstractDict, ckey::String, ctx::V3Context) = CastValueFilter(cfg, ctx.dt_json; key=ckey)
+encoded_dtype(f::CastValueFilter, dt::ZDtype) = f.target
+encoded_fill(f::CastValueFilter, dt::ZDtype, fill) = cast_value_fill(f, fill)
+filter_config(f::CastValueFilter) = v3_codec_json(f)

@@ -105,3 +105,6 @@ codec_config(c::CRC32Codec) = c.at_start ? Dict{String,Any}("id" => "crc32") :
                                            Dict{String,Any}("id" => "crc32", "location" => "end")
 v3_codec_json(c::CRC32Codec) = Dict{String,Any}("name" => "numcodecs.crc32",
     "configuration" => Dict{String,Any}(k => v for (k, v) in codec_config(c) if k != "id"))
+
+# registry constructors (v2 config with "id"; the numcodecs.crc32 v3 form goes through the same one)
+crc32_from_v2(cfg::AbstractDict, key::String) = CRC32Codec(cfg; key=key)

@@ -53,3 +53,5 @@ end
 codec_config(c::Fletcher32Codec) = Dict{String,Any}("id" => "fletcher32")
 v3_codec_json(c::Fletcher32Codec) = Dict{String,Any}("name" => "numcodecs.fletcher32",
                                                      "configuration" => Dict{String,Any}())
+
+fletcher32_from_v2(cfg::AbstractDict, key::String) = Fletcher32Codec(cfg; key=key)

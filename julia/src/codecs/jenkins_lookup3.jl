@@ -105,3 +105,5 @@ codec_config(c::JenkinsLookup3Codec) = Dict{String,Any}("id" => "jenkins_lookup3
     "prefix" => c.prefix === nothing ? nothing : Any[Int(x) for x in c.prefix])
 v3_codec_json(c::JenkinsLookup3Codec) = Dict{String,Any}("name" => "numcodecs.jenkins_lookup3",
     "configuration" => Dict{String,Any}(k => v for (k, v) in codec_config(c) if k != "id"))
+
+jenkins_lookup3_from_v2(cfg::AbstractDict, key::String) = JenkinsLookup3Codec(cfg; key=key)

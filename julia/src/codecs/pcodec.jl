@@ -55,3 +55,10 @@ function codec_unsupported_reason(name::AbstractString)
     codec_supported(name) && return ""
     return "zfpy needs libzfp (Debian: apt-get install libzfp1, or set $(LIBZFP.envvar) to libzfp.so)"
 end
+
+# numcodecs PCodec's parameters (accepted, so that the error says "unsupported", not "unknown parameter")
+const PCODEC_PARAMETERS = ("level", "mode_spec", "delta_spec", "paging_spec", "delta_encoding_order",
+                           "equal_pages_up_to")
+pcodec_from_v2(cfg::AbstractDict, key::String) = PcodecCodec(cfg; key=key)
+pcodec_from_v3(cfg::AbstractDict, ckey::String, ctx::V3Context) =
+    throw(CodecError(ckey, "codec \"numcodecs.pcodec\": " * PCODEC_UNSUPPORTED))

@@ -115,3 +115,7 @@ function v3_codec_json(f::ScaleOffsetFilter)
     isempty(cfg) && return Dict{String,Any}("name" => "scale_offset")
     return Dict{String,Any}("name" => "scale_offset", "configuration" => cfg)
 end
+
+scale_offset_from_v3(cfg::AbstractDict, ckey::String, ctx::V3Context) = ScaleOffsetFilter(cfg, ctx.dt_json; key=ckey)
+encoded_fill(f::ScaleOffsetFilter, dt::ZDtype, fill) = scale_offset_fill(f, fill)
+filter_config(f::ScaleOffsetFilter) = v3_codec_json(f)

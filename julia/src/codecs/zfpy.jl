@@ -8,7 +8,7 @@
 #
 # Included after compressors.jl (BytesCodec, CLibrary, libfunc, max_chunk_bytes, CodecError).
 
-const LIBZFP = CLibrary("libzfp", "POLYZARR_LIBZFP", "libzfp.so.1")
+# LIBZFP is declared in clibs.jl, with the other C libraries (reset in __init__).
 
 const ZFP_MODE_FIXED_RATE = 2
 const ZFP_MODE_FIXED_PRECISION = 3
@@ -157,7 +157,7 @@ function _encode(c::ZFPYCodec, data::Vector{UInt8}, key::String)
     length(data) == count * dt.itemsize ||
         throw(CodecError(key, "zfpy: $(length(data)) bytes is not a chunk of shape $shape of $(dt.typestr)"))
     ztype = ZFP_TYPES[dt.T]
-    dims = reverse(shape)                        # zfp's x is the fastest (last numpy) axis
+    dims = collect(Int, julia_size(shape, 'C'))     # zfp's x is the fastest (last numpy) axis
     src = copy(data)                             # zfp_field wants a non-const pointer
     GC.@preserve src begin
         f = (:zfp_field_1d, :zfp_field_2d, :zfp_field_3d, :zfp_field_4d)[length(dims)]
@@ -221,4 +221,26 @@ function v3_codec_json(c::ZFPYCodec)
     c.mode == ZFP_MODE_FIXED_RATE && (cfg["rate"] = c.rate)
     c.mode == ZFP_MODE_FIXED_PRECISION && (cfg["precision"] = c.precision)
     return Dict{String,Any}("name" => "numcodecs.zfpy", "configuration" => cfg)
+end
+
+const ZFPY_PARAMETERS = ("mode", "tolerance", "rate", "precision", "compression_kwargs")
+zfpy_from_v2(cfg::AbstractDict, key::String) = ZFPYCodec(cfg; key=key)
+
+"numcodecs.zfpy in v3: the array→bytes codec (zarr-python 3.4 uses it as the serializer)."
+struct ZfpySerializer <: ArrayToBytesCodec
+    codec::ZFPYCodec
+end
+function zfpy_from_v3(cfg::AbstractDict, ckey::String, ctx::V3Context)
+    dtype = parse_data_type(ctx.dt_json, '<'; key=string(ctx.key, ":data_type"))
+    haskey(ZFP_TYPES, dtype.T) ||
+        throw(CodecError(ckey, "numcodecs.zfpy: zfp compresses int32, int64, float32 and float64, not " *
+            "$(_v3_repr(ctx.dt_json))"))
+    return dtype, ZfpySerializer(with_chunk(ZFPYCodec(cfg; key=ckey), dtype, ctx.chunks))
+end
+serializer_encode(s::ZfpySerializer, p::Pipeline, A::AbstractArray) = _encode(s.codec, values_to_bytes(p.dtype, A), "")
+function serializer_decode(s::ZfpySerializer, p::Pipeline, x; key::AbstractString="")
+    b = _decode(s.codec, x isa Vector{UInt8} ? x : Vector{UInt8}(x), String(key), 0)
+    want = chunk_length(p) * p.dtype.itemsize
+    length(b) == want || throw(ChunkError(key, "zfpy: decoded to $(length(b)) bytes, expected $want"))
+    return bytes_to_values(p.dtype, b; key=key)
 end
