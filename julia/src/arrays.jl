@@ -84,20 +84,21 @@ function open_array(store::AbstractStore, path::AbstractString=""; consolidated=
     key = joinkey(path, ".zarray")
     akey = joinkey(path, ".zattrs")
     jkey = joinkey(path, "zarr.json")
-    if consolidated !== nothing && haskey(consolidated, key)
-        meta = parse_zarray(consolidated[key]; key=key)
-        attrs = haskey(consolidated, akey) ? parse_zattrs(consolidated[akey]; key=akey) : Dict{String,Any}()
-    elseif consolidated !== nothing && haskey(consolidated, jkey)
+    # a node with both a zarr.json and a .zarray is the v3 one (as zarr-python reads it)
+    if consolidated !== nothing && haskey(consolidated, jkey)
         meta = parse_array_v3(consolidated[jkey]; key=jkey)
         attrs = meta.attributes
+    elseif consolidated !== nothing && haskey(consolidated, key)
+        meta = parse_zarray(consolidated[key]; key=key)
+        attrs = haskey(consolidated, akey) ? parse_zattrs(consolidated[akey]; key=akey) : Dict{String,Any}()
     else
-        b = readkey(store, key)
-        if b === nothing
-            jb = readkey(store, jkey)
-            jb === nothing && throw(MetadataError(key, "no array here (missing both .zarray and zarr.json)"))
+        jb = readkey(store, jkey)
+        if jb !== nothing
             meta = parse_array_v3(jb; key=jkey)
             return ZArray(store, path, meta, meta.attributes; write_empty_chunks=write_empty_chunks)
         end
+        b = readkey(store, key)
+        b === nothing && throw(MetadataError(key, "no array here (missing both .zarray and zarr.json)"))
         meta = parse_zarray(b; key=key)
         ab = readkey(store, akey)
         attrs = ab === nothing ? Dict{String,Any}() : parse_zattrs(ab; key=akey)
