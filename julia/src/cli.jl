@@ -201,8 +201,8 @@ runs `[size, count]` allowed).
 function parse_chunks(s::AbstractString, flag::AbstractString="--chunks")
     t = strip(s)
     if occursin('+', t) || (startswith(t, "[") && occursin(r"^\[\s*\[", t) || occursin(r",\s*\[", t))
-        axes = startswith(t, "[") ? cli_json(t, flag) : Any[occursin('+', x) ? Any[split(x, '+')...] : x
-                                                              for x in split(t, ',')]
+        parts = split(t, ',')
+        axes = startswith(t, "[") ? cli_json(t, flag) : Any[occursin('+', x) ? Any[split(x, '+')...] : x for x in parts]
         out = Any[]
         for ax in axes
             if ax isa AbstractVector

@@ -103,11 +103,13 @@ function parse_array_v3(b; key::AbstractString="zarr.json")
         for k in keys(gcfg)
             k == "chunk_shape" || _field_error(key, "chunk_grid.configuration", "unknown key $(repr(k))")
         end
-        haskey(gcfg, "chunk_shape") || _field_error(key, "chunk_grid.configuration.chunk_shape", "missing required field")
+        haskey(gcfg, "chunk_shape") ||
+            _field_error(key, "chunk_grid.configuration.chunk_shape", "missing required field")
         chunks = _int_list(gcfg["chunk_shape"], key,
                            "chunk_grid.configuration.chunk_shape"; allow_zero=false)
         length(chunks) == length(shape) ||
-            _field_error(key, "chunk_grid.configuration.chunk_shape", "has $(length(chunks)) dimensions but shape has " *
+            _field_error(key, "chunk_grid.configuration.chunk_shape", "has $(length(chunks)) dimensions but shape " *
+                "has " *
                 "$(length(shape))")
     end
     # chunk keys

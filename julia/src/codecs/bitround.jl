@@ -23,17 +23,21 @@ or a non-float dtype, raises `CodecError(key, …)`.
 function BitRoundFilter(cfg::AbstractDict, dtype::ZDtype; key::AbstractString="")
     key = String(key)
     for k in keys(cfg)
-        k in ("id", "keepbits") || throw(CodecError(key, "codec \"bitround\": unknown parameter $(repr(k)) (expected keepbits)"))
+        k in ("id", "keepbits") || throw(CodecError(key, "codec \"bitround\": unknown parameter $(repr(k)) " *
+            "(expected keepbits)"))
     end
     kb = get(cfg, "keepbits", nothing)
     kb === nothing && throw(CodecError(key, "codec \"bitround\": missing \"keepbits\""))
     (kb isa Integer && !(kb isa Bool)) ||
         throw(CodecError(key * ".keepbits", "codec \"bitround\": \"keepbits\" must be an integer, got $(repr(kb))"))
-    kb >= 0 || throw(CodecError(key * ".keepbits", "codec \"bitround\": \"keepbits\" must be zero or positive, got $kb"))
+    kb >= 0 || throw(CodecError(key * ".keepbits", "codec \"bitround\": \"keepbits\" must be zero or positive, got " *
+        "$kb"))
     haskey(BITROUND_MANTISSA_BITS, dtype.T) ||
-        throw(CodecError(key, "codec \"bitround\": only float16, float32 and float64 can be bit-rounded, not $(dtype.typestr)"))
+        throw(CodecError(key, "codec \"bitround\": only float16, float32 and float64 can be bit-rounded, not " *
+            "$(dtype.typestr)"))
     maxbits = BITROUND_MANTISSA_BITS[dtype.T]
-    kb <= maxbits || throw(CodecError(key * ".keepbits", "codec \"bitround\": \"keepbits\" $kb is too large for $(dtype.typestr) (at most $maxbits)"))
+    kb <= maxbits || throw(CodecError(key * ".keepbits", "codec \"bitround\": \"keepbits\" $kb is too large for " *
+        "$(dtype.typestr) (at most $maxbits)"))
     return BitRoundFilter(Int(kb), dtype)
 end
 

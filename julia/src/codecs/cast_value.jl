@@ -39,7 +39,8 @@ struct CastValueFilter <: ArrayFilter
     target::ZDtype
     source_json::String
     target_json::String
-    rounding::Symbol                   # :nearest_even, :towards_zero, :towards_positive, :towards_negative, :nearest_away
+    rounding::Symbol                   # :nearest_even, :towards_zero, :towards_positive, :towards_negative,
+                                       # :nearest_away
     out_of_range::Symbol               # :error, :clamp, :wrap
     encode_map::Vector{Pair{Any,Any}}  # source value => target value
     decode_map::Vector{Pair{Any,Any}}  # target value => source value
@@ -47,11 +48,14 @@ struct CastValueFilter <: ArrayFilter
 end
 
 function _cast_value_type(name, key, role)
-    name isa AbstractString || throw(CodecError(key, "cast_value: the $role data type must be a name, got $(repr(name))"))
+    name isa AbstractString || throw(CodecError(key, "cast_value: the $role data type must be a name, got " *
+        "$(repr(name))"))
     haskey(CAST_VALUE_TYPES, name) && return String(name)
     name in CAST_VALUE_OTHER_TYPES &&
-        throw(CodecError(key, "cast_value: the $role data type $(repr(name)) is not supported by PolyZarr.jl (int8–64, uint8–64, float16/32/64 are)"))
-    throw(CodecError(key, "cast_value: the $role data type must be an integer or floating-point type, got $(repr(name))"))
+        throw(CodecError(key, "cast_value: the $role data type $(repr(name)) is not supported by PolyZarr.jl " *
+            "(int8–64, uint8–64, float16/32/64 are)"))
+    throw(CodecError(key, "cast_value: the $role data type must be an integer or floating-point type, got " *
+        "$(repr(name))"))
 end
 
 function _cast_value_scalar(dt_json, dt::ZDtype, x, key)
@@ -81,10 +85,12 @@ function CastValueFilter(cfg::AbstractDict, source_json; key::AbstractString="")
     sj = _cast_value_type(source_json, key, "source (array)")
     r = get(cfg, "rounding", "nearest-even")
     haskey(CAST_VALUE_ROUNDING, r) || throw(CodecError(key * ".rounding",
-        "cast_value: \"rounding\" must be one of $(join(sort(collect(keys(CAST_VALUE_ROUNDING))), ", ")), got $(repr(r))"))
+        "cast_value: \"rounding\" must be one of $(join(sort(collect(keys(CAST_VALUE_ROUNDING))), ", ")), got " *
+            "$(repr(r))"))
     o = get(cfg, "out_of_range", nothing)
     oor = o === nothing || o == "error" ? :error : o == "clamp" ? :clamp : o == "wrap" ? :wrap :
-          throw(CodecError(key * ".out_of_range", "cast_value: \"out_of_range\" must be \"clamp\", \"wrap\" or absent (error), got $(repr(o))"))
+          throw(CodecError(key * ".out_of_range", "cast_value: \"out_of_range\" must be \"clamp\", \"wrap\" or " *
+              "absent (error), got $(repr(o))"))
     T = CAST_VALUE_TYPES[tj]
     (oor == :wrap && !(T <: Integer)) &&
         throw(CodecError(key * ".out_of_range", "cast_value: \"wrap\" is only valid for integer target types, not $tj"))
@@ -93,9 +99,11 @@ function CastValueFilter(cfg::AbstractDict, source_json; key::AbstractString="")
     maps = Dict{String,Vector{Pair{Any,Any}}}("encode" => Pair{Any,Any}[], "decode" => Pair{Any,Any}[])
     sm = get(cfg, "scalar_map", nothing)
     if sm !== nothing
-        sm isa AbstractDict || throw(CodecError(key * ".scalar_map", "cast_value: must be an object with \"encode\" / \"decode\" lists"))
+        sm isa AbstractDict || throw(CodecError(key * ".scalar_map", "cast_value: must be an object with \"encode\" " *
+            "/ \"decode\" lists"))
         for (dir, entries) in sm
-            dir in ("encode", "decode") || throw(CodecError(key * ".scalar_map", "cast_value: unknown key $(repr(dir)) (encode, decode)"))
+            dir in ("encode", "decode") || throw(CodecError(key * ".scalar_map", "cast_value: unknown key " *
+                "$(repr(dir)) (encode, decode)"))
             entries === nothing && continue
             ekey = string(key, ".scalar_map.", dir)
             (kj, kd, vj, vd) = dir == "encode" ? (sj, src, tj, tgt) : (tj, tgt, sj, src)
@@ -114,7 +122,8 @@ function CastValueFilter(cfg::AbstractDict, source_json; key::AbstractString="")
             end
         end
     end
-    return CastValueFilter(src, tgt, sj, tj, CAST_VALUE_ROUNDING[r], oor, maps["encode"], maps["decode"], Dict{String,Any}(cfg))
+    return CastValueFilter(src, tgt, sj, tj, CAST_VALUE_ROUNDING[r], oor, maps["encode"], maps["decode"],
+                           Dict{String,Any}(cfg))
 end
 
 _sm_match(k, x) = (k isa AbstractFloat && isnan(k)) ? (x isa AbstractFloat && isnan(x)) : x == k
@@ -137,7 +146,8 @@ function _cv_to_int(::Type{T}, v, oor::Symbol) where {T<:Integer}
         b = v isa Integer ? BigInt(v) : BigInt(v)               # integral floats convert exactly
         return (mod(b, BigInt(2)^(8 * sizeof(T))) % UInt64) % T
     end
-    throw(CastError("value $v is out of range [$(typemin(T)), $(typemax(T))] of $(T); set out_of_range to \"clamp\" or \"wrap\""))
+    throw(CastError("value $v is out of range [$(typemin(T)), $(typemax(T))] of $(T); set out_of_range to \"clamp\" " *
+        "or \"wrap\""))
 end
 
 function cast_one(::Type{T}, x::AbstractFloat, r::Symbol, oor::Symbol) where {T<:Integer}
@@ -191,12 +201,14 @@ function cast_one(::Type{T}, x::Real, r::Symbol, oor::Symbol) where {T<:Abstract
     end
     if out
         oor === :clamp && return x > 0 ? T(Inf) : T(-Inf)
-        throw(CastError("value $x is out of range [$(-floatmax(T)), $(floatmax(T))] of $T; set out_of_range to \"clamp\" to map it to ±Inf"))
+        throw(CastError("value $x is out of range [$(-floatmax(T)), $(floatmax(T))] of $T; set out_of_range to " *
+            "\"clamp\" to map it to ±Inf"))
     end
     return y
 end
 
-function cast_values(::Type{T}, vals::AbstractVector, map::Vector{Pair{Any,Any}}, r::Symbol, oor::Symbol, key::String) where {T}
+function cast_values(::Type{T}, vals::AbstractVector, map::Vector{Pair{Any,Any}}, r::Symbol, oor::Symbol,
+                     key::String) where {T}
     out = Vector{T}(undef, length(vals))
     for i in eachindex(vals)
         x = vals[i]
@@ -215,11 +227,13 @@ _cv_input(dt::ZDtype, x, key) = x isa Vector{UInt8} ? _values(dt, x, key) : x
 
 "Encode: values (or bytes) of the source type → bytes of `data_type`. Out-of-range values raise CodecError(key)."
 filter_encode(f::CastValueFilter, x; key::AbstractString="") =
-    values_to_bytes(f.target, cast_values(f.target.T, _cv_input(f.source, x, String(key)), f.encode_map, f.rounding, f.out_of_range, String(key)))
+    values_to_bytes(f.target, cast_values(f.target.T, _cv_input(f.source, x, String(key)), f.encode_map, f.rounding,
+                                          f.out_of_range, String(key)))
 
 "Decode: bytes of `data_type` → bytes of the array's type (same rounding / out_of_range, the decode map)."
 filter_decode(f::CastValueFilter, b; key::AbstractString="") =
-    values_to_bytes(f.source, cast_values(f.source.T, _cv_input(f.target, b isa Vector{UInt8} ? b : Vector{UInt8}(b), String(key)),
+    values_to_bytes(f.source, cast_values(f.source.T,
+                                          _cv_input(f.target, b isa Vector{UInt8} ? b : Vector{UInt8}(b), String(key)),
                                          f.decode_map, f.rounding, f.out_of_range, String(key)))
 
 "The encoded fill value (zarr-python: the fill value cast with the encode map)."

@@ -24,12 +24,14 @@ function JenkinsLookup3Codec(cfg::AbstractDict; key::AbstractString="")
     iv === nothing && (iv = 0)
     ok = iv isa Integer && !(iv isa Bool) || iv isa AbstractFloat && isfinite(iv) && isinteger(iv)
     (ok && 0 <= iv <= typemax(UInt32)) ||
-        throw(CodecError(key * ".initval", "codec \"jenkins_lookup3\": \"initval\" must be an integer 0 to 4294967295, got $(repr(iv))"))
+        throw(CodecError(key * ".initval", "codec \"jenkins_lookup3\": \"initval\" must be an integer 0 to " *
+            "4294967295, got $(repr(iv))"))
     p = get(cfg, "prefix", nothing)
     prefix = nothing
     if p !== nothing
         (p isa AbstractVector && all(x -> x isa Integer && !(x isa Bool) && 0 <= x <= 255, p)) ||
-            throw(CodecError(key * ".prefix", "codec \"jenkins_lookup3\": \"prefix\" must be null or a list of byte values 0 to 255, got $(repr(p))"))
+            throw(CodecError(key * ".prefix", "codec \"jenkins_lookup3\": \"prefix\" must be null or a list of byte " *
+                "values 0 to 255, got $(repr(p))"))
         prefix = UInt8[UInt8(x) for x in p]
     end
     return JenkinsLookup3Codec(UInt32(iv), prefix)

@@ -22,7 +22,8 @@ Always raises `CodecError(key, …)`: pcodec is not supported by PolyZarr.jl (me
 PcodecCodec(cfg::AbstractDict; key::AbstractString="") =
     throw(CodecError(String(key), "codec \"pcodec\": " * PCODEC_UNSUPPORTED))
 
-_encode(c::PcodecCodec, data::Vector{UInt8}, key::String) = throw(CodecError(key, "codec \"pcodec\": " * PCODEC_UNSUPPORTED))
+_encode(c::PcodecCodec, data::Vector{UInt8}, key::String) = throw(CodecError(key, "codec \"pcodec\": " *
+    "" * PCODEC_UNSUPPORTED))
 _decode(c::PcodecCodec, data::Vector{UInt8}, key::String, sizehint::Int) =
     throw(CodecError(key, "codec \"pcodec\": " * PCODEC_UNSUPPORTED))
 

@@ -299,7 +299,8 @@ function numcodecs_from_v3(spec::CodecSpec, name::String, cfg::AbstractDict, cke
     end
     dt = ctx.dtype
     if dt !== nothing && dt.kind != 'O'
-        for k in (id == "astype" ? ("decode_dtype",) : id in ("fixedscaleoffset", "quantize", "delta") ? ("dtype",) : ())
+        names = id == "astype" ? ("decode_dtype",) : id in ("fixedscaleoffset", "quantize", "delta") ? ("dtype",) : ()
+        for k in names
             get(c, k, nothing) === nothing && (c[k] = with_endian(dt, '<').typestr)
         end
     end

@@ -5,7 +5,8 @@
 # floats); zarr-python writes no configuration when both are the defaults.
 #
 # As zarr-python 3.4 implements it:
-# - integers: exact arithmetic (int64: int64 arithmetic that wraps, as zarr-python computes it); a result outside the data type's range is an error (no silent
+# - integers: exact arithmetic (int64: int64 arithmetic that wraps, as zarr-python computes it); a result
+#   outside the data type's range is an error (no silent
 #   wrap), decoding requires every value to be an exact multiple of `scale` (else an error);
 # - floats: the data type's own arithmetic (float32 stays float32, float16 rounds per
 #   operation like numpy), Inf/NaN are ordinary results;
@@ -31,12 +32,14 @@ raise `CodecError` naming `key`.
 function ScaleOffsetFilter(cfg::AbstractDict, data_type; key::AbstractString="")
     key = String(key)
     for k in keys(cfg)
-        k in ("offset", "scale") || throw(CodecError(key, "scale_offset: unknown configuration key $(repr(k)) (offset, scale)"))
+        k in ("offset", "scale") || throw(CodecError(key, "scale_offset: unknown configuration key $(repr(k)) " *
+            "(offset, scale)"))
     end
     dt = data_type isa ZDtype ? data_type : parse_data_type(data_type; key=key)
     dt_json = data_type isa ZDtype ? dt.typestr : data_type
     (dt.kind in ('i', 'u', 'f') && dt.T <: Union{Integer,AbstractFloat}) ||
-        throw(CodecError(key, "scale_offset: only integer and floating-point data types are supported, got $(repr(dt_json))"))
+        throw(CodecError(key, "scale_offset: only integer and floating-point data types are supported, got " *
+            "$(repr(dt_json))"))
     vals = Dict{String,Any}()
     for (name, default) in (("offset", 0), ("scale", 1))
         x = get(cfg, name, default)
@@ -61,13 +64,15 @@ function _so_check(::Type{T}, v, key, what) where {T<:Integer}
     return v % T
 end
 
-scale_offset_encode(f::ScaleOffsetFilter, x::T; key::String="") where {T<:AbstractFloat} = (x - T(f.offset)) * T(f.scale)
+scale_offset_encode(f::ScaleOffsetFilter, x::T; key::String="") where {T<:AbstractFloat} =
+    (x - T(f.offset)) * T(f.scale)
 scale_offset_decode(f::ScaleOffsetFilter, x::T; key::String="") where {T<:AbstractFloat} = x / T(f.scale) + T(f.offset)
 scale_offset_encode(f::ScaleOffsetFilter, x::T; key::String="") where {T<:Integer} =
     _so_check(T, (Int128(x) - Int128(f.offset)) * Int128(f.scale), key, "encoding")     # |x|, |offset|, |scale| < 2^64
 function scale_offset_decode(f::ScaleOffsetFilter, x::T; key::String="") where {T<:Integer}
     s = Int128(f.scale)
-    rem(Int128(x), s) == 0 || throw(CodecError(key, "scale_offset: decoding $x is not an exact multiple of scale $(f.scale) (not representable in $T)"))
+    rem(Int128(x), s) == 0 || throw(CodecError(key, "scale_offset: decoding $x is not an exact multiple of scale " *
+        "$(f.scale) (not representable in $T)"))
     return _so_check(T, div(Int128(x), s) + Int128(f.offset), key, "decoding")
 end
 
@@ -77,7 +82,8 @@ end
 scale_offset_encode(f::ScaleOffsetFilter, x::Int64; key::String="") = (x - Int64(f.offset)) * Int64(f.scale)
 function scale_offset_decode(f::ScaleOffsetFilter, x::Int64; key::String="")
     s = Int64(f.scale)
-    rem(x, s) == 0 || throw(CodecError(key, "scale_offset: decoding $x is not an exact multiple of scale $(f.scale) (not representable in Int64)"))
+    rem(x, s) == 0 || throw(CodecError(key, "scale_offset: decoding $x is not an exact multiple of scale $(f.scale) " *
+        "(not representable in Int64)"))
     return div(x, s) + Int64(f.offset)
 end
 
@@ -96,7 +102,8 @@ function filter_encode(f::ScaleOffsetFilter, x; key::AbstractString="")
     return values_to_bytes(f.dtype, T[scale_offset_encode(f, T(v); key=k) for v in _so_input(f, x, k)])
 end
 
-"Decode bytes → bytes of the data type; an inexact integer division or out-of-range result is a CodecError naming `key`."
+"Decode bytes → bytes of the data type; an inexact integer division or out-of-range result is a CodecError naming " *
+    "`key`."
 function filter_decode(f::ScaleOffsetFilter, b; key::AbstractString="")
     k = String(key)
     T = f.dtype.T
@@ -105,7 +112,8 @@ function filter_decode(f::ScaleOffsetFilter, b; key::AbstractString="")
 end
 
 "The encoded fill value (zarr-python encodes the fill value too)."
-scale_offset_fill(f::ScaleOffsetFilter, fill; key::AbstractString="") = scale_offset_encode(f, f.dtype.T(fill); key=String(key))
+scale_offset_fill(f::ScaleOffsetFilter, fill; key::AbstractString="") =
+    scale_offset_encode(f, f.dtype.T(fill); key=String(key))
 
 "zarr-python 3.4's JSON: no configuration for the defaults, else only the non-default members."
 function v3_codec_json(f::ScaleOffsetFilter)

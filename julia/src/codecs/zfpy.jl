@@ -59,8 +59,10 @@ function ZFPYCodec(cfg::AbstractDict; key::AbstractString="")
     end
     mode = get(cfg, "mode", ZFP_MODE_FIXED_ACCURACY)
     (mode isa Integer && !(mode isa Bool) && mode in 2:5) ||
-        throw(CodecError(key * ".mode", "codec \"zfpy\": \"mode\" must be 2 (fixed rate), 3 (fixed precision), 4 (fixed accuracy) or 5 (reversible), got $(repr(mode))"))
-    tol, rate, prec = _zfpy_number(cfg, "tolerance", key), _zfpy_number(cfg, "rate", key), _zfpy_number(cfg, "precision", key)
+        throw(CodecError(key * ".mode", "codec \"zfpy\": \"mode\" must be 2 (fixed rate), 3 (fixed precision), 4 " *
+            "(fixed accuracy) or 5 (reversible), got $(repr(mode))"))
+    tol, rate = _zfpy_number(cfg, "tolerance", key), _zfpy_number(cfg, "rate", key)
+    prec = _zfpy_number(cfg, "precision", key)
     kw = get(cfg, "compression_kwargs", nothing)
     if kw isa AbstractDict                       # numcodecs' own copy of the one parameter in use
         haskey(kw, "tolerance") && (tol = _zfpy_number(kw, "tolerance", key * ".compression_kwargs"))
@@ -97,7 +99,8 @@ function _zfp_header(buf::Vector{UInt8}, key::String)
     zs, bs = _zfp_open(buf, key)
     field = ccall(libfunc(LIBZFP, :zfp_field_alloc, key), Ptr{Cvoid}, ())
     try
-        bits = ccall(libfunc(LIBZFP, :zfp_read_header, key), Csize_t, (Ptr{Cvoid}, Ptr{Cvoid}, Cuint), zs, field, ZFP_HEADER_FULL)
+        bits = ccall(libfunc(LIBZFP, :zfp_read_header, key), Csize_t, (Ptr{Cvoid}, Ptr{Cvoid}, Cuint), zs, field,
+                     ZFP_HEADER_FULL)
         bits == 0 && throw(CodecError(key, "zfpy: not zfp data (no valid zfp header)"))
         t = Int(ccall(libfunc(LIBZFP, :zfp_field_type, key), Cint, (Ptr{Cvoid},), field))
         haskey(ZFP_TYPE_SIZES, t) || throw(CodecError(key, "zfpy: zfp header has unknown scalar type $t"))
@@ -106,7 +109,8 @@ function _zfp_header(buf::Vector{UInt8}, key::String)
         sz = zeros(Csize_t, 4)
         ccall(libfunc(LIBZFP, :zfp_field_size, key), Csize_t, (Ptr{Cvoid}, Ptr{Csize_t}), field, sz)
         dims = Int[Int(sz[i]) for i in 1:nd]
-        maxsize = Int(ccall(libfunc(LIBZFP, :zfp_stream_maximum_size, key), Csize_t, (Ptr{Cvoid}, Ptr{Cvoid}), zs, field))
+        maxsize = Int(ccall(libfunc(LIBZFP, :zfp_stream_maximum_size, key), Csize_t, (Ptr{Cvoid}, Ptr{Cvoid}),
+                      zs, field))
         return t, dims, maxsize
     finally
         _zfp_close(zs, bs, field, key)
@@ -124,7 +128,8 @@ function _decode(c::ZFPYCodec, data::Vector{UInt8}, key::String, sizehint::Int)
     nbytes = count * ZFP_TYPE_SIZES[t]
     check_decoded_size(nbytes, max_chunk_bytes(), key, "zfpy")
     if maxsize + 64 > length(buf)
-        maxsize + 64 > max_chunk_bytes() && throw(CodecError(key, "zfpy: zfp header allows a $maxsize-byte stream, more than the limit (POLYZARR_MAX_CHUNK_BYTES)"))
+        maxsize + 64 > max_chunk_bytes() && throw(CodecError(key, "zfpy: zfp header allows a $maxsize-byte stream, " *
+            "more than the limit (POLYZARR_MAX_CHUNK_BYTES)"))
         resize!(buf, maxsize + 64)
         buf[n+1:end] .= 0x00
     end
@@ -133,7 +138,8 @@ function _decode(c::ZFPYCodec, data::Vector{UInt8}, key::String, sizehint::Int)
         zs, bs = _zfp_open(buf, key)
         field = ccall(libfunc(LIBZFP, :zfp_field_alloc, key), Ptr{Cvoid}, ())
         try
-            ccall(libfunc(LIBZFP, :zfp_read_header, key), Csize_t, (Ptr{Cvoid}, Ptr{Cvoid}, Cuint), zs, field, ZFP_HEADER_FULL) == 0 &&
+            ccall(libfunc(LIBZFP, :zfp_read_header, key), Csize_t, (Ptr{Cvoid}, Ptr{Cvoid}, Cuint), zs, field,
+                  ZFP_HEADER_FULL) == 0 &&
                 throw(CodecError(key, "zfpy: not zfp data (no valid zfp header)"))
             ccall(libfunc(LIBZFP, :zfp_field_set_pointer, key), Cvoid, (Ptr{Cvoid}, Ptr{UInt8}), field, out)
             used = Int(ccall(libfunc(LIBZFP, :zfp_decompress, key), Csize_t, (Ptr{Cvoid}, Ptr{Cvoid}), zs, field))
@@ -150,9 +156,12 @@ function _encode(c::ZFPYCodec, data::Vector{UInt8}, key::String)
     (c.dtype === nothing || c.shape === nothing) &&
         throw(CodecError(key, "zfpy: encoding needs the chunk's dtype and shape (with_chunk)"))
     dt, shape = c.dtype, c.shape
-    haskey(ZFP_TYPES, dt.T) || throw(CodecError(key, "zfpy: zfp compresses int32, int64, float32 and float64, not $(dt.typestr)"))
-    (dt.itemsize == 1 || isnative(dt)) || throw(CodecError(key, "zfpy: dtype $(dt.typestr) is not little-endian (zfpy takes native arrays)"))
-    1 <= length(shape) <= 4 || throw(CodecError(key, "zfpy: zfp compresses 1 to 4 dimensions, the chunk has $(length(shape))"))
+    haskey(ZFP_TYPES, dt.T) || throw(CodecError(key, "zfpy: zfp compresses int32, int64, float32 and float64, not " *
+        "$(dt.typestr)"))
+    (dt.itemsize == 1 || isnative(dt)) || throw(CodecError(key, "zfpy: dtype $(dt.typestr) is not little-endian " *
+        "(zfpy takes native arrays)"))
+    1 <= length(shape) <= 4 || throw(CodecError(key, "zfpy: zfp compresses 1 to 4 dimensions, the chunk has " *
+        "$(length(shape))"))
     count = reduce(*, shape; init=1)
     length(data) == count * dt.itemsize ||
         throw(CodecError(key, "zfpy: $(length(data)) bytes is not a chunk of shape $shape of $(dt.typestr)"))
@@ -163,9 +172,12 @@ function _encode(c::ZFPYCodec, data::Vector{UInt8}, key::String)
         f = (:zfp_field_1d, :zfp_field_2d, :zfp_field_3d, :zfp_field_4d)[length(dims)]
         fp = libfunc(LIBZFP, f, key)
         field = length(dims) == 1 ? ccall(fp, Ptr{Cvoid}, (Ptr{UInt8}, Cint, Csize_t), src, ztype, dims[1]) :
-                length(dims) == 2 ? ccall(fp, Ptr{Cvoid}, (Ptr{UInt8}, Cint, Csize_t, Csize_t), src, ztype, dims[1], dims[2]) :
-                length(dims) == 3 ? ccall(fp, Ptr{Cvoid}, (Ptr{UInt8}, Cint, Csize_t, Csize_t, Csize_t), src, ztype, dims[1], dims[2], dims[3]) :
-                                    ccall(fp, Ptr{Cvoid}, (Ptr{UInt8}, Cint, Csize_t, Csize_t, Csize_t, Csize_t), src, ztype, dims[1], dims[2], dims[3], dims[4])
+                length(dims) == 2 ? ccall(fp, Ptr{Cvoid}, (Ptr{UInt8}, Cint, Csize_t, Csize_t), src, ztype, dims[1],
+                                          dims[2]) :
+                length(dims) == 3 ? ccall(fp, Ptr{Cvoid}, (Ptr{UInt8}, Cint, Csize_t, Csize_t, Csize_t), src, ztype,
+                                          dims[1], dims[2], dims[3]) :
+                                    ccall(fp, Ptr{Cvoid}, (Ptr{UInt8}, Cint, Csize_t, Csize_t, Csize_t, Csize_t), src,
+                                          ztype, dims[1], dims[2], dims[3], dims[4])
         field == C_NULL && throw(CodecError(key, "zfpy: cannot describe the chunk to zfp"))
         zs = ccall(libfunc(LIBZFP, :zfp_stream_open, key), Ptr{Cvoid}, (Ptr{Cvoid},), C_NULL)
         bs = C_NULL
@@ -181,13 +193,15 @@ function _encode(c::ZFPYCodec, data::Vector{UInt8}, key::String)
             else
                 ccall(libfunc(LIBZFP, :zfp_stream_set_reversible, key), Cvoid, (Ptr{Cvoid},), zs)
             end
-            maxsize = Int(ccall(libfunc(LIBZFP, :zfp_stream_maximum_size, key), Csize_t, (Ptr{Cvoid}, Ptr{Cvoid}), zs, field))
+            maxsize = Int(ccall(libfunc(LIBZFP, :zfp_stream_maximum_size, key), Csize_t, (Ptr{Cvoid}, Ptr{Cvoid}),
+                      zs, field))
             out = zeros(UInt8, maxsize + 64)
             GC.@preserve out begin
                 bs = ccall(libfunc(LIBZFP, :stream_open, key), Ptr{Cvoid}, (Ptr{UInt8}, Csize_t), out, length(out))
                 ccall(libfunc(LIBZFP, :zfp_stream_set_bit_stream, key), Cvoid, (Ptr{Cvoid}, Ptr{Cvoid}), zs, bs)
                 ccall(libfunc(LIBZFP, :zfp_stream_rewind, key), Cvoid, (Ptr{Cvoid},), zs)
-                ccall(libfunc(LIBZFP, :zfp_write_header, key), Csize_t, (Ptr{Cvoid}, Ptr{Cvoid}, Cuint), zs, field, ZFP_HEADER_FULL) == 0 &&
+                ccall(libfunc(LIBZFP, :zfp_write_header, key), Csize_t, (Ptr{Cvoid}, Ptr{Cvoid}, Cuint), zs, field,
+                      ZFP_HEADER_FULL) == 0 &&
                     throw(CodecError(key, "zfpy: cannot write the zfp header"))
                 n = Int(ccall(libfunc(LIBZFP, :zfp_compress, key), Csize_t, (Ptr{Cvoid}, Ptr{Cvoid}), zs, field))
                 n == 0 && throw(CodecError(key, "zfpy: zfp compression failed"))
