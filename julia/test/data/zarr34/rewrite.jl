@@ -22,8 +22,12 @@ function rewrite_store(src::AbstractString, dst::AbstractString)
     return b
 end
 
+# `julia rewrite.jl OUTDIR`: every readable case of manifest.json to OUTDIR/<name>.zarr
 if abspath(PROGRAM_FILE) == @__FILE__
     pushfirst!(LOAD_PATH, normpath(joinpath(@__DIR__, "..", "..", "..")))
     @eval using PolyZarr
-    rewrite_store(ARGS[1], ARGS[2])
+    for c in Main.PolyZarr.parse_json(read(joinpath(@__DIR__, "manifest.json")))["cases"]
+        haskey(c, "unsupported") && continue
+        rewrite_store(joinpath(@__DIR__, "stores", c["name"] * ".zarr"), joinpath(ARGS[1], c["name"] * ".zarr"))
+    end
 end
