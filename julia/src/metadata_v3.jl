@@ -371,7 +371,12 @@ function decode_fill_value_v3(dt_json, d::ZDtype, x; key::AbstractString="fill_v
 end
 
 "Encode a Julia fill value as a v3 `fill_value` (the inverse of decode_fill_value_v3)."
-encode_fill_value_v3(dt_json, d::ZDtype, v) = fill_to_json(d, v, 3; raw=raw_bits(dt_json) !== nothing)
+encode_fill_value_v3(dt_json, d::ZDtype, v) =
+    _structured_v31(dt_json) ? fill_to_json(d, v, 2) : fill_to_json(d, v, 3; raw=raw_bits(dt_json) !== nothing)
+
+# zarr-python 3.1's "structured" data type keeps its base64 fill (3.4's "struct" has an object)
+_structured_v31(dt_json) = dt_json isa AbstractDict && get(dt_json, "name", nothing) == "structured"
 
 "The fill value of a new v3 array by default: zero, false, \"\", NaT for datetimes (as zarr-python 3.1)."
-default_fill_json_v3(dt_json, d::ZDtype) = default_fill(d, 3; raw=raw_bits(dt_json) !== nothing)
+default_fill_json_v3(dt_json, d::ZDtype) =
+    _structured_v31(dt_json) ? default_fill(d, 2) : default_fill(d, 3; raw=raw_bits(dt_json) !== nothing)

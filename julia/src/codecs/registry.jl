@@ -271,7 +271,7 @@ function v3_codec_json(c::BytesCodec)
     cfg = codec_config(c)
     id = cfg["id"]
     spec = codec_spec_v3("numcodecs." * id)
-    spec === nothing && throw(CodecError("codecs", "$id is not a Zarr v3 codec " *
+    (spec === nothing || spec.kind != :bytes_bytes) && throw(CodecError("codecs", "$id is not a Zarr v3 codec " *
                                                    "($(join(v3_names_of_kind(:bytes_bytes), ", ")) are)"))
     return Dict{String,Any}("name" => "numcodecs." * id,
                             "configuration" => Dict{String,Any}(k => v for (k, v) in cfg if k != "id"))
