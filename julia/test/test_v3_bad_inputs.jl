@@ -198,8 +198,9 @@ const BAD3 = Any[
         @test raises(() -> open_group(m, "h"), MetadataError, "h/zarr.json:node_type", "expected a group")
         @test raises(() -> create_array(m, "x"; zarr_format=3, shape=[2], dtype="int8", filters=[Dict("id" => "delta")]),
                      MetadataError, "x/zarr.json:codecs", "no filters")
-        @test raises(() -> create_array(m, "x"; zarr_format=3, shape=[2], dtype="int8", compressor=Dict("id" => "zlib")),
-                     CodecError, "codecs", "not a Zarr v3 codec")
+        # zfpy is a v3 serializer (numcodecs.zfpy), not a compressor; zlib is numcodecs.zlib (issue 12)
+        @test raises(() -> create_array(m, "x"; zarr_format=3, shape=[2], dtype="int8", compressor=Dict("id" => "zfpy")),
+                     MetadataError, "x/zarr.json:codecs[1]", "second array→bytes codec")
         @test raises(() -> import_npy("nothing.npy", "memory://x/y"; zarr_format=3, filters=[Dict("id" => "delta")]),
                      MetadataError, "filters", "no filters")
         # export reports a broken v3 array and goes on
