@@ -380,12 +380,10 @@ function _v3_fill_attr(v, rawT)
     return v
 end
 
-# value equality as numpy compares an array element with a Python scalar (NEP 50: a Python float
-# compared with a float32 array is first made float32)
+# value equality as numpy compares an array element with the fill values (numpy scalars from
+# np.ravel: a float64 fill is compared with float32 data in float64, exactly)
 _fill_match(x, f) = false
 _fill_match(x::Real, f::Real) = x == f
-_fill_match(x::Float32, f::AbstractFloat) = x == Float32(f)
-_fill_match(x::Float16, f::AbstractFloat) = x == Float16(f)
 _fill_match(x::AbstractString, f::AbstractString) = x == f
 _fill_match(x::Vector{UInt8}, f::AbstractString) = x == Vector{UInt8}(codeunits(f))
 _fill_match(x::Vector{UInt8}, f::AbstractVector{UInt8}) = x == f
@@ -486,7 +484,7 @@ function CFDecoding(a::ZArray, attrs::Dict{String,Any}, enc::Dict{String,Any}, c
         res = m === nothing ? "ns" : m.captures[1]
         res_ns = res == "ns" ? 1 : res == "us" ? 1_000 : res == "ms" ? 1_000_000 : res in ("ps", "fs", "as") ? 1 : 1_000_000_000
         uns = _TIME_UNIT_NS[units]
-        out = valT <: Integer ? min(res_ns, uns) : 1
+        out = min(res_ns, uns)
         delta = DeltaDecoding(uns, out)
         valT = Union{Missing,_PERIOD_OF_NS[out]}
     elseif units isa AbstractString && occursin("since", units) && _split_time_units(units) !== nothing
