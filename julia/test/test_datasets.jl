@@ -221,9 +221,11 @@ else
         dir = tmpdir()
         run(`$(python()) $ORACLE readme $(joinpath(dir, "weather.zarr"))`)
         mod = Module(:ReadmeExample)
-        Core.eval(mod, :(using PolyZarr, Dates))
+        # the example's `using PolyZarr` names the package loaded here (standalone: included from src)
+        Core.eval(mod, :(using Main.PolyZarr, Dates))
+        code = replace(m.captures[1], r"^using PolyZarr.*$"m => "")
         cd(dir) do
-            Base.include_string(mod, m.captures[1], "README.md")
+            Base.include_string(mod, code, "README.md")
         end
         @test Core.eval(mod, :(eltype(t))) == Union{Missing,Float64}
         @test isequal(Core.eval(mod, :(t[:, 2])), [0.75, 1.0, missing])
