@@ -401,7 +401,7 @@ function _decoded_rawtype(T)
     return T
 end
 
-function CFDecoding(a::ZArray, attrs::Dict{String,Any}, enc::Dict{String,Any}, chars::Int, fmt::Int, key)
+function CFDecoding(@nospecialize(a::ZArray), attrs::Dict{String,Any}, enc::Dict{String,Any}, chars::Int, fmt::Int, key)
     T = eltype(a)
     # datetime64 / timedelta64 stored natively: xarray passes them through
     if T <: Datetime64 || T <: Timedelta64
@@ -582,7 +582,11 @@ _idx_range(i::Integer) = Int(i):Int(i)
 _idx_range(r::AbstractUnitRange) = Int(first(r)):Int(last(r))
 _idx_range(r::AbstractVector) = isempty(r) ? (1:0) : (Int(minimum(r)):Int(maximum(r)))
 
-function Base.getindex(v::CFVariable{T,N}, I...) where {T,N}
+# compiled once for every element type (@nospecialize): a dataset has many
+Base.getindex(v::CFVariable, I...) = _cf_getindex(v, I)
+function _cf_getindex(@nospecialize(v::CFVariable), @nospecialize(I::Tuple))
+    T = eltype(v)
+    N = ndims(v)
     if length(I) == 1 && N != 1 && I[1] isa Integer
         return getindex(v, Tuple(CartesianIndices(v.jsize)[I[1]])...)
     end
@@ -604,10 +608,10 @@ function Base.getindex(v::CFVariable{T,N}, I...) where {T,N}
     return res
 end
 
-function _decode_region!(out::Array, src::AbstractArray, d::CFDecoding)
+function _decode_region!(@nospecialize(out::Array), @nospecialize(src::AbstractArray), d::CFDecoding)
     if d.chars == 0
-        @inbounds for i in eachindex(out, src)
-            out[i] = _decode1(d, src[i])
+        for i in 1:length(out)
+            @inbounds out[i] = _decode1(d, src[i])
         end
     else
         n = d.chars == 1 ? size(src, 1) : size(src, ndims(src))
