@@ -145,6 +145,7 @@ def make(out):
     import shutil
     z = shutil.make_archive(os.path.join(out, "basic_zip"), "zip", os.path.join(out, "basic_v2_c.zarr"))
     names.append(z)
+    readme(os.path.join(out, "weather.zarr"))
     print(json.dumps(names))
 
 
