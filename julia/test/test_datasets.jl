@@ -219,6 +219,42 @@ else
         end
     end
 
+    ep = get(ENV, "POLYZARR_TEST_S3_ENDPOINT", "")
+    if isempty(ep)
+        @info "POLYZARR_TEST_S3_ENDPOINT not set: skipping datasets on S3"
+    else
+        @testset "datasets on S3" begin
+            creds = ("AWS_ACCESS_KEY_ID" => "testing", "AWS_SECRET_ACCESS_KEY" => "testing", "AWS_ENDPOINT_URL" => ep)
+            old = Dict(k => get(ENV, k, nothing) for (k, _) in creds)
+            try
+                for (k, v) in creds
+                    ENV[k] = v
+                end
+                bucket = "pz-ds-" * string(rand(UInt32), base=16)
+                PolyZarr.create_bucket(ep, bucket)
+                # an xarray-written store, copied key by key, read through an s3:// URL
+                for name in ("raw_v3_c.zarr", "basic_v2_u.zarr")
+                    src = DirectoryStore(joinpath(dir, name))
+                    dst = PolyZarr.S3Store("s3://$bucket/$name"; endpoint_url=ep)
+                    for k in listkeys(src)
+                        writekey!(dst, k, readkey(src, k))
+                    end
+                    compare_dataset("s3://$bucket/$name", dumps[joinpath(dir, name)]) isa ZDataset
+                end
+                # written by Julia to S3, read back
+                url = "s3://$bucket/jl.zarr"
+                write_dataset(url, julia_vars(); coords=["lat"], zarr_format=3, endpoint_url=ep)
+                ds = open_dataset(url; endpoint_url=ep)
+                @test isequal(read(ds["t_noleap"]), julia_vars()[10][2][2])
+                @test isequal(read(ds["count"]), Union{Missing,Int32}[1, missing, 3, 4])
+            finally
+                for (k, v) in old
+                    v === nothing ? delete!(ENV, k) : (ENV[k] = v)
+                end
+            end
+        end
+    end
+
     @testset "README: reading an xarray dataset" begin
         readme = read(joinpath(@__DIR__, "..", "..", "README.md"), String)
         m = match(r"### Reading an xarray dataset\n.*?```julia\n(.*?)```"s, readme)
