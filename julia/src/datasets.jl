@@ -608,7 +608,49 @@ function _cf_getindex(@nospecialize(v::CFVariable), @nospecialize(I::Tuple))
     return res
 end
 
+# numbers (the big arrays): one compiled loop per combination of types, through a function barrier
+@inline function _num1(x, ::Type{F}, scale, offset, fills::Tuple, time, delta, tobool::Bool) where {F}
+    for f in fills
+        _fill_match(x, f) && return missing
+    end
+    y = F === Nothing ? x : _scaled(F, x, scale, offset)
+    if delta !== nothing
+        r = _decode_delta(delta, y)
+        return r === nothing ? missing : r
+    end
+    if time !== nothing
+        r = _decode_time(time, y)
+        return r === nothing ? missing : r
+    end
+    tobool && return !iszero(y)
+    return y
+end
+@inline function _scaled(::Type{F}, x, scale, offset) where {F}
+    y = convert(F, x)
+    scale === nothing || (y = y * scale)
+    offset === nothing || (y = y + offset)
+    return y
+end
+
+function _numeric_kernel!(out::Array{T}, src::Array{S}, ::Type{U}, ::Type{F}, scale, offset, fills::Tuple, time, delta,
+                          tobool::Bool) where {T,S,U,F}
+    @inbounds for i in 1:length(out)
+        x = src[i]
+        u = U === S ? x : reinterpret(U, x)
+        out[i] = _num1(u, F, scale, offset, fills, time, delta, tobool)
+    end
+    return out
+end
+
 function _decode_region!(@nospecialize(out::Array), @nospecialize(src::AbstractArray), d::CFDecoding)
+    if d.chars == 0 && !d.native && !d.strenc && src isa Array && eltype(src) <: Real
+        S = eltype(src)
+        U = d.unsigned === nothing ? S : d.unsigned
+        F = d.floatT === nothing ? Nothing : d.floatT
+        sc = d.scale === nothing || F === Nothing ? nothing : convert(F, d.scale)
+        of = d.offset === nothing || F === Nothing ? nothing : convert(F, d.offset)
+        return _numeric_kernel!(out, src, U, F, sc, of, Tuple(d.fills), d.time, d.delta, d.tobool)
+    end
     if d.chars == 0
         for i in 1:length(out)
             @inbounds out[i] = _decode1(d, src[i])
