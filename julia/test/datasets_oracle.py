@@ -39,11 +39,13 @@ def _basic():
          "t2": (("time",), [t[0], pd.NaT, t[2], t[3], t[4]]),
          "small": (("x",), np.array([1, 2, 3, 4], dtype="f4")),
          "scalar": ((), 42.0),
+         "chartext": (("x",), np.array(["ab", "c", "", "dé"], dtype=object)),
          },
         coords={"time": t, "x": [10, 20, 30, 40], "lat": (("x",), [1.0, 2.0, 3.0, 4.0])},
         attrs={"title": "basic", "history": "made by datasets_oracle.py", "version": 3})
     ds["temp"].encoding = {"dtype": "int16", "scale_factor": 0.1, "add_offset": 0.0, "_FillValue": -32768, "chunks": (2, 3)}
     ds["rain"].encoding = {"chunks": (3, 2)}
+    ds["chartext"].encoding = {"dtype": "S1"}       # UTF-8 characters along a "string3" dimension
     return ds
 
 
@@ -97,12 +99,26 @@ def _raw_vars():
         ("cube", ("t4", "x5", "nz"), np.arange(40, dtype="i2").reshape(4, 5, 2),
          {"scale_factor": 0.25, "add_offset": -1.0, "coordinates": "label"}, 7),
         ("label", ("x5",), np.array(["a", "b", "c", "d", "e"]), {}, None),
+        ("b_native", ("x5",), np.array([True, False, True, False, True]), {}, False),
+        ("v2only_u_fill", ("x5",), np.array(["a", "", "c", "d", ""]), {}, ""),
+        ("mv_list", ("x5",), np.array([1.0, 1e20, -1.0, 4.0, 5.0]), {"missing_value": [1e20, -1.0]}, None),
+        ("both_fills", ("x5",), np.array([1, -9, 3, -8, 5], dtype="i4"), {"missing_value": -9, "scale_factor": 0.5}, -8),
+        ("sf_list", ("x5",), np.array([1, 2, 3, 4, 5], dtype="i2"), {"scale_factor": [0.5]}, None),
+        ("t_upper", ("t4",), np.array([0, 1, 2, 3], dtype="i4"), {"units": "Hours  since  2000-01-01T00:00:00Z", "calendar": "Gregorian"}, None),
+        ("t_hour", ("t4",), np.array([0, 1, 2, 3], dtype="i4"), {"units": "hour since 2000-01-01"}, None),
+        ("t_far", ("t4",), np.array([0, 200000, 1, 365000], dtype="i8"), {"units": "days since 1970-01-01"}, None),
+        ("t_noleap_f", ("t4",), np.array([0.1, 59.5, 365.25, 1e-7], dtype="f8"), {"units": "days since 2000-01-01", "calendar": "NoLeap"}, None),
+        ("td_days", ("x5",), np.array([0.5, 1, np.nan, 2, 3]), {"units": "days", "dtype": "timedelta64[ns]"}, np.nan),
     ]
 
 
 def _write_raw(path, fmt, consolidated):
     g = zarr.open_group(path, mode="w", zarr_format=fmt, attributes={"title": "raw", "coordinates": "gc", "_NCProperties": "x"})
     for name, dims, data, attrs, fv in _raw_vars() + [("gc", ("x5",), np.array([1, 2, 3, 4, 5], dtype="i4"), {}, None)]:
+        if name.startswith("v2only_"):
+            if fmt != 2:
+                continue
+            name = name[len("v2only_"):]
         attrs = dict(attrs)
         kw = {}
         if fmt == 2:
@@ -183,6 +199,10 @@ def _value(x, kind):
             return list(x)
         if isinstance(x, str):
             return x
+        if isinstance(x, (bool, np.bool_)):
+            return bool(x)
+        if isinstance(x, (int, float, np.number)):
+            return x.item() if isinstance(x, np.generic) else x
         return _iso(x)
     raise ValueError(kind)
 
