@@ -919,6 +919,10 @@ function write_dataset(store::AbstractStore, path::AbstractString, vars; attrs=D
         length(d) == ndims(s[2]) || throw(ArgumentError("variable $(repr(n)): $(length(d)) dimension names for $(ndims(s[2])) axes"))
         dimsof[n] = d
     end
+    dimlen = Dict{String,Int}()
+    for (n, s) in specs, (d, l) in zip(dimsof[n], size(s[2]))
+        get!(dimlen, d, l) == l || throw(ArgumentError("variable $(repr(n)): dimension $(repr(d)) has length $l here and $(dimlen[d]) elsewhere"))
+    end
     coordnames = Set(String.(coords))
     for c in coordnames
         haskey(dimsof, c) || throw(ArgumentError("coordinate $(repr(c)) is not a variable"))

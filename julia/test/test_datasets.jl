@@ -162,6 +162,42 @@ end
         @test occursin("Dimensions:", s) && occursin("* time", s) && occursin("Data variables:", s) && occursin("temp", s)
         @test occursin("scale_factor", sprint(show, MIME"text/plain"(), ds["temp"]))
     end
+    # a zip archive, written and read through its URL
+    z = joinpath(tmpdir(), "jl.zip")
+    write_dataset(z, julia_vars()[1:4]; zarr_format=3)
+    ds = open_dataset(z)
+    @test isequal(read(ds["time"]), julia_vars()[1][2][2]) && ds.consolidated
+end
+
+# a store that counts the chunk reads, to see that a region decodes only the chunks it touches
+struct CountingStore <: PolyZarr.AbstractStore
+    inner::PolyZarr.AbstractStore
+    reads::Vector{String}
+end
+PolyZarr.readkey(s::CountingStore, k::AbstractString) = (push!(s.reads, String(k)); readkey(s.inner, k))
+PolyZarr.readrange(s::CountingStore, k::AbstractString, o::Integer, n::Integer) = (push!(s.reads, String(k)); readrange(s.inner, k, o, n))
+PolyZarr.listkeys(s::CountingStore, p::AbstractString="") = listkeys(s.inner, p)
+
+@testset "lazy: a region reads only its chunks" begin
+    dir = joinpath(tmpdir(), "lazy.zarr")
+    A = Union{Missing,Float64}[i + 10j for i in 1:6, j in 1:8]
+    A[1, 1] = missing
+    for fmt in (2, 3)
+        write_dataset(dir, ["v" => (("x", "y"), A, nothing, Dict("dtype" => Int16, "scale_factor" => 0.5, "add_offset" => 1.0,
+                                                                  "_FillValue" => -1, "chunks" => (2, 4)))]; zarr_format=fmt)
+        cs = CountingStore(DirectoryStore(dir), String[])
+        ds = open_dataset(cs, "")
+        v = ds["v"]
+        empty!(cs.reads)
+        @test isequal(v[3:4, 5:8], A[3:4, 5:8])
+        chunkreads = filter(k -> !endswith(k, ".json") && !startswith(basename(k), "."), cs.reads)
+        @test length(chunkreads) == 1
+        empty!(cs.reads)
+        @test v[1, 1] === missing && v[6, 8] == A[6, 8]
+        @test length(filter(k -> !endswith(k, ".json") && !startswith(basename(k), "."), cs.reads)) == 2
+        @test_throws BoundsError v[7, 1]
+        @test_throws ArgumentError write_dataset(dir, ["a" => (("x",), [1, 2]), "b" => (("x",), [1, 2, 3])])
+    end
 end
 
 if isempty(python())
