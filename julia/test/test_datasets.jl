@@ -3,7 +3,12 @@
 # oracle (julia/test/datasets_oracle.py, run with ENV["POLYZARR_PYTHON"]); without it only the
 # Julia-side round trip and the calendar arithmetic run.
 include(joinpath(@__DIR__, "testutils.jl"))
-using Dates
+
+# a module of its own, so helper names cannot clash with other test files in runtests.jl
+module TestDatasetsFile
+using Test, Dates
+using Main.PolyZarr
+using Main.PZTestUtils
 
 const ORACLE = joinpath(@__DIR__, "datasets_oracle.py")
 
@@ -309,3 +314,5 @@ else
         @test isfile(joinpath(dir, "out.zarr", ".zmetadata"))
     end
 end
+
+end # module TestDatasetsFile
