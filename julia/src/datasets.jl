@@ -750,6 +750,12 @@ end
 function open_dataset(store::AbstractStore, path::AbstractString=""; consolidated=nothing, decode::Bool=true)
     path = String(strip(path, '/'))
     cons = consolidated === false ? nothing : read_consolidated(store, path)
+    if cons === nothing && consolidated !== false && !isempty(path)
+        # a group inside a store consolidated at its root (xarray's to_zarr(group=...)): those entries
+        # are store keys too; use them when they describe this group
+        root = read_consolidated(store, "")
+        root !== nothing && any(k -> k in (joinkey(path, ".zgroup"), joinkey(path, "zarr.json")), keys(root)) && (cons = root)
+    end
     consolidated === true && cons === nothing &&
         throw(MetadataError(joinkey(path, ".zmetadata"), "no consolidated metadata"))
     g = open_group(store, path; consolidated=cons)

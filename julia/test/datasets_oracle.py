@@ -154,6 +154,9 @@ def make(out):
             p = os.path.join(out, f"basic_v{fmt}_{'c' if cons else 'u'}.zarr")
             ds.to_zarr(p, zarr_format=fmt, mode="w", consolidated=cons)
             names.append(p)
+            if cons:       # a dataset in a group below the root (consolidated at the root)
+                ds[["temp", "time", "x", "lat", "flag"]].to_zarr(p, group="g/sub", zarr_format=fmt, mode="a", consolidated=True)
+                names.append(p + "/g/sub")
             p = os.path.join(out, f"raw_v{fmt}_{'c' if cons else 'u'}.zarr")
             _write_raw(p, fmt, cons)
             names.append(p)
@@ -218,7 +221,14 @@ def _jsonable(v):
 
 
 def dump_one(path):
-    ds = xr.open_zarr(path, chunks=None) if not path.endswith(".zip") else xr.open_zarr(zarr.storage.ZipStore(path, mode="r"), chunks=None)
+    group = None
+    if ".zarr/" in path:
+        path, group = path.split(".zarr/", 1)
+        path += ".zarr"
+    if path.endswith(".zip"):
+        ds = xr.open_zarr(zarr.storage.ZipStore(path, mode="r"), chunks=None)
+    else:
+        ds = xr.open_zarr(path, group=group, chunks=None)
     out = {"dims": {k: int(v) for k, v in ds.sizes.items()}, "coords": sorted(map(str, ds.coords)),
            "attrs": {k: _jsonable(v) for k, v in ds.attrs.items()}, "vars": {}}
     for name, v in ds.variables.items():

@@ -227,6 +227,10 @@ else
         end
         ds = open_dataset(joinpath(dir, "basic_v3_c.zarr"); consolidated=false)
         @test !ds.consolidated && length(keys(ds)) == 14
+        for fmt in (2, 3)
+            ds = open_dataset(joinpath(dir, "basic_v$(fmt)_c.zarr", "g", "sub"))
+            @test ds.consolidated && sort(keys(ds)) == ["flag", "lat", "temp", "time", "x"]
+        end
         @info "datasets compared with xarray" datasets = COUNTS["datasets"] variables = COUNTS["variables"] elements = COUNTS["elements"]
     end
 
