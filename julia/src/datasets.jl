@@ -5,7 +5,14 @@
 #
 # Only the public API of the package is used: open_store, open_array, list_nodes, read_attributes,
 # read_consolidated, dimnames, zorder, write_array, create_group, write_attributes!,
-# consolidate_metadata (plus the decoded fill of an array, `a.meta.fill`).
+# consolidate_metadata (plus the fill of a v2 array, `a.meta.fill_value` / `a.meta.fill`, which
+# xarray's zarr backend uses as `_FillValue`).
+#
+# Where Julia differs from numpy on purpose: masked values are `missing` (not NaN/NaT), and a masked
+# integer variable without scale/offset stays an integer (`Union{Missing,Int16}`: xarray promotes it
+# to float only because numpy has no missing); standard-calendar times read as `DateTime` when their
+# encoding is millisecond-exact (integers, a unit of ms or coarser, no packing), else as the
+# nanosecond-precise `CFDateTime{:proleptic_gregorian}` (xarray's datetime64[ns]).
 
 # ---------------------------------------------------------------------------------------------
 # calendar dates
