@@ -52,6 +52,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         return None
 
     def _reply(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+        self._record(status)  # before replying: a client that got its answer finds the request counted
         self.send_response(status)
         for k, v in (headers or {}).items():
             self.send_header(k, v)
@@ -59,7 +60,6 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
-        self._record(status)
 
     def _serve(self) -> None:
         fault = self._fault()
