@@ -109,6 +109,14 @@ class FsspecStore(Store):
         return f"{self.root}/{key}" if self.root else key
 
     def _fail(self, key: str, action: str, e: Exception) -> StoreError:
+        if _is_cert_error(e):
+            where = getattr(self.fs, "endpoint_url", None) or self.url
+            return StoreError(
+                key,
+                f"{action} failed at {self.url}: the TLS certificate of {where} was not trusted (certificate verify "
+                f"failed; set AWS_CA_BUNDLE, CURL_CA_BUNDLE or SSL_CERT_FILE to a CA bundle that signs it): "
+                f"{type(e).__name__}: {e}",
+            )
         if isinstance(e, PermissionError):
             return StoreError(key, f"{action} denied (403/permission) at {self.url}: {e}")
         return StoreError(key, f"{action} failed at {self.url}: {type(e).__name__}: {e}")

@@ -373,51 +373,52 @@ def tls_env(tls_moto, ca, monkeypatch):
 
 @pytest.mark.s3
 @pytest.mark.julia
-def test_s3_tls_both_languages(tls_moto, tls_env, tmp_path):
-    _julia()
+def test_s3_tls_both_languages_and_untrusted_certificate(tls_moto, tls_env, ca, monkeypatch, tmp_path):
+    """S3 over https with the test CA in AWS_CA_BUNDLE: Python writes, Julia reads, Julia writes (v3), Python reads;
+    with a CA bundle that does not sign moto's certificate, both languages give a StoreError saying so."""
+    exe = _julia()
+    from polyzarr.verbs import import_npy
+
     assert tls_moto.endpoint.startswith("https://")
     bucket = tls_moto.create_bucket()
     np.save(tmp_path / "a.npy", A)
-    # Python writes over https, Julia writes over https; each reads the other's
-    r = _cli("import", str(tmp_path / "a.npy"), f"{bucket}/py.zarr/a", "--chunks", "4,2", env=tls_env)
-    assert r.returncode == 0, r.stderr
-    r = _cli(
-        "import", "--impl", "julia", str(tmp_path / "a.npy"), f"{bucket}/jl.zarr/a", "--chunks", "3,3",
-        "--zarr-format", "3", env=tls_env,
-    )
-    assert r.returncode == 0, r.stdout + r.stderr
-    for impl, src in (("julia", "py.zarr/a"), ("python", "jl.zarr/a")):
-        out = tmp_path / impl
-        r = _cli("export", "--impl", impl, f"{bucket}/{src}", str(out), env=tls_env)
-        assert r.returncode == 0, r.stdout + r.stderr
-        _check_out(out, {"a": A})
+    import_npy(str(tmp_path / "a.npy"), f"{bucket}/py.zarr/a", chunks=(4, 2))
+    q = json.dumps
+    body = f"""
+    cli("import", {q(str(tmp_path / 'a.npy'))}, {q(bucket + '/jl.zarr/a')}, "--chunks", "3,3", "--zarr-format", "3")
+    cli("export", {q(bucket + '/py.zarr/a')}, {q(str(tmp_path / 'jl-out'))})
+    ENV["AWS_CA_BUNDLE"] = {q(ca['other'])}
+    cli("export", {q(bucket + '/py.zarr/a')}, {q(str(tmp_path / 'jl-bad'))})
+    """
+    out = _run_julia(exe, body)
+    clis = [line[4:] for line in out.splitlines() if line.startswith("CLI ")]
+    assert len(clis) == 3, out
+    assert clis[0].startswith("0 ") and clis[1].startswith("0 "), out
+    _check_out(tmp_path / "jl-out", {"a": A})
+    assert clis[2].startswith("1 ") and "StoreError" in clis[2] and tls_moto.endpoint in clis[2], clis[2]
+    assert "not trusted" in clis[2], clis[2]
+    exported, failed = export_tree(f"{bucket}/jl.zarr/a", str(tmp_path / "py-out"), log=lambda *a: None)
+    assert not failed
+    _check_out(tmp_path / "py-out", {"a": A})
+    monkeypatch.setenv("AWS_CA_BUNDLE", ca["other"])
+    with pytest.raises(StoreError) as e:
+        export_tree(f"{bucket}/py.zarr/a", str(tmp_path / "py-bad"), log=lambda *a: None)
+    assert tls_moto.endpoint in str(e.value) and "not trusted" in str(e.value)
 
 
 @pytest.mark.s3
 @pytest.mark.julia
-def test_s3_tls_untrusted_certificate(tls_moto, tls_env, ca, tmp_path):
-    _julia()
-    bucket = tls_moto.create_bucket()
-    env = {**tls_env, "AWS_CA_BUNDLE": ca["other"]}
-    for impl in ("python", "julia"):
-        r = _cli("export", "--impl", impl, f"{bucket}/x.zarr", str(tmp_path / impl), env=env)
-        text = r.stdout + r.stderr
-        assert r.returncode == 1 and "StoreError" in text, (impl, text)
-        assert tls_moto.endpoint in text and ("not trusted" in text or "CERTIFICATE_VERIFY_FAILED" in text), (impl, text)
-
-
-@pytest.mark.s3
-@pytest.mark.julia
-def test_s3_anon(tls_moto, tls_env, tmp_path):
+def test_s3_anon(tls_moto, tls_env, monkeypatch, tmp_path):
     """--anon: unsigned requests. A public-read object is read by both languages; a private one is a 403 StoreError."""
-    _julia()
+    exe = _julia()
     import boto3
+
+    from polyzarr.verbs import import_npy
 
     bucket = tls_moto.create_bucket()
     np.save(tmp_path / "a.npy", A)
     for name in ("pub.zarr/a", "priv.zarr/a"):
-        r = _cli("import", str(tmp_path / "a.npy"), f"{bucket}/{name}", "--chunks", "4,2", env=tls_env)
-        assert r.returncode == 0, r.stderr
+        import_npy(str(tmp_path / "a.npy"), f"{bucket}/{name}", chunks=(4, 2))
     s3 = boto3.client(
         "s3", endpoint_url=tls_moto.endpoint, aws_access_key_id="testing", aws_secret_access_key="testing",
         region_name="us-east-1", verify=tls_env["AWS_CA_BUNDLE"],
@@ -425,11 +426,24 @@ def test_s3_anon(tls_moto, tls_env, tmp_path):
     b = bucket[len("s3://"):]
     for obj in s3.list_objects_v2(Bucket=b, Prefix="pub.zarr/")["Contents"]:
         s3.put_object_acl(Bucket=b, Key=obj["Key"], ACL="public-read")
-    for impl in ("python", "julia"):
-        out = tmp_path / f"pub-{impl}"
-        r = _cli("export", "--impl", impl, "--anon", f"{bucket}/pub.zarr/a", str(out), env=tls_env)
-        assert r.returncode == 0, (impl, r.stdout + r.stderr)
-        _check_out(out, {"a": A})
-        r = _cli("export", "--impl", impl, "--anon", f"{bucket}/priv.zarr/a", str(tmp_path / f"priv-{impl}"), env=tls_env)
-        assert r.returncode == 1, (impl, r.stdout + r.stderr)
-        assert "403" in r.stdout + r.stderr or "denied" in (r.stdout + r.stderr).lower(), (impl, r.stdout + r.stderr)
+    q = json.dumps
+    body = f"""
+    cli("export", "--anon", {q(bucket + '/pub.zarr/a')}, {q(str(tmp_path / 'jl-pub'))})
+    cli("export", "--anon", {q(bucket + '/priv.zarr/a')}, {q(str(tmp_path / 'jl-priv'))})
+    """
+    out = _run_julia(exe, body)
+    clis = [line[4:] for line in out.splitlines() if line.startswith("CLI ")]
+    assert len(clis) == 2 and clis[0].startswith("0 "), out
+    _check_out(tmp_path / "jl-pub", {"a": A})
+    assert clis[1].startswith("1 ") and "StoreError" in clis[1] and "403" in clis[1], clis[1]
+    r = _cli("export", "--anon", f"{bucket}/pub.zarr/a", str(tmp_path / "py-pub"))
+    assert r.returncode == 0, r.stdout + r.stderr
+    _check_out(tmp_path / "py-pub", {"a": A})
+    monkeypatch.setenv("POLYZARR_ANON", "1")
+    try:
+        exported, failed = export_tree(f"{bucket}/priv.zarr/a", str(tmp_path / "py-priv"), log=lambda *a: None)
+        assert not exported and failed
+        msg = failed[0]["category"] + ": " + failed[0]["message"]
+    except StoreError as e:
+        msg = "StoreError: " + str(e)
+    assert msg.startswith("StoreError") and "403" in msg and bucket in msg, msg
