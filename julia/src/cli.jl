@@ -48,9 +48,9 @@ const CLI_VERB_FLAGS = Dict(
     "export" => ["impl", "endpoint_url", "anon", "cf"],
     "inspect" => ["impl", "endpoint_url", "json", "anon"],
     "explain" => ["impl", "json"],
-    "import" => ["impl", "endpoint_url", "anon", "zarr_format", "chunks", "order", "compressor", "filters", "fill_value",
-                 "dimension_separator", "object_codec", "attrs", "convention", "overwrite", "codecs", "shards",
-                 "transpose", "dimension_names", "chunk_key_encoding"],
+    "import" => ["impl", "endpoint_url", "anon", "zarr_format", "chunks", "order", "compressor", "filters",
+                 "fill_value", "dimension_separator", "object_codec", "attrs", "convention", "overwrite", "codecs",
+                 "shards", "transpose", "dimension_names", "chunk_key_encoding"],
 )
 const CLI_NARGS = Dict("export" => 2, "import" => 2, "inspect" => 1, "explain" => 1)
 

@@ -61,7 +61,8 @@ Base.:(==)(a::CFDateTime{C}, b::CFDateTime{C}) where {C} = _fields(a) == _fields
 Base.hash(x::CFDateTime{C}, h::UInt) where {C} = hash(_fields(x), hash(C, h))
 
 function Base.string(x::CFDateTime)
-    s = string(x.year < 0 ? "-" : "", lpad(abs(x.year), 4, '0'), "-", lpad(x.month, 2, '0'), "-", lpad(x.day, 2, '0'), "T",
+    s = string(x.year < 0 ? "-" : "", lpad(abs(x.year), 4, '0'), "-", lpad(x.month, 2, '0'), "-", lpad(x.day, 2, '0'),
+               "T",
                lpad(x.hour, 2, '0'), ":", lpad(x.minute, 2, '0'), ":", lpad(x.second, 2, '0'))
     if x.nanosecond != 0
         f = lpad(x.nanosecond, 9, '0')
@@ -176,7 +177,8 @@ const _CFTIME_UNIT_US = Dict{String,Int64}(
     "msecs" => 1000, "ms" => 1000,
     "seconds" => 1_000_000, "second" => 1_000_000, "sec" => 1_000_000, "secs" => 1_000_000, "s" => 1_000_000,
     "minutes" => 60_000_000, "minute" => 60_000_000, "min" => 60_000_000, "mins" => 60_000_000,
-    "hours" => 3_600_000_000, "hour" => 3_600_000_000, "hr" => 3_600_000_000, "hrs" => 3_600_000_000, "h" => 3_600_000_000,
+    "hours" => 3_600_000_000, "hour" => 3_600_000_000, "hr" => 3_600_000_000, "hrs" => 3_600_000_000,
+    "h" => 3_600_000_000,
     "days" => 86_400_000_000, "day" => 86_400_000_000, "d" => 86_400_000_000)
 const TIME_UNITS = ("days", "hours", "minutes", "seconds", "milliseconds", "microseconds", "nanoseconds")
 
@@ -196,7 +198,8 @@ end
 
 "Parse a reference date as pandas / cftime do: (y, m, d, H, M, S, ns, utc offset in minutes)."
 function _parse_refdate(s::AbstractString)
-    re = r"^([+-]?\d+)-(\d{1,2})-(\d{1,2})(?:[T ](\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:\.(\d+))?)?)?\s*(Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?$"i
+    re = Regex(string(raw"^([+-]?\d+)-(\d{1,2})-(\d{1,2})(?:[T ](\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:\.(\d+))?)?)?",
+                      raw"\s*(Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?$"), "i")
     m = match(re, strip(s))
     if m === nothing
         # a date alone, or a date with only an hour ("2000-01-01 0")
@@ -413,7 +416,8 @@ function CFDecoding(@nospecialize(a::ZArray), attrs::Dict{String,Any}, enc::Dict
     # datetime64 / timedelta64 stored natively: xarray passes them through
     if T <: Datetime64 || T <: Timedelta64
         unit = T.parameters[1]
-        outT = T <: Datetime64 ? (unit in (:us, :ns, :ps, :fs, :as) ? CFDateTime{:proleptic_gregorian} : Dates.DateTime) :
+        outT = T <: Datetime64 ?
+            (unit in (:us, :ns, :ps, :fs, :as) ? CFDateTime{:proleptic_gregorian} : Dates.DateTime) :
                get(UNIT_PERIODS, unit, Dates.Nanosecond)
         return CFDecoding(0, false, nothing, Any[], nothing, nothing, nothing, nothing, nothing, true, false,
                           Union{Missing,outT})
@@ -489,7 +493,8 @@ function CFDecoding(@nospecialize(a::ZArray), attrs::Dict{String,Any}, enc::Dict
         enc["dtype"] = dt
         m = match(r"\[(\w+)\]", dt)
         res = m === nothing ? "ns" : m.captures[1]
-        res_ns = res == "ns" ? 1 : res == "us" ? 1_000 : res == "ms" ? 1_000_000 : res in ("ps", "fs", "as") ? 1 : 1_000_000_000
+        res_ns = res == "ns" ? 1 : res == "us" ? 1_000 : res == "ms" ? 1_000_000 :
+            res in ("ps", "fs", "as") ? 1 : 1_000_000_000
         uns = _TIME_UNIT_NS[units]
         out = min(res_ns, uns)
         delta = DeltaDecoding(uns, out)
@@ -525,7 +530,8 @@ function _decode1(d::CFDecoding, x)
             unit = typeof(x).parameters[1]
             cnt = typeof(x).parameters[2]
             f = unit === :us ? 1_000 : unit === :ns ? 1 : 1
-            return _cfdate_from_ns(Val(:proleptic_gregorian), Int128(x.value) * cnt * f + Int128(Dates.value(Dates.Date(1970))) * _NS_PER_DAY)
+            return _cfdate_from_ns(Val(:proleptic_gregorian),
+                                   Int128(x.value) * cnt * f + Int128(Dates.value(Dates.Date(1970))) * _NS_PER_DAY)
         end
         return Dates.Period(x)
     end
@@ -682,7 +688,8 @@ Base.Array(v::CFVariable) = read(v)
 _typestr(T) = T isa Union && Missing <: T ? string("Union{Missing, ", Base.nonmissingtype(T), "}") : string(T)
 _dimstr(v::CFVariable) = "(" * join(["$n: $s" for (n, s) in zip(v.dims, v.jsize)], ", ") * ")"
 
-Base.show(io::IO, v::CFVariable{T}) where {T} = print(io, "CFVariable{", _typestr(T), "}(", repr(v.name), ", ", _dimstr(v), ")")
+Base.show(io::IO, v::CFVariable{T}) where {T} = print(io, "CFVariable{", _typestr(T), "}(", repr(v.name), ", ",
+                                                      _dimstr(v), ")")
 function Base.show(io::IO, ::MIME"text/plain", v::CFVariable{T}) where {T}
     println(io, "CFVariable ", repr(v.name), " ", _dimstr(v), " ", _typestr(T))
     print(io, "  stored: ", v.raw)
@@ -761,7 +768,8 @@ function open_dataset(store::AbstractStore, path::AbstractString=""; consolidate
         # a group inside a store consolidated at its root (xarray's to_zarr(group=...)): those entries
         # are store keys too; use them when they describe this group
         root = read_consolidated(store, "")
-        root !== nothing && any(k -> k in (joinkey(path, ".zgroup"), joinkey(path, "zarr.json")), keys(root)) && (cons = root)
+        root !== nothing && any(k -> k in (joinkey(path, ".zgroup"), joinkey(path, "zarr.json")), keys(root)) &&
+            (cons = root)
     end
     consolidated === true && cons === nothing &&
         throw(MetadataError(joinkey(path, ".zmetadata"), "no consolidated metadata"))
@@ -778,7 +786,8 @@ function open_dataset(store::AbstractStore, path::AbstractString=""; consolidate
         dn = dimnames(a)
         key = joinkey(path, n, fmt == 2 ? ".zattrs" : "zarr.json")
         if dn === nothing
-            ndims(a) == 0 || throw(MetadataError(key, fmt == 2 ? "missing the _ARRAY_DIMENSIONS attribute xarray needs" :
+            ndims(a) == 0 || throw(MetadataError(key,
+                                                 fmt == 2 ? "missing the _ARRAY_DIMENSIONS attribute xarray needs" :
                                                                  "missing the dimension_names xarray needs"))
             dn = String[]
         end
@@ -840,7 +849,8 @@ function open_dataset(store::AbstractStore, path::AbstractString=""; consolidate
         v = vars[n]
         for (d, s) in zip(v.dims, v.jsize)
             if haskey(dimlen, d)
-                dimlen[d] == s || throw(MetadataError(joinkey(path, n), "dimension $(repr(d)) has length $s here and $(dimlen[d]) elsewhere"))
+                dimlen[d] == s || throw(MetadataError(joinkey(path, n),
+                    "dimension $(repr(d)) has length $s here and $(dimlen[d]) elsewhere"))
             else
                 dimlen[d] = s
                 push!(dimorder, d)
@@ -927,14 +937,18 @@ function write_dataset(store::AbstractStore, path::AbstractString, vars; attrs=D
     end
     dimsof = Dict{String,Vector{String}}()
     for (n, s) in specs
-        (s isa Tuple && 2 <= length(s) <= 4) || throw(ArgumentError("variable $(repr(n)): give (dims, data[, attrs[, encoding]])"))
+        (s isa Tuple && 2 <= length(s) <= 4) ||
+            throw(ArgumentError("variable $(repr(n)): give (dims, data[, attrs[, encoding]])"))
         d = s[1] isa AbstractString || s[1] isa Symbol ? [String(s[1])] : String[String(x) for x in s[1]]
-        length(d) == ndims(s[2]) || throw(ArgumentError("variable $(repr(n)): $(length(d)) dimension names for $(ndims(s[2])) axes"))
+        length(d) == ndims(s[2]) ||
+            throw(ArgumentError("variable $(repr(n)): $(length(d)) dimension names for $(ndims(s[2])) axes"))
         dimsof[n] = d
     end
     dimlen = Dict{String,Int}()
     for (n, s) in specs, (d, l) in zip(dimsof[n], size(s[2]))
-        get!(dimlen, d, l) == l || throw(ArgumentError("variable $(repr(n)): dimension $(repr(d)) has length $l here and $(dimlen[d]) elsewhere"))
+        get!(dimlen, d, l) == l ||
+            throw(ArgumentError(string("variable $(repr(n)): dimension $(repr(d)) has length $l here and ",
+                                       "$(dimlen[d]) elsewhere")))
     end
     coordnames = Set(String.(coords))
     for c in coordnames
@@ -957,8 +971,10 @@ function write_dataset(store::AbstractStore, path::AbstractString, vars; attrs=D
     create_group(store, path; attrs=gattrs, zarr_format=zarr_format)
     for (n, s) in specs
         data = s[2]
-        vattrs = length(s) >= 3 && s[3] !== nothing ? Dict{String,Any}(String(k) => v for (k, v) in s[3]) : Dict{String,Any}()
-        venc = length(s) >= 4 && s[4] !== nothing ? Dict{String,Any}(String(k) => v for (k, v) in s[4]) : Dict{String,Any}()
+        vattrs = length(s) >= 3 && s[3] !== nothing ? Dict{String,Any}(String(k) => v for (k, v) in s[3]) :
+            Dict{String,Any}()
+        venc = length(s) >= 4 && s[4] !== nothing ? Dict{String,Any}(String(k) => v for (k, v) in s[4]) :
+            Dict{String,Any}()
         haskey(varcoords, n) && (vattrs["coordinates"] = join(varcoords[n], " "))
         _write_variable(store, joinkey(path, n), dimsof[n], data, vattrs, venc, zarr_format)
     end
@@ -1019,12 +1035,15 @@ function _encode_times(data, venc, vattrs)
             out[i] = typemin(Int64)
         else
             q, r = fldmod(dtns(x) - refns, unit_ns)
-            r == 0 || throw(ArgumentError("time $(x) is not a whole number of $(u) since the reference date; give encoding \"units\""))
+            r == 0 ||
+                throw(ArgumentError(string("time $(x) is not a whole number of $(u) since the reference date; ",
+                                           "give encoding \"units\"")))
             out[i] = Int64(q)
         end
     end
     vattrs["units"] = units
-    vattrs["calendar"] = string(get(venc, "calendar", T <: CFDateTime ? (cal === :standard ? "standard" : string(cal)) : "proleptic_gregorian"))
+    defcal = T <: CFDateTime ? (cal === :standard ? "standard" : string(cal)) : "proleptic_gregorian"
+    vattrs["calendar"] = string(get(venc, "calendar", defcal))
     return out
 end
 
@@ -1121,13 +1140,14 @@ function _write_variable(store, path, dims, data::AbstractArray, vattrs, venc, f
         throw(ArgumentError("$(path): cannot write elements of type $(T)"))
     end
     if afill !== nothing
-        vattrs["_FillValue"] = afill isa AbstractFloat ? base64encode(reinterpret(UInt8, [htol(Float64(afill))])) : afill
+        vattrs["_FillValue"] = afill isa AbstractFloat ?
+            base64encode(reinterpret(UInt8, [htol(Float64(afill))])) : afill
     end
     if fmt == 2
-        vattrs["_ARRAY_DIMENSIONS"] = reverse(dims)
+        vattrs["_ARRAY_DIMENSIONS"] = julia_dimnames(dims, 'C')   # Zarr order (layout.jl)
         write_array(store, path, stored; attrs=vattrs, fill_value=zfill === nothing ? nothing : zfill, kw...)
     else
-        write_array(store, path, stored; zarr_format=3, attrs=vattrs, dimension_names=reverse(dims),
+        write_array(store, path, stored; zarr_format=3, attrs=vattrs, dimension_names=julia_dimnames(dims, 'C'),
                     fill_value=zfill === nothing ? :default : zfill, kw...)
     end
     return nothing

@@ -495,7 +495,7 @@ function listkeys(s::HTTPStore, prefix::AbstractString="")
         kind = "a v2 group without .zmetadata"
     end
     throw(StoreError(errkey, string(where, " is ", kind, ", and HTTP has no listing: open an array URL directly, ",
-                                    "or consolidate the tree's metadata (zarr.consolidate_metadata) before serving it")))
+        "or consolidate the tree's metadata (zarr.consolidate_metadata) before serving it")))
 end
 
 writekey!(s::HTTPStore, key::AbstractString, data::AbstractVector{UInt8}) =

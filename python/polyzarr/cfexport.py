@@ -95,7 +95,9 @@ def cf_values(values: np.ndarray) -> np.ndarray:
         text = [_iso(x) for x in flat]
         n = max([len(x) for x in text] + [1])
         return np.array(text, dtype=f"<U{n}").reshape(values.shape)
-    raise PolyZarrError("--cf", f"decoded object values of types {sorted({type(x).__name__ for x in flat})} have no .npy form")
+    raise PolyZarrError(
+        "--cf", f"decoded object values of types {sorted({type(x).__name__ for x in flat})} have no .npy form"
+    )
 
 
 def export_cf(

@@ -377,9 +377,7 @@ class HttpStore(FsspecStore):
                     raise raise_now from None
                 delay = HTTP_BACKOFF * 2 ** (attempt - 1)
                 if attempt > HTTP_RETRIES or time.monotonic() - t0 + delay > HTTP_RETRY_BUDGET:
-                    raise StoreError(
-                        key, f"{what} {url} failed after {attempt} attempts: {_describe(e)}"
-                    ) from None
+                    raise StoreError(key, f"{what} {url} failed after {attempt} attempts: {_describe(e)}") from None
                 time.sleep(delay)
 
     def _final_error(self, key: str, url: str, e: BaseException, attempt: int) -> StoreError | None:
