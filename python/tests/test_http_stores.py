@@ -174,6 +174,9 @@ def test_http_python_missing_chunk_is_fill_and_sharded_ranges(server):
     ranges = [r for (_, p, r, s) in server.requests if p.endswith("/sh/c/0/0")]
     assert ranges and all(r is not None and r.startswith("bytes=") for r in ranges), server.requests
     assert all(s == 206 for (_, p, _, s) in server.requests if p.endswith("/sh/c/0/0"))
+    server.ignore_ranges()  # a server without Range support: the whole shard comes back, sliced locally
+    np.testing.assert_array_equal(sh[2:4, 3:6], SH[2:4, 3:6])
+    np.testing.assert_array_equal(sh[5, 1:2], SH[5, 1:2])
 
 
 @pytest.mark.parametrize("server", ["http"], indirect=True)
@@ -293,7 +296,11 @@ def test_http_julia_retries_ranges_errors(http_server, https_server, ca, tmp_pat
     srv.inject("/v3.zarr/g/c/0", "502", None)  # never recovers: bounded
     srv.inject("/v2c.zarr/f/.zarray", "403", None)
     q = json.dumps
+    plain = HTTPTestServer(srv.root).start()  # a server without Range support
+    plain.ignore_ranges()
     body = f"""
+    s2 = open_array({q(plain.url + '/v3.zarr/sh')})
+    println("SH2 ", join(vec(s2[4:6, 3:4]), ","))          # numpy [2:4, 3:6]: whole shard sent, sliced locally
     a = open_array({q(srv.url + '/v2c.zarr/a')})
     println("A ", join(vec(read_numpy_order(a)), ","))
     s = open_array({q(srv.url + '/v3.zarr/sh')})
@@ -312,12 +319,16 @@ def test_http_julia_retries_ranges_errors(http_server, https_server, ca, tmp_pat
     cli("export", {q(https_server.url + '/v3.zarr/g')}, {q(str(tmp_path / 'o5'))})
     """
     t0 = time.monotonic()
-    out = _run_julia(exe, body, env={"CURL_CA_BUNDLE": "", "SSL_CERT_FILE": ""})
+    try:
+        out = _run_julia(exe, body, env={"CURL_CA_BUNDLE": "", "SSL_CERT_FILE": ""})
+    finally:
+        plain.stop()
     lines = [line.split(" ", 1) for line in out.splitlines() if line[:2] in ("A ", "SH", "G ", "CL")]
     first = {k: v for k, v in lines if k != "CLI"}
     clis = [v for k, v in lines if k == "CLI"]
     assert first["A"] == ",".join(map(str, A.ravel()))
     assert first["SH"] == ",".join(map(str, SH[0:2, 0:3].ravel()))
+    assert first["SH2"] == ",".join(map(str, SH[2:4, 3:6].ravel()))
     assert srv.count("/v2c.zarr/a/0.0") == 3 and srv.count("/v2c.zarr/a/0.0", 503) == 2
     assert srv.count("/v2c.zarr/a/1.1") == 2 and srv.count("/v2c.zarr/a/1.1", "reset") == 1
     ranges = [rg for (_, p, rg, _) in srv.requests if p.endswith("/sh/c/0/0")]

@@ -7,6 +7,7 @@ a thread of the test process, serving a directory read-only.
   normally; kinds are any status (``"500"``, ``"403"``, ``"404"``) or ``"reset"`` (the connection is closed
   without a reply). ``count=None`` injects forever.
 - ``requests``: every request seen, as ``(method, path, range header or None, status or "reset")``; ``count(...)``.
+- ``ignore_ranges()``: answer 200 with the whole file to range requests, as a server without Range support does.
 - TLS when given an ``ssl.SSLContext`` (e.g. from ``trustme``: ``ca.issue_cert("127.0.0.1").configure_cert(ctx)``).
 """
 
@@ -86,7 +87,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return
         data = target.read_bytes()
         rng = self.headers.get("Range")
-        if rng is None:
+        if rng is None or self.server.ignore_ranges:
             self._reply(200, data, {"Content-Type": "application/octet-stream", "Accept-Ranges": "bytes"})
             return
         m = _RANGE.match(rng.strip())
@@ -119,6 +120,7 @@ class _Server(http.server.ThreadingHTTPServer):
     log: list
     faults: list
     tls: ssl.SSLContext | None = None
+    ignore_ranges = False  # answer 200 with the whole file, as some servers do
 
     def get_request(self) -> tuple[socket.socket, object]:
         sock, addr = self.socket.accept()
@@ -161,11 +163,17 @@ class HTTPTestServer:
             self._server.faults.append(_Fault(pattern, kind, count))
 
     def clear(self) -> None:
-        """Forget faults and the request log."""
+        """Forget faults and the request log; honour Range headers again."""
         assert self._server is not None
         with self._server.lock:
             self._server.faults.clear()
             self._server.log.clear()
+            self._server.ignore_ranges = False
+
+    def ignore_ranges(self, ignore: bool = True) -> None:
+        """Answer range requests with 200 and the whole file (a server without Range support)."""
+        assert self._server is not None
+        self._server.ignore_ranges = ignore
 
     @property
     def requests(self) -> list[tuple]:
