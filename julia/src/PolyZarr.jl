@@ -64,8 +64,10 @@ include("http.jl")
 include("s3.jl")
 include("arrays.jl")
 include("groups.jl")
+include("datasets.jl")
 include("npy.jl")
 include("verbs.jl")
+include("cfexport.jl")
 include("explain.jl")
 include("cli.jl")
 include("bridge.jl")
@@ -101,6 +103,8 @@ export AbstractStore, DirectoryStore, MemoryStore, ZipStore, readkey, readrange,
 export ZArray, ZGroup, open_array, create_array, write_array, write_array!, read_array, read_numpy_order,
        zshape, zorder, attributes, dimnames, create_group, open_group, read_attributes, write_attributes!,
        list_nodes, consolidate_metadata, export_tree, import_npy, inspect_tree, julia_view
+# xarray datasets with CF decoding
+export ZDataset, CFVariable, CFDateTime, open_dataset, write_dataset, dims, coords, data_vars, raw, encoding, calendar
 # npy
 export read_npy, write_npy
 # codecs known but not runnable here (pcodec; zfpy without libzfp): the matrix reports "unsupported"

@@ -3,9 +3,9 @@
 # Exit codes: 0 ok, 1 an array failed or an error, 2 usage.
 
 const CLI_USAGE = """
-usage: polyzarr [--impl python|julia] [--endpoint-url URL] [--version] VERB ...
+usage: polyzarr [--impl python|julia] [--endpoint-url URL] [--anon] [--version] VERB ...
 
-  export SRC OUTDIR            every array under SRC to OUTDIR/<path>.npy
+  export SRC OUTDIR [--cf]     every array under SRC to OUTDIR/<path>.npy (--cf: CF-decoded variables)
   import NPY DEST [--zarr-format 2|3] [--chunks 3,2,2|3+3+4,2+5] [--order C|F] [--compressor SPEC|none]
                   [--filters SPEC]... [--fill-value JSON] [--dimension-separator .|/]
                   [--object-codec vlen-utf8|vlen-bytes|json2] [--attrs JSON] [--overwrite]
@@ -43,14 +43,14 @@ const CLI_VALUE_FLAGS = Dict(
     "--dimension-names" => "dimension_names", "--chunk-key-encoding" => "chunk_key_encoding",
 )
 const CLI_BOOL_FLAGS = Dict("--overwrite" => "overwrite", "--json" => "json", "--help" => "help", "-h" => "help",
-                            "--version" => "version")
+                            "--version" => "version", "--anon" => "anon", "--cf" => "cf")
 const CLI_VERB_FLAGS = Dict(
-    "export" => ["impl", "endpoint_url"],
-    "inspect" => ["impl", "endpoint_url", "json"],
+    "export" => ["impl", "endpoint_url", "anon", "cf"],
+    "inspect" => ["impl", "endpoint_url", "json", "anon"],
     "explain" => ["impl", "json"],
-    "import" => ["impl", "endpoint_url", "zarr_format", "chunks", "order", "compressor", "filters", "fill_value",
-                 "dimension_separator", "object_codec", "attrs", "convention", "overwrite", "codecs", "shards",
-                 "transpose", "dimension_names", "chunk_key_encoding"],
+    "import" => ["impl", "endpoint_url", "anon", "zarr_format", "chunks", "order", "compressor", "filters",
+                 "fill_value", "dimension_separator", "object_codec", "attrs", "convention", "overwrite", "codecs",
+                 "shards", "transpose", "dimension_names", "chunk_key_encoding"],
 )
 const CLI_NARGS = Dict("export" => 2, "import" => 2, "inspect" => 1, "explain" => 1)
 
@@ -339,10 +339,13 @@ endpoint_kw(opts) = get(opts, "endpoint_url", nothing)
 
 function run_cli(cmd::CLICommand, out::IO, err::IO)
     opts = cmd.opts
+    # --anon: unsigned S3 requests (s3.jl reads POLYZARR_ANON)
+    pop!(opts, "anon", false) === true && (ENV["POLYZARR_ANON"] = "1")
     if cmd.verb == "export"
         src, outdir = cmd.args
         # export_tree prints the `exported ...` / `FAILED ...` lines itself, in tree order
-        res = export_tree(src, outdir; endpoint_url=endpoint_kw(opts), log=out)
+        res = pop!(opts, "cf", false) === true ? export_cf(src, outdir; endpoint_url=endpoint_kw(opts), log=out) :
+              export_tree(src, outdir; endpoint_url=endpoint_kw(opts), log=out)
         flush(out)
         return isempty(res.failed) ? 0 : 1
     elseif cmd.verb == "import"

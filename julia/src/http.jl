@@ -1,6 +1,8 @@
 # A minimal HTTP/1.1 client: enough for S3 against a local endpoint (moto) over plain sockets,
 # and https through the system's libcurl (Julia 1.5 has neither HTTP nor Downloads in its stdlib).
 # One connection per request (`Connection: close`): moto closes anyway, and it keeps the code small.
+# Below the client: `HTTPStore`, the read-only http(s):// store (libcurl for both schemes), the
+# twin of Python's `stores.HttpStore` (docs/CONTRACT.md "HTTP(S) stores").
 
 using Sockets
 
@@ -24,6 +26,28 @@ struct HTTPTransportError <: Exception
     msg::String
 end
 Base.showerror(io::IO, e::HTTPTransportError) = print(io, e.msg, " (", e.url, ")")
+
+"The server's TLS certificate was refused (not signed by a trusted CA, wrong host): never retried."
+struct TLSCertificateError <: Exception
+    url::String
+    msg::String
+end
+Base.showerror(io::IO, e::TLSCertificateError) = print(io, e.msg, " (", e.url, ")")
+
+"""
+    ca_bundle(; s3=false) -> String
+
+The CA bundle (PEM file) that verifies TLS servers: `AWS_CA_BUNDLE` (S3 only), then
+`CURL_CA_BUNDLE`, then `SSL_CERT_FILE`; "" for libcurl's default trust store.  A bundle replaces
+the default list (as curl and botocore do).
+"""
+function ca_bundle(; s3::Bool=false)
+    for name in (s3 ? ("AWS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE") : ("CURL_CA_BUNDLE", "SSL_CERT_FILE"))
+        v = get(ENV, name, "")
+        isempty(v) || return v
+    end
+    return ""
+end
 
 struct ParsedURL
     scheme::String
@@ -60,10 +84,10 @@ Transport failures raise `HTTPTransportError`.
 """
 function http_request(method::AbstractString, url::AbstractString,
                       headers::Vector{Pair{String,String}}, body::AbstractVector{UInt8}=UInt8[];
-                      timeout::Real=30)
+                      timeout::Real=30, cainfo::AbstractString=ca_bundle())
     u = parse_url(url)
     if u.scheme == "https"
-        return curl_request(method, url, headers, body; timeout=timeout)
+        return curl_request(method, url, headers, body; timeout=timeout, cainfo=cainfo)
     elseif u.scheme != "http"
         throw(ArgumentError(string("unsupported URL scheme: ", url)))
     end
@@ -229,24 +253,27 @@ function read_chunked(sock, w::Watchdog)
 end
 
 """
-    with_retries(f; retries=4, delay=0.1) -> HTTPResponse
+    with_retries(f; retries=4, delay=0.1, budget=30) -> HTTPResponse
 
 Call `f()` (one HTTP exchange) again after a 5xx reply or a transport failure, up to `retries`
-more times, sleeping `delay`, 2`delay`, 4`delay`, ... in between.  4xx replies are final.
+more times, sleeping `delay`, 2`delay`, 4`delay`, ... in between, and starting no retry later
+than `budget` seconds after the first attempt.  4xx replies and refused certificates are final.
 After the last attempt the 5xx response is returned, or the transport error rethrown.
 """
-function with_retries(f; retries::Integer=4, delay::Real=0.1)
+function with_retries(f; retries::Integer=4, delay::Real=0.1, budget::Real=30)
     attempt = 0
+    t0 = time()
     while true
         attempt += 1
-        last = attempt > retries
+        pause = delay * 2.0^(attempt - 1)
+        last = attempt > retries || time() - t0 + pause > budget
         try
             r = f()
             (r.status >= 500 && !last) || return r
         catch e
             (e isa HTTPTransportError && !last) || rethrow()
         end
-        sleep(delay * 2.0^(attempt - 1))
+        sleep(pause)
     end
 end
 
@@ -297,6 +324,9 @@ const CURLOPT_LOW_SPEED_TIME = 20
 const CURLOPT_NOBODY = 44
 const CURLOPT_NOSIGNAL = 99
 const CURLOPT_POSTFIELDSIZE_LARGE = 30120
+const CURLOPT_CAINFO = 10065
+# curl's codes for a server certificate it would not trust (peer verification, CA file, issuer)
+const CURL_CERT_ERRORS = (51, 58, 60, 77, 83)
 const CURLINFO_RESPONSE_CODE = 0x200002
 
 setopt(h, opt, v::Integer) = ccall(curl_sym(:curl_easy_setopt), Cint, (Ptr{Cvoid}, Cint, Clong...), h, opt, v)
@@ -311,7 +341,7 @@ Blocks the calling thread while curl runs.
 """
 function curl_request(method::AbstractString, url::AbstractString,
                       headers::Vector{Pair{String,String}}, body::AbstractVector{UInt8}=UInt8[];
-                      timeout::Real=30)
+                      timeout::Real=30, cainfo::AbstractString=ca_bundle())
     h = ccall(curl_sym(:curl_easy_init), Ptr{Cvoid}, ())
     h == C_NULL && throw(HTTPTransportError(url, "curl_easy_init failed"))
     slist = Ptr{Cvoid}(C_NULL)
@@ -343,10 +373,14 @@ function curl_request(method::AbstractString, url::AbstractString,
             setopt(h, CURLOPT_CONNECTTIMEOUT, max(1, round(Int, timeout)))
             setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1)
             setopt(h, CURLOPT_LOW_SPEED_TIME, max(1, round(Int, timeout)))
+            isempty(cainfo) || setopt(h, CURLOPT_CAINFO, String(cainfo))
             rc = ccall(curl_sym(:curl_easy_perform), Cint, (Ptr{Cvoid},), h)
         end
         if rc != 0
             msg = unsafe_string(ccall(curl_sym(:curl_easy_strerror), Cstring, (Cint,), rc))
+            rc in CURL_CERT_ERRORS && throw(TLSCertificateError(url, string("the TLS certificate of ", url,
+                " was not trusted (curl error ", rc, ": ", msg, isempty(cainfo) ? "; system CA store" :
+                string("; CA bundle ", cainfo), ")")))
             throw(HTTPTransportError(url, string("curl error ", rc, ": ", msg)))
         end
         code = Ref{Clong}(0)
@@ -364,3 +398,107 @@ function curl_request(method::AbstractString, url::AbstractString,
         ccall(curl_sym(:curl_easy_cleanup), Cvoid, (Ptr{Cvoid},), h)
     end
 end
+
+# ---------------------------------------------------------------------------------------------
+# HTTPStore: read-only http(s):// store, listing-free, with bounded retries
+
+"""
+    HTTPStore(url; timeout=30, retries=4, budget=30)
+
+A read-only store rooted at an `http://` or `https://` URL, through libcurl (HTTP/1.1, Range
+requests for byte ranges).  HTTP has no listing: nodes are found by their metadata documents and
+trees by consolidated metadata.  A 404 reads as a missing key (a chunk → its fill value); 401/403
+is a `StoreError` naming the URL; 5xx replies and transport failures (resets, timeouts) are
+retried `retries` more times (0.1, 0.2, 0.4, 0.8 s apart; none started after `budget` seconds);
+a certificate the CA bundle (`ca_bundle()`: `CURL_CA_BUNDLE`, `SSL_CERT_FILE`) does not trust is a
+`StoreError` saying so.
+"""
+struct HTTPStore <: AbstractStore
+    base::String            # no trailing "/"
+    timeout::Float64
+    retries::Int
+    budget::Float64
+    cainfo::String
+end
+
+function HTTPStore(url::AbstractString; timeout::Real=30, retries::Integer=4, budget::Real=30)
+    occursin(r"^https?://[^/]", url) || throw(PathError(String(url), "not an http:// or https:// URL"))
+    return HTTPStore(String(rstrip(url, '/')), Float64(timeout), Int(retries), Float64(budget), ca_bundle())
+end
+
+Base.show(io::IO, s::HTTPStore) = print(io, "HTTPStore(\"", s.base, "\")")
+
+http_url(s::HTTPStore, key::AbstractString) = isempty(key) ? s.base : string(s.base, "/", checkkey(key))
+
+# one GET (with retries); transport failures and refused certificates become StoreErrors
+function http_get(s::HTTPStore, key::AbstractString, headers::Vector{Pair{String,String}}=Pair{String,String}[])
+    url = http_url(s, key)
+    attempts = Ref(0)
+    r = try
+        with_retries(; retries=s.retries, budget=s.budget) do
+            attempts[] += 1
+            curl_request("GET", url, headers; timeout=s.timeout, cainfo=s.cainfo)
+        end
+    catch e
+        e isa TLSCertificateError && throw(StoreError(String(key), e.msg))
+        e isa HTTPTransportError || rethrow()
+        throw(StoreError(String(key), string("GET ", url, " failed after ", attempts[], " attempts: ", e.msg)))
+    end
+    r.status in (401, 403) && throw(StoreError(String(key), string("access denied (HTTP ", r.status, ") at ", url)))
+    r.status >= 500 && throw(StoreError(String(key), string("GET ", url, " failed after ", attempts[],
+                                                              " attempts: HTTP ", r.status)))
+    return r, url
+end
+
+function readkey(s::HTTPStore, key::AbstractString)
+    r, url = http_get(s, key)
+    r.status == 200 && return r.body
+    r.status == 404 && return nothing
+    throw(StoreError(String(key), string("HTTP ", r.status, " from ", url)))
+end
+
+function readrange(s::HTTPStore, key::AbstractString, offset::Integer, length::Integer)
+    length < 0 && throw(ArgumentError("negative length"))
+    if length == 0
+        return readkey(s, key) === nothing ? nothing : UInt8[]
+    end
+    range = offset < 0 ? string("bytes=-", length) : string("bytes=", offset, "-", offset + length - 1)
+    r, url = http_get(s, key, ["Range" => range])
+    r.status == 206 && return r.body
+    r.status == 404 && return nothing
+    r.status == 416 && return UInt8[]
+    r.status == 200 && return _byterange(r.body, offset, length)     # the server ignored the range
+    throw(StoreError(String(key), string("HTTP ", r.status, " from ", url)))
+end
+
+"""
+    listkeys(s::HTTPStore, prefix="")
+
+HTTP has no listing: the metadata keys of the node at `prefix` when it is an array (so a walk
+finds it); a group without consolidated metadata, or no node at all, is a `StoreError` naming
+the URL.
+"""
+function listkeys(s::HTTPStore, prefix::AbstractString="")
+    p = _normprefix(prefix)
+    where = isempty(p) ? s.base : string(s.base, "/", p)
+    errkey = isempty(p) ? "/" : p
+    j = readkey(s, joinkey(p, "zarr.json"))
+    if j !== nothing
+        nt = _v3_node_type(j)
+        nt == "group" || return [joinkey(p, "zarr.json")]
+        kind = "a v3 group without consolidated metadata in its zarr.json"
+    else
+        found = [joinkey(p, k) for k in (".zarray", ".zattrs") if readkey(s, joinkey(p, k)) !== nothing]
+        any(k -> endswith(k, ".zarray"), found) && return found
+        readkey(s, joinkey(p, ".zgroup")) === nothing && throw(StoreError(errkey, string("no Zarr node at ", where,
+            ": zarr.json, .zarray, .zgroup and .zmetadata are all missing (HTTP 404)")))
+        kind = "a v2 group without .zmetadata"
+    end
+    throw(StoreError(errkey, string(where, " is ", kind, ", and HTTP has no listing: open an array URL directly, ",
+        "or consolidate the tree's metadata (zarr.consolidate_metadata) before serving it")))
+end
+
+writekey!(s::HTTPStore, key::AbstractString, data::AbstractVector{UInt8}) =
+    throw(StoreError(String(key), string("store ", s.base, " is read-only (HTTP stores cannot be written)")))
+deletekey!(s::HTTPStore, key::AbstractString) =
+    throw(StoreError(String(key), string("store ", s.base, " is read-only (HTTP stores cannot be written)")))

@@ -22,6 +22,8 @@ S3Store(bucket, prefix, endpoint, access_key, secret_key, session_token, region)
 default_s3_endpoint() =
     get(ENV, "AWS_ENDPOINT_URL_S3", get(ENV, "AWS_ENDPOINT_URL", "https://s3.amazonaws.com"))
 default_s3_region() = get(ENV, "AWS_DEFAULT_REGION", get(ENV, "AWS_REGION", "us-east-1"))
+"`--anon` (the CLIs set `POLYZARR_ANON=1`) or the variable itself: unsigned S3 requests."
+anonymous_requested() = lowercase(get(ENV, "POLYZARR_ANON", "")) in ("1", "true", "yes")
 
 """
     S3Store(url; endpoint_url=nothing, timeout=30, retries=4)
@@ -40,9 +42,11 @@ function S3Store(url::AbstractString; endpoint_url=nothing, timeout::Real=30, re
     occursin(r"^https?://", endpoint) ||
         throw(StoreError(String(url), string("S3 endpoint must be an http:// or https:// URL, got ", repr(endpoint))))
     isempty(prefix) || checkkey(prefix)
+    # --anon (POLYZARR_ANON=1): unsigned requests even when credentials are set
+    anon = anonymous_requested()
     return S3Store(bucket, prefix, endpoint,
-                   get(ENV, "AWS_ACCESS_KEY_ID", ""), get(ENV, "AWS_SECRET_ACCESS_KEY", ""),
-                   get(ENV, "AWS_SESSION_TOKEN", ""), default_s3_region(), Float64(timeout), Int(retries))
+                   anon ? "" : get(ENV, "AWS_ACCESS_KEY_ID", ""), anon ? "" : get(ENV, "AWS_SECRET_ACCESS_KEY", ""),
+                   anon ? "" : get(ENV, "AWS_SESSION_TOKEN", ""), default_s3_region(), Float64(timeout), Int(retries))
 end
 
 Base.show(io::IO, s::S3Store) =
@@ -202,9 +206,10 @@ function s3_request(s::S3Store, method::AbstractString, objkey::Union{AbstractSt
                 sigv4_sign!(hdrs, method, host_header(u), path, query, body;
                             access_key=s.access_key, secret_key=s.secret_key, session_token=s.session_token,
                             region=s.region)
-            http_request(method, url, hdrs, body; timeout=s.timeout)
+            http_request(method, url, hdrs, body; timeout=s.timeout, cainfo=ca_bundle(; s3=true))
         end
     catch e
+        e isa TLSCertificateError && throw(StoreError(String(errkey), string("S3 endpoint ", s.endpoint, ": ", e.msg)))
         e isa HTTPTransportError || rethrow()
         throw(StoreError(String(errkey), string("cannot reach S3 endpoint ", s.endpoint, ": ", e.msg)))
     end

@@ -441,11 +441,24 @@ end
 
 Parse a store URL (CONTRACT.md): a local path or `file://` URL (the root is the first `*.zarr`
 or `*.zip` segment if any, else the path itself), `memory://name/path`, `file.zip[/inner]`,
-`s3://bucket/prefix[.zarr/path]`.  Returns the store and the path within it.
+`s3://bucket/prefix[.zarr/path]`, `http(s)://host/path[.zarr/path]` (read-only).  Returns the store
+and the path within it.
 """
 function open_store(url::AbstractString; endpoint_url=nothing)
     u = String(url)
-    if startswith(u, "s3://")
+    if startswith(u, "http://") || startswith(u, "https://")
+        # read-only, listing-free (http.jl); the store root is the outermost *.zarr segment, if any
+        m = match(r"^(https?://[^/]+)(.*)$", u)
+        parts = split(strip(m.captures[2], '/'), '/'; keepempty=false)
+        for (i, seg) in enumerate(parts)
+            if endswith(lowercase(seg), ".zarr") && i < length(parts)
+                inner = join(parts[i + 1:end], "/")
+                checkkey(inner)
+                return (HTTPStore(string(m.captures[1], "/", join(parts[1:i], "/"))), inner)
+            end
+        end
+        return (HTTPStore(u), "")
+    elseif startswith(u, "s3://")
         # like local paths: the store root is the outermost *.zarr segment, if any
         parts = split(rstrip(u[6:end], '/'), '/')
         for (i, seg) in enumerate(parts)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -144,6 +145,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--impl", choices=("python", "julia"), default="python", help="which implementation runs the command"
     )
     common.add_argument("--endpoint-url", default=None, help="S3 endpoint (default: $AWS_ENDPOINT_URL)")
+    common.add_argument(
+        "--anon", action="store_true", help="S3: unsigned requests (public buckets), even with credentials set"
+    )
     p = argparse.ArgumentParser(prog="polyzarr", description="Zarr interop tools (Python and Julia implementations).")
     p.add_argument("--version", action="version", version=f"polyzarr {__version__}")
     sub = p.add_subparsers(dest="verb", required=True)
@@ -151,6 +155,9 @@ def build_parser() -> argparse.ArgumentParser:
     e = sub.add_parser("export", parents=[common], help="every array under SRC → OUTDIR/<path>.npy")
     e.add_argument("src", help="a store URL (dir, .zip, memory://, s3://bucket/prefix) or a directory of stores")
     e.add_argument("outdir", help="where the .npy files go (created)")
+    e.add_argument(
+        "--cf", action="store_true", help="CF-decoded dataset variables (Python: through xarray), see docs/CONTRACT.md"
+    )
 
     i = sub.add_parser("import", parents=[common], help="a .npy file → a Zarr array at DEST")
     i.add_argument("npy", help="the .npy file (its dtype, byte order included, becomes the array's)")
@@ -233,6 +240,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
+    if getattr(args, "anon", False):
+        os.environ["POLYZARR_ANON"] = "1"  # stores.s3_options (and PolyZarr.jl, for --impl julia) read it
     if args.verb == "matrix":
         from .interop.command import run
 
@@ -257,6 +266,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.verb == "inspect" and args.both:
             return inspect_both(args.src, args.index, args.json, args.endpoint_url, _julia_bridge)
         if args.verb == "export":
+            if args.cf:
+                from .cfexport import export_cf
+
+                _, failed = export_cf(args.src, args.outdir, args.endpoint_url)
+                return 1 if failed else 0
             _, failed = export_tree(args.src, args.outdir, args.endpoint_url)
             return 1 if failed else 0
         if args.verb == "import":

@@ -1,4 +1,4 @@
-"""Stores: key → bytes, over fsspec (local directory, memory, zip, S3).
+"""Stores: key → bytes, over fsspec (local directory, memory, zip, S3, read-only HTTP(S)).
 
 Keys are relative to the store's root and checked before any I/O (no ``..``, no absolute keys). A missing
 key reads as ``None``; every other failure is a StoreError naming the key. Local writes are atomic (temporary
@@ -8,9 +8,11 @@ file, then rename), so an interrupted write never leaves a half-written chunk ov
 from __future__ import annotations
 
 import builtins
+import json
 import os
 import re
 import threading
+import time
 import uuid
 from abc import ABC, abstractmethod
 from concurrent.futures import ThreadPoolExecutor
@@ -107,6 +109,14 @@ class FsspecStore(Store):
         return f"{self.root}/{key}" if self.root else key
 
     def _fail(self, key: str, action: str, e: Exception) -> StoreError:
+        if _is_cert_error(e):
+            where = getattr(self.fs, "endpoint_url", None) or self.url
+            return StoreError(
+                key,
+                f"{action} failed at {self.url}: the TLS certificate of {where} was not trusted (certificate verify "
+                f"failed; set AWS_CA_BUNDLE, CURL_CA_BUNDLE or SSL_CERT_FILE to a CA bundle that signs it): "
+                f"{type(e).__name__}: {e}",
+            )
         if isinstance(e, PermissionError):
             return StoreError(key, f"{action} denied (403/permission) at {self.url}: {e}")
         return StoreError(key, f"{action} failed at {self.url}: {type(e).__name__}: {e}")
@@ -227,19 +237,239 @@ def _protocols(fs: fsspec.AbstractFileSystem) -> tuple[str, ...]:
     return (p,) if isinstance(p, str) else tuple(p)
 
 
-def s3_options(endpoint_url: str | None = None) -> dict:
-    """s3fs options from the flag or the usual AWS variables."""
+CA_BUNDLE_VARIABLES = ("CURL_CA_BUNDLE", "SSL_CERT_FILE")
+
+
+def ca_bundle(s3: bool = False) -> str | None:
+    """The CA bundle (a PEM file) to verify TLS servers with: ``AWS_CA_BUNDLE`` (S3 only), then ``CURL_CA_BUNDLE``,
+    then ``SSL_CERT_FILE``; None for the system's default trust store. A bundle replaces the default list."""
+    names = ("AWS_CA_BUNDLE", *CA_BUNDLE_VARIABLES) if s3 else CA_BUNDLE_VARIABLES
+    for name in names:
+        v = os.environ.get(name)
+        if v:
+            return v
+    return None
+
+
+def anonymous_requested() -> bool:
+    """``--anon`` (the CLIs set ``POLYZARR_ANON=1``) or the variable itself: unsigned S3 requests."""
+    return os.environ.get("POLYZARR_ANON", "").lower() in ("1", "true", "yes")
+
+
+def _have_aws_credentials() -> bool:
+    if os.environ.get("AWS_ACCESS_KEY_ID") or os.environ.get("AWS_PROFILE"):
+        return True
+    files = [os.environ.get("AWS_SHARED_CREDENTIALS_FILE") or os.path.expanduser("~/.aws/credentials")]
+    files.append(os.environ.get("AWS_CONFIG_FILE") or os.path.expanduser("~/.aws/config"))
+    return any(os.path.isfile(f) for f in files) or bool(os.environ.get("AWS_CONTAINER_CREDENTIALS_FULL_URI"))
+
+
+def s3_options(endpoint_url: str | None = None, anon: bool | None = None) -> dict:
+    """s3fs options from the flag or the usual AWS variables. ``anon`` (default: ``--anon`` / ``POLYZARR_ANON``, or
+    no credentials anywhere) sends unsigned requests; a CA bundle (see ``ca_bundle``) goes to botocore's ``verify``."""
     endpoint = endpoint_url or os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
     opts: dict = {"use_listings_cache": False, "skip_instance_cache": True}
+    client_kwargs: dict = {}
     if endpoint:
-        opts["client_kwargs"] = {"endpoint_url": endpoint}
+        client_kwargs["endpoint_url"] = endpoint
         opts["endpoint_url"] = endpoint
-    if os.environ.get("AWS_ACCESS_KEY_ID"):
+    ca = ca_bundle(s3=True)
+    if ca:
+        client_kwargs["verify"] = ca
+    if client_kwargs:
+        opts["client_kwargs"] = client_kwargs
+    if anon is None:
+        anon = anonymous_requested() or not _have_aws_credentials()
+    if anon:
+        opts["anon"] = True
+    elif os.environ.get("AWS_ACCESS_KEY_ID"):
         opts["key"] = os.environ["AWS_ACCESS_KEY_ID"]
         opts["secret"] = os.environ.get("AWS_SECRET_ACCESS_KEY", "")
         if os.environ.get("AWS_SESSION_TOKEN"):
             opts["token"] = os.environ["AWS_SESSION_TOKEN"]
     return opts
+
+
+# ---------------------------------------------------------------------------------------------------------
+# HTTP(S): read-only, listing-free, with bounded retries (docs/CONTRACT.md "HTTP(S) stores")
+
+HTTP_RETRIES = 4  # extra attempts after a 5xx reply or a transport failure (5 attempts in all)
+HTTP_BACKOFF = 0.1  # seconds before the first retry; doubled each time (0.1, 0.2, 0.4, 0.8)
+HTTP_RETRY_BUDGET = 30.0  # no retry starts later than this many seconds after the first attempt
+HTTP_TIMEOUT = 30.0  # seconds to connect, and for each read
+
+
+def _is_cert_error(e: BaseException) -> bool:
+    import ssl
+
+    seen: set[int] = set()
+    while e is not None and id(e) not in seen:
+        seen.add(id(e))
+        if isinstance(e, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(e):
+            return True
+        if type(e).__name__ == "ClientConnectorCertificateError":
+            return True
+        e = e.__cause__ or e.__context__  # type: ignore[assignment]
+    return False
+
+
+def _is_transient(e: BaseException) -> bool:
+    """Worth retrying: a 5xx reply, a reset or refused connection, a broken or timed-out transfer."""
+    import asyncio
+
+    status = getattr(e, "status", None)
+    if isinstance(status, int):
+        return status >= 500
+    try:
+        import aiohttp
+
+        transport: tuple[type[BaseException], ...] = (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError)
+    except ImportError:  # pragma: no cover - fsspec's http filesystem needs aiohttp
+        transport = ()
+    return isinstance(e, (*transport, ConnectionError, asyncio.TimeoutError, TimeoutError))
+
+
+class HttpStore(FsspecStore):
+    """A read-only store at an ``http://`` or ``https://`` URL, through fsspec's http filesystem (aiohttp).
+
+    HTTP has no listing: nodes are found by their metadata documents (and trees by consolidated metadata); a 404 on
+    a key reads as missing (a chunk → its fill value), a 401/403 is a StoreError naming the URL, 5xx replies and
+    transport failures are retried (``HTTP_RETRIES`` / ``HTTP_BACKOFF`` / ``HTTP_RETRY_BUDGET``), and a server
+    certificate the CA bundle does not trust is a StoreError saying so."""
+
+    def __init__(self, url: str):
+        import ssl
+
+        self.base = url.rstrip("/")
+        kwargs: dict = {}
+        if self.base.startswith("https://"):
+            ca = ca_bundle()
+            try:
+                kwargs["ssl"] = ssl.create_default_context(cafile=ca) if ca else ssl.create_default_context()
+            except (OSError, ssl.SSLError) as e:
+                raise StoreError(url, f"cannot load the CA bundle {ca}: {e}") from None
+        try:
+            import aiohttp
+
+            kwargs["timeout"] = aiohttp.ClientTimeout(total=None, sock_connect=HTTP_TIMEOUT, sock_read=HTTP_TIMEOUT)
+            fs = fsspec.filesystem("http", skip_instance_cache=True, **kwargs)
+        except ImportError as e:
+            raise StoreError(url, f"http(s) stores need aiohttp (pip install aiohttp): {e}") from None
+        super().__init__(fs, self.base, url, read_only=True)
+        self.remote = True
+
+    def _url(self, key: str) -> str:
+        return f"{self.base}/{check_key(key)}"
+
+    def _with_retries(self, key: str, what: str, fn):  # type: ignore[no-untyped-def]
+        url = self._url(key)
+        t0 = time.monotonic()
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return fn(url)
+            except FileNotFoundError:
+                return None
+            except Exception as e:
+                raise_now = self._final_error(key, url, e, attempt)
+                if raise_now is not None:
+                    raise raise_now from None
+                delay = HTTP_BACKOFF * 2 ** (attempt - 1)
+                if attempt > HTTP_RETRIES or time.monotonic() - t0 + delay > HTTP_RETRY_BUDGET:
+                    raise StoreError(key, f"{what} {url} failed after {attempt} attempts: {_describe(e)}") from None
+                time.sleep(delay)
+
+    def _final_error(self, key: str, url: str, e: BaseException, attempt: int) -> StoreError | None:
+        """The StoreError to raise at once, or None when ``e`` is worth another attempt."""
+        if _is_cert_error(e):
+            return StoreError(
+                key,
+                f"the TLS certificate of {url} was not trusted (certificate verify failed; set CURL_CA_BUNDLE or "
+                f"SSL_CERT_FILE to a CA bundle that signs it): {_describe(e)}",
+            )
+        status = getattr(e, "status", None)
+        if status in (401, 403):
+            return StoreError(key, f"access denied (HTTP {status}) at {url}")
+        if _is_transient(e):
+            return None
+        if isinstance(status, int):
+            return StoreError(key, f"HTTP {status} from {url}")
+        return StoreError(key, f"GET {url} failed: {_describe(e)}")
+
+    def get(self, key: str) -> bytes | None:
+        return self._with_retries(key, "GET", lambda u: self.fs.cat_file(u))
+
+    def get_range(self, key: str, start: int, length: int | None) -> bytes | None:
+        end = None if length is None else start + length
+        if length == 0:
+            return b"" if self.get(key) is not None else None
+        data = self._with_retries(key, "GET (range)", lambda u: self.fs.cat_file(u, start=start, end=end))
+        want = -start if start < 0 and length is None else length
+        if data is not None and want is not None and len(data) > want:
+            # the server ignored the Range header and sent the whole object
+            data = data[start:] if start < 0 else data[start : start + want]
+        return data
+
+    def get_many(self, keys: builtins.list[str]) -> dict[str, bytes | None]:
+        if len(keys) < 2:
+            return {k: self.get(k) for k in keys}
+        urls = {self._url(k): k for k in keys}
+        try:
+            got = self.fs.cat(list(urls), on_error="return")
+        except Exception:
+            got = {}
+        out: dict[str, bytes | None] = {}
+        for u, k in urls.items():
+            v = got.get(u) if isinstance(got, dict) else None
+            if isinstance(v, bytes):
+                out[k] = v
+            elif isinstance(v, FileNotFoundError):
+                out[k] = None
+            else:  # failed (or not tried): one key at a time, with retries and the usual errors
+                out[k] = self.get(k)
+        return out
+
+    def list(self, prefix: str = "") -> builtins.list[str]:
+        """HTTP has no listing. The metadata keys of the node at ``prefix`` when it is an array (so a walk finds
+        it); a group without consolidated metadata, or no node at all, is a StoreError naming the URL."""
+        p = prefix.strip("/")
+        where = f"{self.base}/{p}" if p else self.base
+        doc = self.get(join(p, "zarr.json"))
+        if doc is not None:
+            try:
+                node_type = json.loads(doc).get("node_type")
+            except (ValueError, AttributeError):
+                node_type = "array"  # let the walk report the broken document
+            if node_type != "group":
+                return [join(p, "zarr.json")]
+            kind = "a v3 group without consolidated metadata in its zarr.json"
+        else:
+            found = [join(p, k) for k in (".zarray", ".zattrs") if self.get(join(p, k)) is not None]
+            if any(k.endswith(".zarray") for k in found):
+                return found
+            if self.get(join(p, ".zgroup")) is None:
+                raise StoreError(
+                    p or "/",
+                    f"no Zarr node at {where}: zarr.json, .zarray, .zgroup and .zmetadata are all missing (HTTP 404)",
+                )
+            kind = "a v2 group without .zmetadata"
+        raise StoreError(
+            p or "/",
+            f"{where} is {kind}, and HTTP has no listing: open an array URL directly, or consolidate the tree's "
+            "metadata (zarr.consolidate_metadata) before serving it",
+        )
+
+    def set(self, key: str, value: bytes) -> None:
+        raise StoreError(key, f"store {self.url} is read-only (HTTP stores cannot be written)")
+
+    def delete(self, key: str) -> None:
+        raise StoreError(key, f"store {self.url} is read-only (HTTP stores cannot be written)")
+
+
+def _describe(e: BaseException) -> str:
+    text = str(e)
+    return f"{type(e).__name__}: {text}" if text else type(e).__name__
 
 
 def _split_zip(path: str) -> tuple[str, str] | None:
@@ -255,6 +485,10 @@ def open_store(url: str, mode: str = "r", endpoint_url: str | None = None) -> St
     ``mode``: "r" read-only, "w"/"a" writable (the zip store creates or appends to the archive).
     """
     read_only = mode == "r"
+    if url.startswith(("http://", "https://")):
+        if not read_only:
+            raise StoreError(url, "HTTP(S) stores are read-only")
+        return HttpStore(url)
     if url.startswith("s3://"):
         rest = url[len("s3://") :].strip("/")
         if not rest:
