@@ -335,6 +335,7 @@ _v3_ordered(x) = x
 _v3_ordered(x::AbstractVector) = Any[_v3_ordered(y) for y in x]
 function _v3_ordered(d::AbstractDict)
     ks = sort!(collect(String, keys(d)); by=k -> (get(V3_KEY_ORDER, k, typemax(Int)), k))
+    Set(ks) == Set(("name", "data_type")) && (ks = ["name", "data_type"])      # a struct field (zarr-python 3.4)
     items = Pair{String,Any}[]
     for k in ks
         v = d[k]
