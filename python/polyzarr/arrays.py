@@ -19,8 +19,17 @@ from . import metadata as md
 from .codecs import ChunkSpec, CodecPipeline, ShardingCodec, registry
 from .dtypes import encode_v3_dtype, parse_v3_dtype, v3_byte_order
 from .errors import ChunkError, MetadataError, PolyZarrError, StoreError
-from .layout import ChunkPart, chunk_in_memory_order, chunk_key, chunk_parts, empty_chunk, is_c_order
-from .metadata_v3 import ZARR_JSON, ArrayMetadataV3, ChunkKeyEncoding, byte_order_of
+from .layout import (
+    ChunkPart,
+    chunk_in_memory_order,
+    chunk_key,
+    chunk_parts,
+    chunk_shape_at,
+    empty_chunk,
+    is_c_order,
+    memory_permutation,
+)
+from .metadata_v3 import ZARR_JSON, ArrayMetadataV3, ChunkKeyEncoding, byte_order_of, rectilinear_grid
 from .metadata_v3 import decode_fill_value as decode_v3_fill
 from .metadata_v3 import default_fill_value as default_v3_fill
 from .stores import Store, io_pool, join
@@ -103,9 +112,32 @@ class Array:
             and meta.dimension_separator == "."
             and len(meta.shape) > 1
         )
+        # per axis the chunk size, or (rectilinear grid) the chunk edge lengths
+        self._grid = meta.grid_chunks if isinstance(meta, ArrayMetadataV3) else meta.chunks
+        self._pipelines: dict[tuple[int, ...], CodecPipeline] = {tuple(meta.chunks): self.pipeline}
         self.sharding = self.pipeline.array_bytes if isinstance(self.pipeline.array_bytes, ShardingCodec) else None
-        if self.sharding is not None:
-            self.sharding.fill_value = self._fill_scalar()
+        self._set_shard_fill(self.pipeline, tuple(meta.chunks))
+
+    def _set_shard_fill(self, pipeline: CodecPipeline, shape: tuple[int, ...]) -> None:
+        if isinstance(pipeline.array_bytes, ShardingCodec):
+            # what an empty inner chunk holds: the fill value through the array→array codecs (cast_value, ...)
+            pipeline.array_bytes.fill_value = pipeline.encoded_fill(self._fill_scalar(), self._spec(shape))
+
+    def pipeline_for(self, shape: tuple[int, ...]) -> CodecPipeline:
+        """The codec pipeline of chunks of this shape (a rectilinear grid's chunks differ in shape)."""
+        found = self._pipelines.get(shape)
+        if found is None:
+            assert isinstance(self.meta, ArrayMetadataV3)
+            found = CodecPipeline.from_v3(
+                self.meta.codecs, self.meta.dtype, shape, f"{self.meta_key}:codecs", self.meta.object_type
+            )
+            self._set_shard_fill(found, shape)
+            self._pipelines[shape] = found
+        return found
+
+    def chunk_shape(self, index: Sequence[int]) -> tuple[int, ...]:
+        """The full shape of the chunk at a grid index."""
+        return chunk_shape_at(index, self._grid)
 
     @property
     def dimension_separator(self) -> str | None:
@@ -177,8 +209,8 @@ class Array:
             self._missing = (md.chunk_fill_value(self.fill_value, self.dtype, self.object_type),)
         return self._missing[0]
 
-    def _fill_chunk(self) -> np.ndarray:
-        chunk = empty_chunk(self.chunks, self.dtype, self.order)
+    def _fill_chunk(self, shape: tuple[int, ...]) -> np.ndarray:
+        chunk = empty_chunk(shape, self.dtype, self.order)
         chunk[...] = self._fill_scalar()
         return chunk
 
@@ -191,11 +223,12 @@ class Array:
             )
 
     # -- chunks --------------------------------------------------------------------------------------------
-    def _spec(self) -> ChunkSpec:
-        return ChunkSpec(self.chunks, self.dtype)
+    def _spec(self, shape: tuple[int, ...] | None = None) -> ChunkSpec:
+        return ChunkSpec(self.chunks if shape is None else shape, self.dtype)
 
-    def decode_chunk(self, data: bytes, key: str) -> np.ndarray:
-        return self.pipeline.decode(data, self._spec(), key)
+    def decode_chunk(self, data: bytes, key: str, shape: tuple[int, ...] | None = None) -> np.ndarray:
+        shape = tuple(self.chunks) if shape is None else shape
+        return self.pipeline_for(shape).decode(data, self._spec(shape), key)
 
     def read_chunk(self, index: Sequence[int]) -> np.ndarray | None:
         unsure = self._separator_unsure  # read before the key: a thread that settles sets the separator first
@@ -203,7 +236,7 @@ class Array:
         data = self.store.get(key)
         if unsure:
             data, key = self._settle_separator(index, key, data)
-        return None if data is None else self.decode_chunk(data, key)
+        return None if data is None else self.decode_chunk(data, key, self.chunk_shape(index))
 
     def _settle_separator(self, index: Sequence[int], key: str, data: bytes | None) -> tuple[bytes | None, str]:
         """A v2 document without ``dimension_separator`` says ".", but zarr < 2.8's NestedDirectoryStore (OME-Zarr
@@ -237,12 +270,14 @@ class Array:
         shape = tuple(b - a for a, b in zip(start, stop))
         self._check_alloc(shape)
         out = np.empty(shape, dtype=self.dtype)
-        parts = list(chunk_parts(start, stop, self.shape, self.chunks))
+        parts = list(chunk_parts(start, stop, self.shape, self._grid))
 
         def one(part: ChunkPart) -> None:
             if self.sharding is not None and not part.whole and not self.pipeline.array_array:
                 # only the inner chunks this part touches, by byte ranges
-                sub = self.sharding.read_region(self.store.get_range, self.chunk_key(part.index), part.in_chunk)
+                sharding = self.pipeline_for(part.shape).array_bytes
+                assert isinstance(sharding, ShardingCodec)
+                sub = sharding.read_region(self.store.get_range, self.chunk_key(part.index), part.in_chunk)
                 out[part.in_region + (Ellipsis,)] = self._fill_scalar() if sub is None else sub
                 return
             chunk = self.read_chunk(part.index)
@@ -269,16 +304,15 @@ class Array:
             raise ValueError(f"cannot write an array of shape {value.shape} into region {list(region)}") from None
 
         def one(part: ChunkPart) -> None:
-            full_interior = part.whole and all((i + 1) * c <= n for i, c, n in zip(part.index, self.chunks, self.shape))
-            if full_interior:
+            if part.whole and part.interior:
                 chunk = value[part.in_region + (Ellipsis,)]  # Ellipsis: a 0-d view, not a scalar
             else:
                 chunk = None if part.whole else self.read_chunk(part.index)
-                chunk = self._fill_chunk() if chunk is None else chunk_in_memory_order(chunk, self.order)
+                chunk = self._fill_chunk(part.shape) if chunk is None else chunk_in_memory_order(chunk, self.order)
                 chunk[part.in_chunk] = value[part.in_region + (Ellipsis,)]
             self.write_chunk(part.index, chunk)
 
-        _run(one, list(chunk_parts(box.start, box.stop, self.shape, self.chunks)), self.store.remote)
+        _run(one, list(chunk_parts(box.start, box.stop, self.shape, self._grid)), self.store.remote)
 
     def write(self, value: Any) -> None:
         self[...] = value
@@ -288,11 +322,12 @@ class Array:
         if not self.write_empty_chunks and self._is_fill(chunk):
             self.store.delete(key)
             return
+        pipeline = self.pipeline_for(self.chunk_shape(index))
         try:
-            data = self.pipeline.encode(chunk)
+            data = pipeline.encode(chunk)
         except PolyZarrError as e:
             raise type(e)(key, e.message) from None
-        if self.sharding is not None and self.sharding.all_empty(data):
+        if isinstance(pipeline.array_bytes, ShardingCodec) and pipeline.array_bytes.all_empty(data):
             self.store.delete(key)  # every inner chunk is fill: no shard, as zarr-python
             return
         self.store.set(key, data)
@@ -397,8 +432,14 @@ def create_array(
     ``zarr_format=3`` takes the v3 options of ``create_array_v3`` as keywords (``codecs``, ``shards``, ``transpose``,
     ``dimension_names``, ``chunk_key_encoding``, ``data_type``, ``endian``)."""
     if zarr_format == 3:
-        if not is_c_order(order) or filters:
-            raise MetadataError(join(path, ZARR_JSON), "v3 has no order or filters: use transpose / codecs")
+        if filters:
+            raise MetadataError(join(path, ZARR_JSON), "v3 has no filters: use codecs")
+        if order not in ("C", "F"):
+            raise MetadataError(join(path, ZARR_JSON), f'order must be "C" or "F", got {order!r}')
+        # v3 has no order: "F" is a transpose with the full reversal (the chunks' bytes as v2's order F), as
+        # PolyZarr.jl writes it; an explicit transpose or codec list wins
+        if not is_c_order(order) and v3.get("transpose") is None and v3.get("codecs") is None:
+            v3["transpose"] = memory_permutation(len(tuple(shape)), order)
         return create_array_v3(
             store,
             path,
@@ -505,6 +546,8 @@ def create_array_v3(
     dt = np.dtype(dtype) if not isinstance(dtype, (str, list)) else md.parse_dtype(dtype, key)
     shape = tuple(int(s) for s in shape)
     chunks = tuple(chunks) if chunks is not None else tuple(max(1, s) for s in shape)
+    if len(chunks) != len(shape):
+        raise MetadataError(f"{key}:chunks", f"has {len(chunks)} dimensions, the array has {len(shape)}")
     object_type = _v3_object_type(object_codec or "")
     if dt.kind == "O" and object_type is None:
         found = [_v3_object_type(c.get("name", "")) for c in codecs or []]
@@ -515,9 +558,11 @@ def create_array_v3(
         data_type = encode_v3_dtype(dt, object_type)
     if codecs is None:
         codecs = default_v3_codecs(dt, object_type, compressor, transpose, endian)
-    grid_chunks = chunks
+    # a list of edge lengths for an axis (of the chunks, or of the shards) makes the grid rectilinear
+    grid_chunks, grid = rectilinear_grid(shards if shards is not None else chunks, shape, f"{key}:chunk_grid")
     if shards is not None:
-        grid_chunks = tuple(int(s) for s in shards)
+        if not all(isinstance(c, (int, np.integer)) for c in chunks):
+            raise MetadataError(f"{key}:chunks", f"with shards, the inner chunk shape must be regular, got {chunks!r}")
         codecs = [
             {
                 "name": "sharding_indexed",
@@ -550,6 +595,7 @@ def create_array_v3(
         codecs,
         dict(attributes or {}),
         list(dimension_names) if dimension_names is not None else None,
+        grid=grid,
     )
     meta = ArrayMetadataV3.from_dict(json.loads(meta.to_json()), key)  # one validation path for written and read
     _existing_node(store, path, overwrite)

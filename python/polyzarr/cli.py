@@ -104,6 +104,30 @@ def parse_ints(text: str) -> tuple[int, ...]:
     return tuple(int(x) for x in text.split(",") if x.strip())
 
 
+def parse_chunks(text: str) -> tuple:
+    """``3,2,2`` (a chunk shape); a rectilinear grid: an axis as its edge lengths joined by ``+`` (``3+3+4,2+5``;
+    a plain number is regular along that axis) or a JSON list of per-axis lists (``[[3,3,4],[2,5]]``, runs
+    ``[size, count]`` expanded)."""
+    t = text.strip()
+    if t.startswith("["):
+        axes = json.loads(t)
+        if not isinstance(axes, list):
+            raise ValueError(f"--chunks: expected a JSON list, got {text!r}")
+        out: list = []
+        for ax in axes:
+            if isinstance(ax, list):
+                edges: list[int] = []
+                for e in ax:
+                    edges.extend([int(e[0])] * int(e[1]) if isinstance(e, list) else [int(e)])
+                out.append(edges)
+            else:
+                out.append(int(ax))
+        return tuple(out)
+    if "+" in t:
+        return tuple([int(y) for y in x.split("+")] if "+" in x else int(x) for x in t.split(",") if x.strip())
+    return parse_ints(t)
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Entry point
 
@@ -132,7 +156,12 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("npy", help="the .npy file (its dtype, byte order included, becomes the array's)")
     i.add_argument("dest", help="the array's URL, e.g. out.zarr/a or s3://bucket/p/a (parent groups are created)")
     i.add_argument("--zarr-format", type=int, default=2, choices=(2, 3), help="Zarr format version (default: 2)")
-    i.add_argument("--chunks", type=parse_ints, default=None, help="e.g. 3,2,2 (default: one chunk)")
+    i.add_argument(
+        "--chunks",
+        type=parse_chunks,
+        default=None,
+        help="e.g. 3,2,2 (default: one chunk); v3 rectilinear: 3+3+4,2+5 (an axis's chunk edge lengths)",
+    )
     i.add_argument("--order", choices=("C", "F"), default="C", help="v2 memory order of each chunk (default: C)")
     i.add_argument("--compressor", default="default", help="id:key=value,... | JSON | none (default: zstd level 0)")
     i.add_argument("--filters", action="append", default=None, help="id:key=value,...; repeat or separate with ';'")
@@ -154,7 +183,10 @@ def build_parser() -> argparse.ArgumentParser:
         "(transpose:order=1,2,0;bytes:endian=big;gzip:level=5)",
     )
     i.add_argument(
-        "--shards", type=parse_ints, default=None, help="v3: shard shape (then --chunks is the inner chunk shape)"
+        "--shards",
+        type=parse_chunks,
+        default=None,
+        help="v3: shard shape (then --chunks is the inner chunk shape); rectilinear: 2+4+4,2+5",
     )
     i.add_argument("--transpose", type=parse_ints, default=None, help="v3: a transpose permutation, e.g. 1,2,0")
     i.add_argument("--dimension-names", default=None, help="v3: comma-separated names, e.g. time,lat,lon")

@@ -307,24 +307,55 @@ def parse_v3_dtype(spec: Any, endian: str = "little", key: str = "") -> np.dtype
         names, formats = [], []
         for i, f in enumerate(fields):
             fw = f"{where}.configuration.fields[{i}]"
-            if isinstance(f, dict) and set(f) == {"name", "data_type"}:  # zarr-python >= 3.2's "struct" JSON
-                f = [f["name"], f["data_type"]]
-            if not isinstance(f, list) or len(f) not in (2, 3) or not isinstance(f[0], str):
-                raise DtypeError(fw, f"a field is [name, data_type] (or [name, data_type, shape]), got {f!r}")
-            if f[0] in names:
-                raise DtypeError(fw, f"duplicate field name {f[0]!r}")
-            fdt = parse_v3_dtype(f[1], endian, fw)
+            fname, ftype, fshape = _struct_field(f, fw)
+            if fname in names:
+                raise DtypeError(fw, f"duplicate field name {fname!r}")
+            fdt = parse_v3_dtype(ftype, endian, fw)
             if fdt.kind == "O":
                 raise DtypeError(fw, "variable-length fields are not allowed in a structured type")
-            names.append(f[0])
-            formats.append(np.dtype((fdt, _parse_shape(f[2], fw))) if len(f) == 3 else fdt)
+            names.append(fname)
+            formats.append(np.dtype((fdt, _parse_shape(fshape, fw))) if fshape is not None else fdt)
         return np.dtype({"names": names, "formats": formats})
     raise DtypeError(where, f"unknown data type {name!r}")
 
 
+def _struct_field(f: Any, where: str) -> tuple[str, Any, Any]:
+    """One field of a v3 struct: zarr-python 3.4's ``{"name", "data_type"}`` or 3.1's ``[name, data_type]`` (a third
+    element, or a ``shape`` member, is a sub-array shape) → (name, data_type JSON, shape or None)."""
+    if isinstance(f, dict) and isinstance(f.get("name"), str) and "data_type" in f:
+        extra = set(f) - {"name", "data_type", "shape"}
+        if extra:
+            raise DtypeError(where, f"unknown field member(s) {sorted(extra)} (name, data_type)")
+        return f["name"], f["data_type"], f.get("shape")
+    if isinstance(f, list) and len(f) in (2, 3) and isinstance(f[0], str):
+        return f[0], f[1], f[2] if len(f) == 3 else None
+    raise DtypeError(where, f'a field is {{"name": ..., "data_type": ...}} or [name, data_type], got {f!r}')
+
+
+def struct_field_types(data_type: Any) -> list[tuple[str, Any]]:
+    """(name, data_type JSON) of each field of a v3 struct data type JSON (either form)."""
+    fields = (data_type.get("configuration") or {}).get("fields") or [] if isinstance(data_type, dict) else []
+    return [_struct_field(f, "")[:2] for f in fields]
+
+
+def _is_plain_struct(dt: np.dtype) -> bool:
+    """No sub-array fields at any depth: zarr-python 3.4's ``struct`` can say it."""
+    return all(
+        dt.fields[n][0].subdtype is None and (dt.fields[n][0].fields is None or _is_plain_struct(dt.fields[n][0]))
+        for n in dt.names or ()
+    )
+
+
 def encode_v3_dtype(dt: np.dtype, object_type: type | None = None) -> Any:
-    """numpy dtype → v3 ``data_type`` JSON (zarr-python 3.1's spellings). Object arrays need ``object_type``."""
+    """numpy dtype → v3 ``data_type`` JSON (zarr-python 3.4's spellings: ``struct`` with field objects; a struct
+    with sub-array fields, which 3.4 cannot express, in 3.1's ``structured`` form). Object arrays need
+    ``object_type``."""
     dt = np.dtype(dt)
+    if dt.fields is not None and _is_plain_struct(dt):
+        return {
+            "name": "struct",
+            "configuration": {"fields": [{"name": n, "data_type": encode_v3_dtype(dt.fields[n][0])} for n in dt.names]},
+        }
     if dt.fields is not None:
         fields = []
         for n in dt.names:
@@ -486,6 +517,34 @@ def _fill_struct(v: Any, dt: np.dtype, where: str, fmt: int) -> Any:
     return np.frombuffer(raw, dtype=dt)[0]
 
 
+def _is_struct_object(data_type: Any) -> bool:
+    """zarr-python 3.4's ``struct``, whose fill value is an object (3.1's ``structured`` has a base64 fill)."""
+    return isinstance(data_type, dict) and data_type.get("name") == "struct"
+
+
+def _fill_struct_object(v: dict, dt: np.dtype, where: str, data_type: Any) -> Any:
+    """A struct fill as an object: one member per field, each in its field type's own JSON."""
+    types = dict(struct_field_types(data_type))
+    out = np.zeros((), dtype=dt)
+    for n in dt.names:
+        if n not in v:
+            raise MetadataError(f"{where}.{n}", "missing: a struct fill value needs every field")
+        fdt = dt.fields[n][0]
+        if fdt.subdtype is not None:
+            raise MetadataError(f"{where}.{n}", "a sub-array field's fill value as JSON is not supported")
+        out[n] = decode_fill(v[n], fdt, f"{where}.{n}", 3, types.get(n))
+    for k in v:
+        if k not in dt.names:
+            raise MetadataError(f"{where}.{k}", "not a field of the struct")
+    return out[()]
+
+
+def _fill_struct_object_json(v: Any, dt: np.dtype, data_type: Any) -> dict:
+    types = dict(struct_field_types(data_type))
+    x = np.asarray(v, dtype=dt)[()]
+    return {n: encode_fill(x[n], dt.fields[n][0], 3, types.get(n)) for n in dt.names}
+
+
 def _fill_bool(v: Any, dt: np.dtype, where: str, fmt: int) -> Any:
     if isinstance(v, bool) or (fmt == 2 and _is_int(v) and v in (0, 1)):
         return np.bool_(v)
@@ -559,6 +618,8 @@ def decode_fill(v: Any, dt: np.dtype, where: str, fmt: int, data_type: Any = Non
         return _fill_object(v, dt, where, fmt, data_type)
     if fmt == 3 and _is_raw_bits(data_type):
         return _fill_raw_bits(v, dt, where, data_type)
+    if dt.fields is not None and isinstance(v, dict):
+        return _fill_struct_object(v, dt, where, data_type)
     if dt.fields is not None or k == "V":
         return _fill_struct(v, dt, where, fmt)
     if k == "b":
@@ -590,6 +651,8 @@ def encode_fill(v: Any, dt: np.dtype, fmt: int, data_type: Any = None) -> Any:
         return _fill_object_json(v, dt, fmt, data_type)
     if fmt == 3 and _is_raw_bits(data_type):
         return list(np.asarray(v, dtype=dt).tobytes())
+    if dt.fields is not None and _is_struct_object(data_type):
+        return _fill_struct_object_json(v, dt, data_type)
     if dt.fields is not None or k == "V":
         return base64.b64encode(np.asarray(v, dtype=dt).tobytes()).decode("ascii")
     if k == "b":

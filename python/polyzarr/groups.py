@@ -62,12 +62,12 @@ def walk(store: Store, prefix: str = "", use_consolidated: bool = True) -> Itera
     paths: dict[str, str] = {}
     for k in docs:
         node, _, name = k.rpartition("/") if "/" in k else ("", "", k)
-        if name == md.ZARRAY:
+        if name == ZARR_JSON:
+            paths[node] = "v3"  # beside a .zarray / .zgroup, zarr.json wins (as zarr-python chooses)
+        elif name == md.ZARRAY and paths.get(node) != "v3":
             paths[node] = "array"
         elif name == md.ZGROUP:
             paths.setdefault(node, "group")
-        elif name == ZARR_JSON:
-            paths[node] = "v3"
     # nothing inside an array is a node (a v3 array's chunk keys never end in zarr.json, but be safe)
     for path in sorted(paths):
         kind = paths[path]

@@ -7,6 +7,7 @@ sees with size ``S``. Everything else in the package asks this module instead of
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
 from collections.abc import Iterator, Sequence
@@ -129,8 +130,34 @@ def chunk_key(index: Sequence[int], sep: str) -> str:
     return sep.join(str(i) for i in index) if index else "0"
 
 
-def grid_shape(shape: Sequence[int], chunks: Sequence[int]) -> tuple[int, ...]:
-    return tuple(math.ceil(s / c) for s, c in zip(shape, chunks))
+AxisChunks = int | Sequence[int]  # a regular axis: its chunk size; a rectilinear axis: its chunk edge lengths
+
+
+def _axis_chunks(c: AxisChunks, lo: int, hi: int) -> Iterator[tuple[int, int, int]]:
+    """(grid index, origin, size) of the chunks of one axis that intersect ``[lo, hi)`` (hi > lo)."""
+    if isinstance(c, int):
+        for i in range(lo // c, (hi - 1) // c + 1):
+            yield i, i * c, c
+        return
+    offsets = list(itertools.accumulate(c, initial=0))
+    for i in range(bisect.bisect_right(offsets, lo) - 1, bisect.bisect_right(offsets, hi - 1)):
+        yield i, offsets[i], c[i]
+
+
+def axis_grid(extent: int, c: AxisChunks) -> int:
+    """How many chunks of one axis hold data for an axis of this extent."""
+    if isinstance(c, int):
+        return math.ceil(extent / c)
+    return bisect.bisect_left(list(itertools.accumulate(c)), extent) + 1 if extent else 0
+
+
+def grid_shape(shape: Sequence[int], chunks: Sequence[AxisChunks]) -> tuple[int, ...]:
+    return tuple(axis_grid(s, c) for s, c in zip(shape, chunks))
+
+
+def chunk_shape_at(index: Sequence[int], chunks: Sequence[AxisChunks]) -> tuple[int, ...]:
+    """The full shape of the chunk at a grid index (rectilinear axes: that chunk's edge length)."""
+    return tuple(c if isinstance(c, int) else c[i] for i, c in zip(index, chunks))
 
 
 @dataclass(frozen=True)
@@ -141,23 +168,33 @@ class ChunkPart:
     in_chunk: tuple[slice, ...]
     in_region: tuple[slice, ...]
     whole: bool  # the part covers every element of the chunk that lies inside the array
+    shape: tuple[int, ...] = ()  # the chunk's full shape
+    interior: bool = False  # the chunk lies entirely inside the array (no edge padding)
 
 
 def chunk_parts(
-    start: Sequence[int], stop: Sequence[int], shape: Sequence[int], chunks: Sequence[int]
+    start: Sequence[int], stop: Sequence[int], shape: Sequence[int], chunks: Sequence[AxisChunks]
 ) -> Iterator[ChunkPart]:
-    """The chunks that intersect the box ``[start, stop)``, in key order (last axis fastest)."""
-    ranges = []
+    """The chunks that intersect the box ``[start, stop)``, in key order (last axis fastest). An axis of
+    ``chunks`` is a chunk size (regular grid) or the list of its chunk edge lengths (rectilinear grid)."""
+    axes = []
     for a, b, c in zip(start, stop, chunks):
         if b <= a:
             return
-        ranges.append(range(a // c, (b - 1) // c + 1))
-    for idx in itertools.product(*ranges):
-        in_chunk, in_region, whole = [], [], True
-        for i, a, b, c, s in zip(idx, start, stop, chunks, shape):
-            c0 = i * c
+        axes.append(list(_axis_chunks(c, a, b)))
+    for combo in itertools.product(*axes):
+        in_chunk, in_region, whole, interior = [], [], True, True
+        for (_, c0, c), a, b, s in zip(combo, start, stop, shape):
             lo, hi = max(a, c0), min(b, c0 + c)
             in_chunk.append(slice(lo - c0, hi - c0))
             in_region.append(slice(lo - a, hi - a))
             whole &= lo == c0 and hi == min(c0 + c, s)
-        yield ChunkPart(tuple(idx), tuple(in_chunk), tuple(in_region), whole)
+            interior &= c0 + c <= s
+        yield ChunkPart(
+            tuple(i for i, _, _ in combo),
+            tuple(in_chunk),
+            tuple(in_region),
+            whole,
+            tuple(c for _, _, c in combo),
+            interior,
+        )

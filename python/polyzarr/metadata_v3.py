@@ -18,6 +18,7 @@ import numpy as np
 from .codecs import registry
 from .dtypes import decode_fill, encode_fill, encode_v3_dtype, parse_v3_dtype, v3_byte_order
 from .errors import DtypeError, MetadataError
+from .layout import AxisChunks
 from .metadata import INT64_MAX, loads_object, max_chunk_bytes
 from .stores import check_key
 
@@ -192,6 +193,14 @@ class ArrayMetadataV3:
     extra: dict = field(default_factory=dict)
     zarr_format: int = 3
     order: str = "C"  # v3 arrays are in logical C order; transposes are codecs
+    # a rectilinear chunk grid: per axis its chunk size (int) or its chunk edge lengths; None for the regular grid
+    # (then ``chunks`` is the chunk shape; for a rectilinear grid ``chunks`` is the largest chunk per axis)
+    grid: tuple[AxisChunks, ...] | None = None
+
+    @property
+    def grid_chunks(self) -> tuple[AxisChunks, ...]:
+        """Per axis a chunk size or the chunk edge lengths (what layout.chunk_parts takes)."""
+        return self.grid if self.grid is not None else self.chunks
 
     @property
     def ndim(self) -> int:
@@ -227,16 +236,7 @@ class ArrayMetadataV3:
                 raise MetadataError(f"{key}:{name}", "required field is missing")
         extra = _unknown_fields(doc, ARRAY_KEYS + ("consolidated_metadata",), key)
         shape = _int_list(doc["shape"], f"{key}:shape", positive=False)
-        grid = doc["chunk_grid"]
-        if not isinstance(grid, dict) or grid.get("name") != "regular":
-            raise MetadataError(f"{key}:chunk_grid", f"only the regular chunk grid is supported, got {grid!r}")
-        chunks = _int_list(
-            (grid.get("configuration") or {}).get("chunk_shape"), f"{key}:chunk_grid.configuration.chunk_shape", True
-        )
-        if len(chunks) != len(shape):
-            raise MetadataError(
-                f"{key}:chunk_grid", f"chunk_shape has {len(chunks)} dimensions, shape has {len(shape)}"
-            )
+        chunks, edges = parse_chunk_grid(doc["chunk_grid"], shape, f"{key}:chunk_grid")
         if math.prod(shape) > INT64_MAX:
             raise MetadataError(f"{key}:shape", f"{list(shape)} has more than 2^63-1 elements")
         codecs = check_codec_chain(doc["codecs"], f"{key}:codecs")
@@ -269,13 +269,13 @@ class ArrayMetadataV3:
         st = doc.get("storage_transformers", [])
         if st not in ([], None):
             raise MetadataError(f"{key}:storage_transformers", f"storage transformers are not supported, got {st!r}")
-        return cls(shape, doc["data_type"], dt, chunks, cke, fill, codecs, attrs, names, extra)
+        return cls(shape, doc["data_type"], dt, chunks, cke, fill, codecs, attrs, names, extra, grid=edges)
 
     def to_dict(self) -> dict:
         doc: dict[str, Any] = {
             "shape": list(self.shape),
             "data_type": self.data_type,
-            "chunk_grid": {"name": "regular", "configuration": {"chunk_shape": list(self.chunks)}},
+            "chunk_grid": chunk_grid_json(self.chunks, self.grid),
             "chunk_key_encoding": self.chunk_key_encoding.to_json(),
             "fill_value": encode_fill_value(self.fill_value, self.dtype, self.data_type),
             "codecs": self.codecs,
@@ -289,6 +289,93 @@ class ArrayMetadataV3:
 
     def to_json(self) -> bytes:
         return dumps(self.to_dict())
+
+
+RECTILINEAR_KINDS = ("inline",)
+
+
+def _edge(v: Any, where: str) -> int:
+    if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+        raise MetadataError(where, f"a chunk edge length must be a positive integer, got {v!r}")
+    if v > INT64_MAX:
+        raise MetadataError(where, f"{v} does not fit a 64-bit integer")
+    return v
+
+
+def parse_chunk_grid(grid: Any, shape: tuple[int, ...], where: str) -> tuple[tuple[int, ...], tuple | None]:
+    """``chunk_grid`` → (largest chunk per axis, None for the regular grid or the per-axis chunks of a rectilinear
+    one: an int repeats along its axis, a tuple lists the edge lengths, ``[size, count]`` runs expanded; the
+    zarr-extensions rectilinear grid, as zarr-python 3.4 writes it). Edges must cover the extent."""
+    name = grid.get("name") if isinstance(grid, dict) else None
+    cfg = grid.get("configuration") if isinstance(grid, dict) else None
+    if name not in ("regular", "rectilinear"):
+        raise MetadataError(where, f"the chunk grid must be regular or rectilinear, got {grid!r}")
+    if not isinstance(cfg, dict):
+        raise MetadataError(f"{where}.configuration", f"must be an object, got {cfg!r}")
+    if name == "regular":
+        chunks = _int_list(cfg.get("chunk_shape"), f"{where}.configuration.chunk_shape", True)
+        if len(chunks) != len(shape):
+            raise MetadataError(where, f"chunk_shape has {len(chunks)} dimensions, shape has {len(shape)}")
+        return chunks, None
+    if cfg.get("kind") not in RECTILINEAR_KINDS:
+        raise MetadataError(
+            f"{where}.configuration.kind", f"unknown rectilinear kind {cfg.get('kind')!r} (only 'inline')"
+        )
+    axes = cfg.get("chunk_shapes")
+    w = f"{where}.configuration.chunk_shapes"
+    if not isinstance(axes, list) or len(axes) != len(shape):
+        raise MetadataError(w, f"must be a list of {len(shape)} axes (one per dimension), got {axes!r}")
+    out: list[AxisChunks] = []
+    for i, (axis, extent) in enumerate(zip(axes, shape)):
+        if not isinstance(axis, list):
+            out.append(_edge(axis, f"{w}[{i}]"))
+            continue
+        if not axis:
+            raise MetadataError(f"{w}[{i}]", "an axis needs at least one chunk edge length")
+        edges: list[int] = []
+        for j, e in enumerate(axis):
+            if isinstance(e, list):
+                if len(e) != 2:
+                    raise MetadataError(f"{w}[{i}][{j}]", f"a run is [size, count], got {e!r}")
+                edges.extend([_edge(e[0], f"{w}[{i}][{j}][0]")] * _edge(e[1], f"{w}[{i}][{j}][1]"))
+            else:
+                edges.append(_edge(e, f"{w}[{i}][{j}]"))
+        if sum(edges) < extent:
+            raise MetadataError(
+                f"{w}[{i}]", f"the chunk edges sum to {sum(edges)}, less than axis {i}'s extent {extent}"
+            )
+        out.append(tuple(edges))
+    chunks = tuple(a if isinstance(a, int) else max(a) for a in out)
+    return chunks, tuple(out)
+
+
+def compress_runs(edges: tuple[int, ...]) -> list:
+    """Equal neighbours as ``[size, count]`` runs (zarr-python 3.4's compress_rle)."""
+    out: list = []
+    for e in edges:
+        if out and (out[-1] == e or (isinstance(out[-1], list) and out[-1][0] == e)):
+            out[-1] = [e, 2] if out[-1] == e and not isinstance(out[-1], list) else [e, out[-1][1] + 1]
+        else:
+            out.append(e)
+    return out
+
+
+def chunk_grid_json(chunks: tuple[int, ...], grid: tuple | None) -> dict:
+    if grid is None:
+        return {"name": "regular", "configuration": {"chunk_shape": list(chunks)}}
+    shapes = [a if isinstance(a, int) else compress_runs(tuple(a)) for a in grid]
+    return {"name": "rectilinear", "configuration": {"kind": "inline", "chunk_shapes": shapes}}
+
+
+def rectilinear_grid(chunks: Any, shape: tuple[int, ...], where: str) -> tuple[tuple[int, ...], tuple | None]:
+    """A create_array ``chunks`` (or ``shards``) argument: a chunk shape, or per axis an int or a list of edge
+    lengths (a rectilinear grid) → (largest chunk per axis, the grid or None)."""
+    if all(isinstance(c, (int, np.integer)) for c in chunks):
+        return tuple(int(c) for c in chunks), None
+    axes = [int(c) if isinstance(c, (int, np.integer)) else [int(x) for x in c] for c in chunks]
+    return parse_chunk_grid(
+        {"name": "rectilinear", "configuration": {"kind": "inline", "chunk_shapes": axes}}, shape, where
+    )
 
 
 def group_doc(attributes: dict | None = None, consolidated: dict | None = None) -> dict:

@@ -11,22 +11,34 @@ from typing import Any
 
 from . import metadata as md
 from .arrays import create_array
-from .codecs import blosc
+from .codecs import blosc, registry
 from .errors import PolyZarrError
 from .groups import ensure_groups, open_node_array, walk
 from .npy import read_npy, to_npy_array, write_npy
 from .stores import open_store, split_url
 
 
-def v3_compressor(spec: dict | str | None) -> Any:
-    """``--compressor`` for v3: a v3 codec spec (``zstd:level=3``), or none; numcodecs-style ids map by name."""
+def v3_compressor(spec: dict | str | None, itemsize: int = 1) -> Any:
+    """``--compressor`` for v3: a v3 codec spec (``zstd:level=3``), or none; numcodecs-style ids map by name
+    (blosc with every parameter, as PolyZarr.jl writes it: typesize the item size unless given)."""
     if spec is None or spec == "default":
         return spec
     if "name" in spec:
         return spec
+    entry = registry.by_v2_id(spec["id"])
+    if entry is not None and spec["id"] not in entry.v3_names and f"numcodecs.{spec['id']}" in entry.v3_names:
+        # no v3 name of its own (zlib, lz4, crc32, ...): numcodecs.<id> with its full numcodecs configuration, as
+        # zarr-python 3.4 (and PolyZarr.jl) write it
+        full = registry.v2_json(spec, "compressor")
+        return {"name": f"numcodecs.{spec['id']}", "configuration": {k: v for k, v in full.items() if k != "id"}}
     cfg = {k: v for k, v in spec.items() if k != "id"}
     if spec["id"] == "blosc":
-        cfg = blosc.v2_to_v3_configuration(cfg)
+        v2 = {k: blosc.SHUFFLE.get(v, v) if k == "shuffle" else v for k, v in cfg.items() if k != "typesize"}
+        full = {k: v for k, v in registry.v2_json({"id": "blosc", **v2}, "compressor").items() if k != "id"}
+        typesize = cfg.get("typesize", max(itemsize, 1))
+        if full.get("shuffle") == -1:  # numcodecs' AUTOSHUFFLE: bit shuffle for 1-byte items
+            full["shuffle"] = 2 if typesize == 1 else 1
+        cfg = blosc.v2_to_v3_configuration({"typesize": typesize, **full})
     return {"name": spec["id"], "configuration": cfg} if cfg else {"name": spec["id"]}
 
 
@@ -108,7 +120,8 @@ def import_npy(
                 values.shape,
                 values.dtype,
                 chunks=chunks,
-                compressor=v3_compressor(compressor),
+                order=order,
+                compressor=v3_compressor(compressor, values.dtype.itemsize),
                 fill_value=fill_value,
                 dimension_separator=dimension_separator,
                 attributes=attrs,
@@ -185,8 +198,11 @@ def format_inspect(tree: dict) -> str:
             m = n["metadata"]
             cke = m.get("chunk_key_encoding", {})
             sep = (cke.get("configuration") or {}).get("separator", "." if cke.get("name") == "v2" else "/")
+            gcfg = m["chunk_grid"].get("configuration") or {}
+            # a rectilinear grid: its chunk_shapes JSON (as PolyZarr.jl prints it)
+            grid = tuple(gcfg["chunk_shape"]) if "chunk_shape" in gcfg else json.dumps(gcfg.get("chunk_shapes"))
             lines.append(
-                f"{name}  array (v3)  shape={tuple(m['shape'])} chunks={tuple(m['chunk_grid']['configuration']['chunk_shape'])} "
+                f"{name}  array (v3)  shape={tuple(m['shape'])} chunks={grid} "
                 f"data_type={json.dumps(m['data_type'], sort_keys=True)} fill={json.dumps(m['fill_value'])} "
                 f"codecs={'+'.join(_codec_text(c) for c in m.get('codecs', []))} "
                 f"keys={cke.get('name', 'default')}{sep}"

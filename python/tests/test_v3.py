@@ -24,6 +24,7 @@ from polyzarr.stores import open_store
 from polyzarr.testing import assert_same, make_objects, make_values
 
 warnings.filterwarnings("ignore")
+ZARR_BEFORE_34 = tuple(int(p) for p in zarr.__version__.split(".")[:2]) < (3, 4)
 
 DTYPES = ["|b1", "|i1", "|u1", "<i2", ">i2", "<i4", ">i4", "<i8", ">i8", "<u2", ">u2", "<u4", ">u4", "<u8", ">u8",
           "<f2", ">f2", "<f4", ">f4", "<f8", ">f8", "<c8", ">c8", "<c16", ">c16", "<M8[ns]", ">M8[ns]", "<M8[10s]",
@@ -62,6 +63,8 @@ def test_dtype_zarr_python_writes_polyzarr_reads(tmp_path, dtype):
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=did)
 def test_dtype_polyzarr_writes_zarr_python_reads(tmp_path, dtype):
+    if not isinstance(dtype, str) and ZARR_BEFORE_34:
+        pytest.skip(f"polyzarr writes zarr-python 3.4's struct data type, which zarr-python {zarr.__version__} cannot read")
     x = make_values(dtype, SHAPE, seed=2)
     a = create_array(open_store(str(tmp_path / "a"), "w"), "", SHAPE, x.dtype, chunks=CHUNKS, zarr_format=3)
     a[...] = x

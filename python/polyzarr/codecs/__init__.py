@@ -9,6 +9,7 @@ from __future__ import annotations
 from . import transpose, bytes, vlen, sharding
 from . import json2, categorize, delta, fixedscaleoffset, quantize, astype, packbits, shuffle
 from . import zlib, blosc, zstd, lz4, bz2, lzma, crc32c
+from . import crc32, adler32, fletcher32, jenkins_lookup3, bitround, cast_value, scale_offset, pcodec, zfpy
 from .bytes import RawBytes
 from .crc32c import Crc32c
 from .pipeline import (
@@ -46,26 +47,35 @@ __all__ = [
     "RawBytes",
     "ShardingCodec",
     "Transpose",
+    "adler32",
     "astype",
+    "bitround",
     "blosc",
     "bytes",
     "bz2",
+    "cast_value",
     "categorize",
     "codec_failure",
+    "crc32",
     "crc32c",
     "delta",
     "fit",
     "fixedscaleoffset",
+    "fletcher32",
     "get_codec",
+    "jenkins_lookup3",
     "json2",
     "lz4",
     "lzma",
     "packbits",
+    "pcodec",
     "quantize",
+    "scale_offset",
     "sharding",
     "shuffle",
     "transpose",
     "vlen",
+    "zfpy",
     "zlib",
     "zstd",
 ]

@@ -1,11 +1,12 @@
-"""``blosc``: the blosc meta-compressor (v2 ``blosc`` with integer shuffle, v3 ``blosc`` with shuffle names)."""
+"""``blosc``: the blosc meta-compressor (v2 ``blosc`` with integer shuffle, v3 ``blosc`` with shuffle names,
+v3 ``numcodecs.blosc`` with numcodecs' configuration)."""
 
 from __future__ import annotations
 
 import numcodecs
 
 from ..errors import CodecError
-from .pipeline import BytesBytesCodec, NumcodecsCompressor
+from .pipeline import BytesBytesCodec, NumcodecsCompressor, numcodecs_compressor_v3
 from .registry import BYTES_BYTES, CodecContext, CodecEntry, allowed_settings, cfg_int, register
 
 CNAMES = ("blosclz", "lz4", "lz4hc", "snappy", "zlib", "zstd")
@@ -14,6 +15,8 @@ SHUFFLE_NAMES = {v: k for k, v in SHUFFLE.items()}
 
 
 def from_v3(cfg: dict, ctx: CodecContext, where: str) -> BytesBytesCodec:
+    if ctx.name == "numcodecs.blosc":  # numcodecs' configuration: integer shuffle, typesize from the buffer
+        return numcodecs_compressor_v3(cfg, ctx, where)
     cname = cfg.get("cname", "zstd")
     if cname not in CNAMES:
         raise CodecError(where, f"blosc cname {cname!r} is not one of {', '.join(CNAMES)}")
@@ -42,4 +45,6 @@ def v2_to_v3_configuration(config: dict) -> dict:
 
 
 _V2 = {"cname": CNAMES, "clevel": tuple(range(10)), "shuffle": (-1, 0, 1, 2)}
-register(CodecEntry("blosc", BYTES_BYTES, "blosc", ("blosc",), from_v3, check_v2=allowed_settings(_V2)))
+register(
+    CodecEntry("blosc", BYTES_BYTES, "blosc", ("blosc", "numcodecs.blosc"), from_v3, check_v2=allowed_settings(_V2))
+)

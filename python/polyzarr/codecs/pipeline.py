@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +30,7 @@ from . import registry
 from .registry import ARRAY_ARRAY, ARRAY_BYTES, CodecContext, numcodecs_codec
 
 get_codec = numcodecs_codec  # the v2 name: numcodecs config → codec
+IN_PLACE = ("bitround",)  # numcodecs filters that encode in place
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,17 @@ class ArrayArrayCodec(ABC):
     @abstractmethod
     def decode(self, arr: Any, spec: ChunkSpec | None, key: str) -> np.ndarray:
         """Inverse of encode; ``spec`` is the decoded side's spec (None if unknown)."""
+
+    def encode_fill(self, fill: Any, spec: ChunkSpec) -> Any:
+        """The fill value on the encoded side (zarr-python's resolve_metadata): unchanged unless the codec maps
+        values (cast_value, scale_offset)."""
+        resolved = self.resolve(spec)
+        if fill is None or resolved is None or resolved.dtype == spec.dtype or resolved.dtype.kind == "O":
+            return fill
+        try:
+            return np.asarray(fill).astype(resolved.dtype)[()]
+        except (TypeError, ValueError):
+            return fill
 
 
 class ArrayBytesCodec(ABC):
@@ -117,6 +129,8 @@ class NumcodecsFilter(ArrayArrayCodec):
     def encode(self, arr: np.ndarray) -> Any:
         if self.logical_lists and isinstance(arr, np.ndarray) and arr.ndim > 1:
             arr = layout.f_memory_to_logical(arr)
+        if self.codec.codec_id in IN_PLACE and isinstance(arr, np.ndarray):
+            arr = arr.copy()  # it would change the chunk, which may be the caller's array
         try:
             return self.codec.encode(arr)
         except Exception as e:  # numcodecs raises anything from ValueError to RuntimeError
@@ -202,7 +216,7 @@ class CodecPipeline:
                 if c.get("must_understand") is False:
                     continue
                 raise CodecError(where, f'unknown codec {name!r} (and it does not say "must_understand": false)')
-            step = entry.from_v3(cfg, CodecContext(dtype, spec.shape, object_type), where)
+            step = entry.from_v3(cfg, CodecContext(spec.dtype, spec.shape, object_type, name), where)
             if entry.kind == ARRAY_ARRAY:
                 aa.append(step)
                 resolved = step.resolve(spec)
@@ -215,6 +229,17 @@ class CodecPipeline:
         if ab is None:
             raise CodecError(key, "no array→bytes codec")
         return cls(aa, ab, bb)
+
+    def encoded_fill(self, fill: Any, spec: ChunkSpec) -> Any:
+        """The fill value as the array→bytes step sees it (through cast_value, scale_offset, ...): what an empty
+        inner chunk of a shard holds."""
+        for c in self.array_array:
+            fill = c.encode_fill(fill, spec)
+            resolved = c.resolve(spec)
+            if resolved is None:
+                break
+            spec = resolved
+        return fill
 
     def encode(self, chunk: np.ndarray) -> bytes:
         data: Any = chunk
@@ -261,3 +286,112 @@ class NumcodecsArrayBytes(ArrayBytesCodec):
         except Exception as e:
             raise codec_failure(self.codec, "decode", key, e) from None
         return fit(out, spec, key, self.codec.codec_id)
+
+
+def in_order_of(dt: np.dtype, like: np.dtype) -> np.dtype:
+    """``dt`` in the byte order of ``like`` (a dtype-changing codec's output keeps the bytes codec's order)."""
+    if dt.itemsize > 1 and dt.kind in "iufcmM" and like.byteorder in "<>":
+        return dt.newbyteorder(like.byteorder)
+    return dt
+
+
+def native(arr: np.ndarray) -> np.ndarray:
+    """A C-contiguous array in the machine's byte order (what numcodecs' array codecs expect)."""
+    arr = np.asarray(arr)
+    if arr.dtype.byteorder not in "=|" and arr.dtype.kind in "iufcmM":
+        arr = arr.astype(arr.dtype.newbyteorder("="))
+    return np.ascontiguousarray(arr)
+
+
+Resolve = Callable[[dict, ChunkSpec], ChunkSpec]
+
+
+def same_spec(cfg: dict, spec: ChunkSpec) -> ChunkSpec:
+    return spec
+
+
+@dataclass
+class NumcodecsV3Filter(ArrayArrayCodec):
+    """A v3 ``numcodecs.<id>`` array→array codec, as zarr-python 3's numcodecs wrappers run it: numcodecs encodes
+    the chunk (C order, logical shape); the output is the chunk in the encoded spec (``out``: zarr-python's
+    resolve_metadata, e.g. the ``astype`` dtype); decode reshapes numcodecs' output to the decoded chunk."""
+
+    codec: Codec
+    cfg: dict
+    out: Resolve = same_spec
+
+    def resolve(self, spec: ChunkSpec | None) -> ChunkSpec | None:
+        if spec is None:
+            return None
+        r = self.out(self.cfg, spec)
+        return ChunkSpec(r.shape, in_order_of(r.dtype, spec.dtype))
+
+    def encode(self, arr: np.ndarray) -> Any:
+        arr = np.asarray(arr)
+        spec = self.resolve(ChunkSpec(arr.shape, arr.dtype))
+        try:
+            # a copy: some numcodecs filters (bitround) work in place, and the chunk may be the caller's array
+            out = self.codec.encode(np.array(native(arr), copy=True))
+        except Exception as e:
+            raise codec_failure(self.codec, "encode", "", e) from None
+        assert spec is not None
+        out = np.asarray(out)
+        if out.dtype.kind != "O" and out.nbytes == spec.nbytes and out.dtype.itemsize == spec.dtype.itemsize:
+            out = out.reshape(spec.shape)
+            # same kind: only the byte order changes; another kind (bitround's integer view) is the same bits
+            return out.astype(spec.dtype, copy=False) if out.dtype.kind == spec.dtype.kind else out.view(spec.dtype)
+        return out
+
+    def decode(self, arr: Any, spec: ChunkSpec | None, key: str) -> np.ndarray:
+        try:
+            out = self.codec.decode(native(arr) if isinstance(arr, np.ndarray) else arr)
+        except Exception as e:
+            raise codec_failure(self.codec, "decode", key, e) from None
+        out = np.asarray(out)
+        if spec is not None and out.dtype != spec.dtype and out.dtype.kind != "O" and spec.dtype.kind != "O":
+            if out.dtype.itemsize == spec.dtype.itemsize and out.dtype.kind == spec.dtype.kind:
+                out = out.astype(spec.dtype)
+        return fit(out, spec, key, self.codec.codec_id)
+
+
+@dataclass
+class NumcodecsV3Serializer(ArrayBytesCodec):
+    """A v3 ``numcodecs.<id>`` array→bytes codec (pcodec, zfpy): numcodecs encodes the C-ordered chunk; decode
+    reshapes its output to the chunk."""
+
+    codec: Codec
+
+    def encode(self, arr: Any) -> Any:
+        try:
+            return self.codec.encode(native(arr))
+        except Exception as e:
+            raise codec_failure(self.codec, "encode", "", e) from None
+
+    def decode(self, buf: Any, spec: ChunkSpec | None, key: str) -> np.ndarray:
+        try:
+            out = self.codec.decode(bytes(buf))
+        except Exception as e:
+            raise codec_failure(self.codec, "decode", key, e) from None
+        out = np.asarray(out)
+        if spec is not None and out.dtype != spec.dtype and out.dtype.itemsize == spec.dtype.itemsize:
+            out = out.astype(spec.dtype)
+        return fit(out, spec, key, self.codec.codec_id)
+
+
+def numcodecs_filter_v3(out: Resolve = same_spec) -> registry.V3Constructor:
+    """The v3 constructor of a ``numcodecs.<id>`` array→array codec whose encoded spec is ``out``."""
+
+    def build(cfg: dict, ctx: CodecContext, where: str) -> ArrayArrayCodec:
+        return NumcodecsV3Filter(registry.numcodecs_v3_codec(cfg, ctx, where), dict(cfg), out)
+
+    return build
+
+
+def numcodecs_serializer_v3(cfg: dict, ctx: CodecContext, where: str) -> ArrayBytesCodec:
+    if ctx.dtype.kind not in "iufcb":
+        raise CodecError(where, f"{ctx.name} needs a numeric data type, not {ctx.dtype.str}")
+    return NumcodecsV3Serializer(registry.numcodecs_v3_codec(cfg, ctx, where))
+
+
+def numcodecs_compressor_v3(cfg: dict, ctx: CodecContext, where: str) -> BytesBytesCodec:
+    return NumcodecsCompressor(registry.numcodecs_v3_codec(cfg, ctx, where))

@@ -30,9 +30,10 @@ BYTES_BYTES: Kind = "bytes_bytes"
 class CodecContext:
     """What a v3 codec's constructor may need besides its configuration: the decoded side of its chunks."""
 
-    dtype: np.dtype
+    dtype: np.dtype  # the decoded side's dtype (after earlier array→array codecs: their encoded dtype)
     chunk_shape: tuple[int, ...]
     object_type: type | None = None  # str / bytes for vlen arrays
+    name: str = ""  # the v3 name the codec was given by (plain "blosc" or "numcodecs.blosc")
 
 
 V3Constructor = Callable[[dict, CodecContext, str], Any]  # (configuration, context, JSON path) → a pipeline step
@@ -49,6 +50,7 @@ class CodecEntry:
     check_v2: V2Check | None = None  # settings numcodecs accepts on construction but misuses on encode
     object_codec: bool = False  # v2: an object array's codec (the chunk is Python objects)
     object_type: type | None = None  # what an object codec's elements are (str, bytes), when it says
+    requires: str | None = None  # the PyPI package numcodecs needs for it (pcodec, zfpy), named when missing
 
     def to_json_v2(self, config: dict, where: str = "") -> dict:
         """A v2 config → the full numcodecs config zarr-python stores (defaults filled in)."""
@@ -139,10 +141,28 @@ def numcodecs_codec(config: Any, where: str = "") -> Codec:
         return numcodecs.get_codec(dict(config))
     except ValueError as e:
         if "codec not available" in str(e):
+            if entry is not None and entry.requires:
+                raise CodecError(where, missing_package(config["id"], entry.requires)) from None
             raise CodecError(where, f"unknown codec id {config['id']!r}") from None
         raise CodecError(where, f"bad configuration for codec {config['id']!r}: {e}") from None
     except (TypeError, KeyError, RuntimeError) as e:
         raise CodecError(where, f"bad configuration for codec {config['id']!r}: {e}") from None
+
+
+def missing_package(codec: str, package: str) -> str:
+    return f"codec {codec!r} needs the PyPI package {package!r}, which is not installed (pip install {package})"
+
+
+NUMCODECS_PREFIX = "numcodecs."
+
+
+def numcodecs_v3_codec(cfg: dict, ctx: CodecContext, where: str) -> Codec:
+    """A ``numcodecs.<id>`` v3 codec: its configuration is the numcodecs config without ``id`` (zarr-python 3's
+    numcodecs wrappers), so numcodecs builds it."""
+    codec_id = ctx.name.removeprefix(NUMCODECS_PREFIX)
+    if "id" in cfg and cfg["id"] != codec_id:
+        raise CodecError(where, f"configuration id {cfg['id']!r} does not match the codec name {ctx.name!r}")
+    return numcodecs_codec({**cfg, "id": codec_id}, where)
 
 
 def cfg_int(cfg: dict, name: str, where: str, lo: int, hi: int, default: Any = None) -> int:
