@@ -13,6 +13,7 @@ check 'libzstd\.so\.1 '   libzstd1
 check 'liblz4\.so\.1 '    liblz4-1
 check 'libbz2\.so\.1\.0 ' libbz2-1.0
 check 'liblzma\.so\.5 '   liblzma5
+check 'libzfp\.so\.1 '    libzfp1
 # Headless Chromium renders the matrix report in a test (python/tests/test_report.py); not needed to run the matrix.
 if [ "${POLYZARR_NO_CHROMIUM:-0}" != "1" ] && ! command -v chromium >/dev/null; then
   need+=(chromium)

@@ -23,6 +23,8 @@ struct ZArray{T,N} <: AbstractArray{T,N}
     write_empty_chunks::Bool
     chunkkeys::Base.RefValue{ChunkKeys}   # settled by the first chunk found when the separator is implied
     keys_unsure::Base.RefValue{Bool}
+    grid::Union{Nothing,RectGrid}         # a rectilinear chunk grid (nothing: regular, `jchunks`)
+    pipes::Dict{Any,Pipeline}             # rectilinear: the pipeline of each stored chunk size (Julia order)
 end
 
 Base.size(a::ZArray) = a.jsize
@@ -67,8 +69,17 @@ function ZArray(store::AbstractStore, path::AbstractString, meta::Union{ArrayMet
     order = meta_order(meta)
     ck = meta isa ArrayMetadataV3 ? chunk_keys_v3(meta.chunk_key_encoding, meta.separator) :
                                     ChunkKeys(meta.order, meta.dimension_separator)
+    grid = meta isa ArrayMetadataV3 && meta.edges !== nothing ? rect_grid(meta.edges) : nothing
+    pipes = Dict{Any,Pipeline}()
+    if grid !== nothing     # every chunk size's pipeline, built once (chunks are read on several threads)
+        mkey = joinkey(path, metadata_key(meta))
+        for jc in grid_chunk_sizes(grid)
+            pipes[jc] = v3_pipeline(meta.codecs, meta.data_type, grid_zarr_chunk(jc), chunk_fillvalue(meta.dtype,
+                meta.fill); key=mkey)
+        end
+    end
     return ZArray{T,N}(store, String(path), meta, p, julia_size(meta.shape, order), julia_size(meta.chunks, order),
-                       attrs, p.fill, write_empty_chunks, Ref(ck), Ref(_keys_unsure(meta)))
+                       attrs, p.fill, write_empty_chunks, Ref(ck), Ref(_keys_unsure(meta)), grid, pipes)
 end
 
 """
@@ -84,20 +95,21 @@ function open_array(store::AbstractStore, path::AbstractString=""; consolidated=
     key = joinkey(path, ".zarray")
     akey = joinkey(path, ".zattrs")
     jkey = joinkey(path, "zarr.json")
-    if consolidated !== nothing && haskey(consolidated, key)
-        meta = parse_zarray(consolidated[key]; key=key)
-        attrs = haskey(consolidated, akey) ? parse_zattrs(consolidated[akey]; key=akey) : Dict{String,Any}()
-    elseif consolidated !== nothing && haskey(consolidated, jkey)
+    # a node with both a zarr.json and a .zarray is the v3 one (as zarr-python reads it)
+    if consolidated !== nothing && haskey(consolidated, jkey)
         meta = parse_array_v3(consolidated[jkey]; key=jkey)
         attrs = meta.attributes
+    elseif consolidated !== nothing && haskey(consolidated, key)
+        meta = parse_zarray(consolidated[key]; key=key)
+        attrs = haskey(consolidated, akey) ? parse_zattrs(consolidated[akey]; key=akey) : Dict{String,Any}()
     else
-        b = readkey(store, key)
-        if b === nothing
-            jb = readkey(store, jkey)
-            jb === nothing && throw(MetadataError(key, "no array here (missing both .zarray and zarr.json)"))
+        jb = readkey(store, jkey)
+        if jb !== nothing
             meta = parse_array_v3(jb; key=jkey)
             return ZArray(store, path, meta, meta.attributes; write_empty_chunks=write_empty_chunks)
         end
+        b = readkey(store, key)
+        b === nothing && throw(MetadataError(key, "no array here (missing both .zarray and zarr.json)"))
         meta = parse_zarray(b; key=key)
         ab = readkey(store, akey)
         attrs = ab === nothing ? Dict{String,Any}() : parse_zattrs(ab; key=akey)
@@ -123,8 +135,16 @@ _check_region_bytes(a::ZArray, n::Integer) = begin
 end
 
 "The chunks (1-based Julia chunk indices) that intersect the Julia index ranges `rs`."
-_chunks_touching(a::ZArray, rs) =
+_chunks_touching(a::ZArray, rs) = a.grid !== nothing ? grid_chunks_touching(a.grid, rs) :
     CartesianIndices(map((r, c) -> ((first(r) - 1) ÷ c + 1):((last(r) - 1) ÷ c + 1), rs, a.jchunks))
+
+"Julia index ranges of chunk `cidx` (clipped at the array edge)."
+_chunk_ranges(a::ZArray, cidx) = a.grid !== nothing ? grid_chunk_ranges(a.grid, cidx, a.jsize) :
+    chunk_ranges(Tuple(cidx), a.jsize, a.jchunks)
+
+"The stored Julia size of chunk `cidx`, and its pipeline."
+_chunk_pipe(a::ZArray, cidx) = a.grid === nothing ? (a.jchunks, a.pipeline) :
+    (jc = grid_chunk_size(a.grid, cidx); (jc, a.pipes[jc]))
 
 _chunkkey(a::ZArray, cidx) = joinkey(a.path, chunk_key(Tuple(cidx), a.chunkkeys[]))
 
@@ -141,7 +161,8 @@ _keys_unsure(m) = false
 function _read_chunk_settling!(dest, didx, a::ZArray, cidx, sidx, bufs)
     unsure = a.keys_unsure[]
     keys = a.chunkkeys[]
-    found = _read_chunk!(dest, didx, a, joinkey(a.path, chunk_key(Tuple(cidx), keys)), sidx, bufs)
+    jc, p = _chunk_pipe(a, cidx)
+    found = _read_chunk!(dest, didx, a, joinkey(a.path, chunk_key(Tuple(cidx), keys)), sidx, bufs, p, jc)
     unsure || return found
     if !found
         keys.sep == "/" && return false
@@ -225,16 +246,15 @@ is missing.  A whole plain chunk whose block is contiguous in `dest` is decoded 
 otherwise it is decoded into `bufs.decoded` and copied.
 """
 function _read_chunk!(dest::AbstractArray, didx, a::ZArray{T}, key::AbstractString, sidx,
-                      bufs::ChunkBuffers) where {T}
-    p = a.pipeline
+                      bufs::ChunkBuffers, p::Pipeline=a.pipeline, jc=a.jchunks) where {T}
     # a shard: only the inner chunks the block needs (the index, then their byte ranges)
     p.serializer isa ShardingCodec && p.perm === nothing &&
         return _read_shard!(dest, didx, a.store, key, p, sidx)
     b = readkey!(a.store, key, bufs.stored)
     b === nothing && return false
-    if !_isplain(a)
+    if !_isplain(a) || a.grid !== nothing
         v = decode_chunk(p, b; key=key)
-        _copy_block!(dest, didx, reshape(v, a.jchunks), sidx)
+        _copy_block!(dest, didx, reshape(v, jc), sidx)
         return true
     end
     n = chunk_length(p) * sizeof(T)
@@ -368,7 +388,7 @@ function read_region!(dest::AbstractArray, a::ZArray{T,N}, rs::NTuple{N,Abstract
         return dest
     end
     function one(cidx, bufs)
-        cr = chunk_ranges(Tuple(cidx), a.jsize, a.jchunks)
+        cr = _chunk_ranges(a, cidx)
         inter = map(intersect, cr, rs)
         didx = map((i, r) -> (first(i) - first(r) + 1):(last(i) - first(r) + 1), inter, rs)
         sidx = map((i, c) -> (first(i) - first(c) + 1):(last(i) - first(c) + 1), inter, cr)
@@ -434,15 +454,15 @@ end
 _isfill(x::T, fv::T) where {T} = isbitstype(T) ? x === fv : isequal(x, fv)
 _isfill(x, fv) = isequal(x, fv)
 
-function _write_chunk!(a::ZArray{T}, key::AbstractString, chunk::Array{T}, bufs::ChunkBuffers) where {T}
+function _write_chunk!(a::ZArray{T}, key::AbstractString, chunk::Array{T}, bufs::ChunkBuffers,
+                       p::Pipeline=a.pipeline) where {T}
     # A null fill (v2) means "no fill": zarr 2.x reads missing chunks as uninitialised memory, so every
     # chunk is stored, as the Python side does.
     if !a.write_empty_chunks && a.meta.fill !== nothing && all(x -> _isfill(x, a.fillvalue), chunk)
         deletekey!(a.store, key)
         return
     end
-    p = a.pipeline
-    if _isplain(a)
+    if _isplain(a) && a.grid === nothing
         # encode straight from the chunk's memory into the reused buffer; stores write or copy
         # what they are given and keep no reference to it
         n = length(chunk) * sizeof(T)
@@ -480,11 +500,24 @@ function write_region!(a::ZArray{T,N}, src::AbstractArray, rs::NTuple{N,Abstract
     whole = map(n -> 1:n, a.jchunks)
     chunk = Array{T,N}(undef, a.jchunks)      # one buffer, reused for every chunk
     for cidx in _chunks_touching(a, rs)
-        cr = chunk_ranges(Tuple(cidx), a.jsize, a.jchunks)
+        cr = _chunk_ranges(a, cidx)
         inter = map(intersect, cr, rs)
         sidx = map((i, r) -> (first(i) - first(r) + 1):(last(i) - first(r) + 1), inter, rs)
         cidx_in = map((i, c) -> (first(i) - first(c) + 1):(last(i) - first(c) + 1), inter, cr)
         key = _chunkkey(a, cidx)
+        if a.grid !== nothing                 # rectilinear: chunks of their own sizes
+            jc, p = _chunk_pipe(a, cidx)
+            c = Array{T,N}(undef, jc)
+            wc = map(n -> 1:n, jc)
+            if inter == cr
+                map(length, inter) == jc || fill!(c, a.fillvalue)
+            else
+                _read_chunk!(c, wc, a, key, wc, bufs, p, jc) || fill!(c, a.fillvalue)
+            end
+            _copy_block!(c, cidx_in, src, sidx)
+            _write_chunk!(a, key, c, bufs, p)
+            continue
+        end
         start = src isa Array{T} && _isplain(a) && cidx_in == whole ? _contiguous_start(src, sidx) : 0
         if start > 0                          # the chunk is one run of src's memory: no copy
             GC.@preserve src _write_chunk!(a, key, unsafe_wrap(Array, pointer(src, start), a.jchunks), bufs)
@@ -638,6 +671,17 @@ function _clear_node!(store::AbstractStore, path::AbstractString, key::AbstractS
     return nothing
 end
 
+# Chunks (or shards) given per axis as edge-length lists: a rectilinear chunk grid.
+_is_rect(x) = (x isa AbstractVector || x isa Tuple) && any(c -> c isa AbstractVector || c isa Tuple, x)
+
+# Zarr-order edge lengths of each axis (an integer: regular along that axis), checked like a stored grid.
+function _rect_edges(r, zs, key)
+    length(r) == length(zs) ||
+        throw(MetadataError(key * ":chunk_grid", "$(length(r)) axes of chunk edges for $(length(zs)) dimensions"))
+    cs = Any[c isa Integer ? c : Any[x for x in c] for c in r]
+    return parse_rectilinear(Dict{String,Any}("kind" => "inline", "chunk_shapes" => cs), zs, key)
+end
+
 # A v3 data_type (a name, or an object with one) rather than a numpy typestring or a Julia type?
 _is_v3_data_type(x) = (x isa AbstractString && !isempty(x) && !(x[1] in ('<', '>', '|'))) || x isa AbstractDict
 
@@ -658,6 +702,13 @@ function _create_array_v3(store::AbstractStore, path::String; shape, juliasize, 
     key = joinkey(path, "zarr.json")
     (shape === nothing) == (juliasize === nothing) && throw(ArgumentError("give exactly one of shape, juliasize"))
     zs = shape !== nothing ? collect(Int, shape) : zarr_shape(juliasize, 'C')
+    # a rectilinear grid: per-axis edge lengths for `chunks` (unsharded) or `shards` (regular inner chunks)
+    rect = _is_rect(shards) ? shards : shards === nothing && _is_rect(chunks) ? chunks : nothing
+    edges = rect === nothing ? nothing : _rect_edges(shape !== nothing ? collect(rect) : reverse_axes(rect), zs, key)
+    if edges !== nothing && shards === nothing
+        chunks = [maximum(e) for e in edges]
+        shape === nothing && (chunks = reverse_axes(chunks))
+    end
     zc = chunks === nothing ? max.(zs, 1) : shape !== nothing ? collect(Int, chunks) : zarr_shape(chunks, 'C')
     # the data type, and the byte order its dtype asks for
     if _is_v3_data_type(dtype)
@@ -705,7 +756,8 @@ function _create_array_v3(store::AbstractStore, path::String; shape, juliasize, 
             throw(MetadataError(key * ":codecs", "must be a list of codec objects, got $(_jtype(codecs))"))
         codecs = Any[c for c in codecs]
     end
-    grid = shards === nothing ? zc : (shape !== nothing ? collect(Int, shards) : zarr_shape(shards, 'C'))
+    grid = edges !== nothing ? nothing : shards === nothing ? zc :
+           (shape !== nothing ? collect(Int, shards) : zarr_shape(shards, 'C'))
     enc = chunk_key_encoding isa AbstractDict ? String(get(chunk_key_encoding, "name", "")) : string(chunk_key_encoding)
     sep = chunk_key_encoding isa AbstractDict ? get(get(chunk_key_encoding, "configuration", Dict()), "separator",
         dimension_separator) :
@@ -720,7 +772,8 @@ function _create_array_v3(store::AbstractStore, path::String; shape, juliasize, 
          fill_value isa AbstractVector{UInt8} ? encode_fill_value_v3(dt_json, dtb, fill_value) : fill_value
     at = attrs === nothing ? Dict{String,Any}() : Dict{String,Any}(String(k) => v for (k, v) in attrs)
     d = Dict{String,Any}("zarr_format" => 3, "node_type" => "array", "shape" => zs, "data_type" => dt_json,
-                         "chunk_grid" => _named("regular", Dict{String,Any}("chunk_shape" => grid)),
+                         "chunk_grid" => edges !== nothing ? rectilinear_json(edges) :
+                                         _named("regular", Dict{String,Any}("chunk_shape" => grid)),
                          "chunk_key_encoding" => _named(enc, Dict{String,Any}("separator" => sep)),
                          "fill_value" => fv, "codecs" => codecs, "attributes" => at, "storage_transformers" => Any[])
     dimension_names === nothing ||

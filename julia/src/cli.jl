@@ -6,7 +6,7 @@ const CLI_USAGE = """
 usage: polyzarr [--impl python|julia] [--endpoint-url URL] [--version] VERB ...
 
   export SRC OUTDIR            every array under SRC to OUTDIR/<path>.npy
-  import NPY DEST [--zarr-format 2|3] [--chunks 3,2,2] [--order C|F] [--compressor SPEC|none]
+  import NPY DEST [--zarr-format 2|3] [--chunks 3,2,2|3+3+4,2+5] [--order C|F] [--compressor SPEC|none]
                   [--filters SPEC]... [--fill-value JSON] [--dimension-separator .|/]
                   [--object-codec vlen-utf8|vlen-bytes|json2] [--attrs JSON] [--overwrite]
                   [--convention reverse|F]
@@ -172,6 +172,12 @@ function cli_json(s::AbstractString, flag::AbstractString)
     end
 end
 
+function _positive_int(x::AbstractString, flag, s)
+    n = tryparse(Int, strip(x))
+    (n isa Integer && n >= 1) || throw(UsageError(string(flag, " must be positive integers, got ", repr(s))))
+    return n
+end
+
 "`3,2,2` or `[3,2,2]` → [3, 2, 2]: integers of at least `lo` (1: positive, 0: non-negative) for `flag`."
 function parse_int_list(s::AbstractString, flag::AbstractString, lo::Int)
     t = strip(s)
@@ -187,8 +193,26 @@ function parse_int_list(s::AbstractString, flag::AbstractString, lo::Int)
     return out
 end
 
-"A chunk or shard shape: positive integers, at least one."
+"""
+A chunk or shard shape: positive integers, at least one; or a rectilinear grid, an axis given as its
+chunk edge lengths joined by `+` (`3+3+4,2+5`), or a JSON list of per-axis lists (`[[3,3,4],[2,5]]`,
+runs `[size, count]` allowed).
+"""
 function parse_chunks(s::AbstractString, flag::AbstractString="--chunks")
+    t = strip(s)
+    if occursin('+', t) || (startswith(t, "[") && occursin(r"^\[\s*\[", t) || occursin(r",\s*\[", t))
+        parts = split(t, ',')
+        axes = startswith(t, "[") ? cli_json(t, flag) : Any[occursin('+', x) ? Any[split(x, '+')...] : x for x in parts]
+        out = Any[]
+        for ax in axes
+            if ax isa AbstractVector
+                push!(out, Any[y isa AbstractString ? _positive_int(y, flag, s) : y for y in ax])
+            else
+                push!(out, ax isa AbstractString ? _positive_int(ax, flag, s) : ax)
+            end
+        end
+        return out
+    end
     chunks = parse_int_list(s, flag, 1)
     isempty(chunks) && throw(UsageError(string(flag, " is empty")))
     return chunks

@@ -564,6 +564,9 @@ function data_type_json(d::ZDtype)
         d.T === Vector{UInt8} && return "variable_length_bytes"
         throw(DtypeError(string(d.typestr), "Zarr v3 has no data type for object arrays of $(d.T) (only String or " *
             "Vector{UInt8})"))
+    elseif k == 'T' && struct_v3_form(d)       # zarr-python 3.4's struct
+        return _named("struct", Dict{String,Any}("fields" => Any[Dict{String,Any}("name" => f.name,
+            "data_type" => data_type_json(f.dtype)) for f in d.fields]))
     elseif k == 'T'
         fields = Any[]
         for f in d.fields
@@ -725,6 +728,22 @@ function _object_from_json(d, x, fmt, key)
     return base64decode(x)
 end
 
+# zarr-python 3.4's struct fill: an object with one member per field, each in its type's own JSON
+function _struct_from_json(d, x, fmt, key)
+    b = zeros(UInt8, d.itemsize)
+    for f in d.fields
+        fkey = string(key, ".", f.name)
+        haskey(x, f.name) || _fill_error(fkey, "missing: a struct fill value needs every field")
+        isempty(f.shape) ||
+            _fill_error(fkey, "a sub-array field's fill value as JSON is not supported (use a base64 fill)")
+        _store!(f.dtype, b, f.offset, fill_from_json(f.dtype, x[f.name], fmt; key=fkey))
+    end
+    for k in keys(x)
+        any(f -> f.name == k, d.fields) || _fill_error(string(key, ".", k), "not a field of the struct")
+    end
+    return _load(d, b, 0)
+end
+
 """
     fill_from_json(dtype, json, fmt; key, raw=false, name=dtype.typestr) -> value of dtype.T
 
@@ -741,6 +760,7 @@ function fill_from_json(d::ZDtype, x, fmt::Int; key::AbstractString="fill_value"
     k == 'V' && return _raw_from_json(d, x, fmt, key, raw)
     k == 'S' && return d.T(Tuple(_base64_fill(x, d.itemsize, key)))
     k == 'U' && return _unicode_from_json(d, x, key)
+    k == 'T' && x isa AbstractDict && return _struct_from_json(d, x, fmt, key)
     k == 'T' && return _load(d, _base64_fill(x, d.itemsize, key; exact=true), 0)
     k == 'O' && return _object_from_json(d, x, fmt, key)
     _fill_error(key, fmt == 2 ? "unsupported dtype" : "unsupported data type")
@@ -770,6 +790,17 @@ function _struct_to_json(d, v)
     return base64encode(b)
 end
 
+# zarr-python 3.4 writes a struct's fill as an object (field name → the field type's fill JSON)
+function _struct_to_object(d, v)
+    b = zeros(UInt8, d.itemsize)
+    _store!(d, b, 0, v)
+    x = _load(d, b, 0)
+    return Dict{String,Any}(f.name => fill_to_json(f.dtype, x[i], 3) for (i, f) in enumerate(d.fields))
+end
+"Can `d` be written as zarr-python 3.4's `struct` (no sub-array fields, at any depth)?"
+struct_v3_form(d) = d.kind == 'T' && all(f -> isempty(f.shape) && (f.dtype.kind != 'T' || struct_v3_form(f.dtype)),
+                                         d.fields)
+
 function _object_to_json(d, v, fmt)
     fmt == 2 && return v
     d.T === String && return String(v)
@@ -792,7 +823,7 @@ function fill_to_json(d::ZDtype, v, fmt::Int; raw::Bool=false)
     k == 'U' && return String(convert(d.T, v isa AbstractString ? d.T(v) : v))
     k == 'S' && return _bytes_to_json(d, v)
     k == 'V' && return _raw_to_json(d, v, raw && fmt == 3)
-    k == 'T' && return _struct_to_json(d, v)
+    k == 'T' && return fmt == 3 && struct_v3_form(d) ? _struct_to_object(d, v) : _struct_to_json(d, v)
     k == 'O' && return _object_to_json(d, v, fmt)
     return v
 end
@@ -817,6 +848,7 @@ function default_fill(d::ZDtype, fmt::Int; raw::Bool=false)
     k == 'c' && return Any[0.0, 0.0]
     k in ('M', 'm') && return 0
     k == 'U' && return ""
+    fmt == 3 && struct_v3_form(d) && return _struct_to_object(d, _load(d, zeros(UInt8, d.itemsize), 0))
     k in ('S', 'V', 'T') && return base64encode(zeros(UInt8, d.itemsize))
     return nothing
 end

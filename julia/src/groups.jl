@@ -54,13 +54,14 @@ function open_group(store::AbstractStore, path::AbstractString=""; consolidated=
     path = String(strip(path, '/'))
     key = joinkey(path, ".zgroup")
     jkey = joinkey(path, "zarr.json")
-    g = consolidated !== nothing && haskey(consolidated, key) ? consolidated[key] : readkey(store, key)
-    if g === nothing
-        j = consolidated !== nothing && haskey(consolidated, jkey) ? consolidated[jkey] : readkey(store, jkey)
-        j === nothing && throw(MetadataError(key, "no group here (missing .zgroup and zarr.json)"))
+    # zarr.json first: a node with both documents is the v3 one (as zarr-python reads it)
+    j = consolidated !== nothing && haskey(consolidated, jkey) ? consolidated[jkey] : readkey(store, jkey)
+    if j !== nothing
         d = parse_group_v3(j; key=jkey)
         return ZGroup(store, path, Dict{String,Any}(get(d, "attributes", Dict{String,Any}())), 3)
     end
+    g = consolidated !== nothing && haskey(consolidated, key) ? consolidated[key] : readkey(store, key)
+    g === nothing && throw(MetadataError(key, "no group here (missing .zgroup and zarr.json)"))
     parse_zgroup(g; key=key)
     return ZGroup(store, path, read_attributes(store, path; consolidated=consolidated), 2)
 end
@@ -70,13 +71,13 @@ function read_attributes(store::AbstractStore, path::AbstractString=""; consolid
     key = joinkey(path, ".zattrs")
     jkey = joinkey(path, "zarr.json")
     if consolidated !== nothing
-        haskey(consolidated, key) && return parse_zattrs(consolidated[key]; key=key)
         haskey(consolidated, jkey) && return _v3_attributes(consolidated[jkey], jkey)
+        haskey(consolidated, key) && return parse_zattrs(consolidated[key]; key=key)
     end
-    b = readkey(store, key)
-    b === nothing || return parse_zattrs(b; key=key)
     j = readkey(store, jkey)
-    return j === nothing ? Dict{String,Any}() : _v3_attributes(j, jkey)
+    j === nothing || return _v3_attributes(j, jkey)
+    b = readkey(store, key)
+    return b === nothing ? Dict{String,Any}() : parse_zattrs(b; key=key)
 end
 
 function _v3_attributes(j, key)
@@ -90,7 +91,7 @@ end
 function write_attributes!(store::AbstractStore, path::AbstractString, attrs::AbstractDict)
     jkey = joinkey(path, "zarr.json")
     j = readkey(store, jkey)
-    if j !== nothing && readkey(store, joinkey(path, ".zattrs")) === nothing
+    if j !== nothing
         d = parse_zarr_json(j; key=jkey)
         d["attributes"] = _attrdict(attrs)
         return writekey!(store, jkey, zarr_json_bytes(d))
@@ -107,10 +108,10 @@ document); nothing when there is none.
 """
 function read_consolidated(store::AbstractStore, path::AbstractString="")
     key = joinkey(path, ".zmetadata")
-    b = readkey(store, key)
+    jkey = joinkey(path, "zarr.json")
+    j = readkey(store, jkey)
+    b = j === nothing ? readkey(store, key) : nothing       # a v3 node: its .zmetadata (if any) is not read
     if b === nothing
-        jkey = joinkey(path, "zarr.json")
-        j = readkey(store, jkey)
         j === nothing && return nothing
         d = try
             parse_json(j; key=jkey)
@@ -152,10 +153,12 @@ function _list_nodes(store::AbstractStore, path::AbstractString=""; consolidated
         b = basename(k)
         d = dirname(k)
         rel = isempty(path) ? d : (d == path ? "" : d[ncodeunits(path) + 2:end])
+        # a zarr.json decides the node (as zarr-python reads it), whatever v2 documents sit next to it
         if b == "zarr.json"
             nt = doc isa AbstractDict ? get(doc, "node_type", "") : _v3_node_type(doc)
-            kind = nt == "group" ? :group : :array
-            get(nodes, rel, (:group, 2))[1] == :array || (nodes[rel] = (kind, 3))
+            nodes[rel] = (nt == "group" ? :group : :array, 3)
+        elseif get(nodes, rel, (:group, 2))[2] == 3
+            return
         elseif b == ".zarray"
             nodes[rel] = (:array, 2)
         else
@@ -192,7 +195,7 @@ function consolidate_metadata(store::AbstractStore, path::AbstractString="")
     path = String(strip(path, '/'))
     jkey = joinkey(path, "zarr.json")
     j = readkey(store, jkey)
-    j !== nothing && readkey(store, joinkey(path, ".zgroup")) === nothing && return _consolidate_v3(store, path, j)
+    j !== nothing && return _consolidate_v3(store, path, j)      # zarr.json first, as on read
     entries = Dict{String,Any}()
     for k in listkeys(store, path)
         basename(k) in (".zarray", ".zgroup", ".zattrs") || continue

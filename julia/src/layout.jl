@@ -5,6 +5,8 @@
 "Julia array size for a Zarr `shape` stored in `order` ('C' or 'F')."
 julia_size(shape, order::Char) = order == 'C' ? Tuple(reverse(collect(Int, shape))) : Tuple(collect(Int, shape))
 julia_size(shape, order::AbstractString) = julia_size(shape, order[1])
+"The C-order shape of a v2 chunk's memory (what numcodecs sees): `chunks` for order C, reversed for F."
+chunk_memory_shape(chunks, order::Char) = order == 'C' ? collect(Int, chunks) : collect(Int, julia_size(chunks, 'C'))
 
 "Zarr (numpy) shape for a Julia size under `order`: the inverse of `julia_size`."
 zarr_shape(sz, order::Char) = order == 'C' ? reverse(collect(Int, sz)) : collect(Int, sz)
@@ -45,6 +47,45 @@ end
 "Julia index ranges covered by chunk `cidx` (clipped at the array edge)."
 chunk_ranges(cidx, jsize, jchunks) =
     map((c, s, k) -> ((c - 1) * k + 1):min(c * k, s), Tuple(cidx), Tuple(jsize), Tuple(jchunks))
+
+# ---- the rectilinear chunk grid (zarr-extensions `rectilinear`): chunk edge lengths per axis
+
+"""
+    RectGrid
+
+A rectilinear chunk grid in Julia axis order (v3 arrays: the reversed Zarr order): `edges[d]` the
+chunk edge lengths along Julia axis `d`, `starts[d]` the 1-based index where each chunk starts.
+The edges may sum to more than the array's extent (zarr-python keeps them after a shrinking
+resize): the last chunk along an axis is then padded like a regular edge chunk.
+"""
+struct RectGrid
+    edges::Vector{Vector{Int}}
+    starts::Vector{Vector{Int}}
+end
+
+"The grid of Zarr-order edge lengths `zedges` (one vector per Zarr axis) for a v3 array."
+function rect_grid(zedges::AbstractVector)
+    e = [collect(Int, x) for x in reverse(collect(zedges))]
+    return RectGrid(e, [cumsum(vcat(1, x[1:end - 1])) for x in e])
+end
+
+"The chunks (1-based Julia chunk indices) of grid `g` that intersect the Julia index ranges `rs`."
+grid_chunks_touching(g::RectGrid, rs) =
+    CartesianIndices(map((r, st) -> searchsortedlast(st, first(r)):searchsortedlast(st, last(r)), Tuple(rs),
+                         Tuple(g.starts)))
+
+"Julia index ranges covered by chunk `cidx` of `g` (clipped at the array edge)."
+grid_chunk_ranges(g::RectGrid, cidx, jsize) =
+    map((c, st, e, s) -> st[c]:min(st[c] + e[c] - 1, s), Tuple(cidx), Tuple(g.starts), Tuple(g.edges), Tuple(jsize))
+
+"The Julia size of chunk `cidx` of `g` as stored (its full edges)."
+grid_chunk_size(g::RectGrid, cidx) = map((c, e) -> e[c], Tuple(cidx), Tuple(g.edges))
+
+"Every distinct stored chunk size of `g` (Julia order)."
+grid_chunk_sizes(g::RectGrid) = vec([Tuple(t) for t in Iterators.product((unique(e) for e in g.edges)...)])
+
+"The Zarr-order chunk shape of a Julia chunk size of a v3 array."
+grid_zarr_chunk(jc) = zarr_shape(jc, 'C')
 
 """
     chunk_array(v, chunks, order)

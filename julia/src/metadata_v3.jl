@@ -23,6 +23,7 @@ struct ArrayMetadataV3
     dimension_names::Union{Nothing,Vector{Any}}
     attributes::Dict{String,Any}
     extra::Dict{String,Any}
+    edges::Union{Nothing,Vector{Vector{Int}}}    # a rectilinear grid: chunk edge lengths per Zarr axis
 end
 
 # The Julia layout of every v3 array is the reversed one (v2's order "C"), whatever its codecs.
@@ -92,17 +93,25 @@ function parse_array_v3(b; key::AbstractString="zarr.json")
     n = checked_length(shape, key)
     # chunk grid: regular only
     gname, gcfg = _named_config(_require(d, key, "chunk_grid"), key, "chunk_grid")
-    gname == "regular" ||
-        _field_error(key, "chunk_grid.name", "unsupported chunk grid $(repr(gname)) (only \"regular\")")
-    for k in keys(gcfg)
-        k == "chunk_shape" || _field_error(key, "chunk_grid.configuration", "unknown key $(repr(k))")
+    gname in ("regular", "rectilinear") ||
+        _field_error(key, "chunk_grid.name", "unsupported chunk grid $(repr(gname)) (\"regular\" or \"rectilinear\")")
+    edges = nothing
+    if gname == "rectilinear"
+        edges = parse_rectilinear(gcfg, shape, key)
+        chunks = [isempty(e) ? 1 : maximum(e) for e in edges]       # the largest chunk, for the size limits
+    else
+        for k in keys(gcfg)
+            k == "chunk_shape" || _field_error(key, "chunk_grid.configuration", "unknown key $(repr(k))")
+        end
+        haskey(gcfg, "chunk_shape") ||
+            _field_error(key, "chunk_grid.configuration.chunk_shape", "missing required field")
+        chunks = _int_list(gcfg["chunk_shape"], key,
+                           "chunk_grid.configuration.chunk_shape"; allow_zero=false)
+        length(chunks) == length(shape) ||
+            _field_error(key, "chunk_grid.configuration.chunk_shape", "has $(length(chunks)) dimensions but shape " *
+                "has " *
+                "$(length(shape))")
     end
-    haskey(gcfg, "chunk_shape") || _field_error(key, "chunk_grid.configuration.chunk_shape", "missing required field")
-    chunks = _int_list(gcfg["chunk_shape"], key,
-                       "chunk_grid.configuration.chunk_shape"; allow_zero=false)
-    length(chunks) == length(shape) ||
-        _field_error(key, "chunk_grid.configuration.chunk_shape", "has $(length(chunks)) dimensions but shape has " *
-            "$(length(shape))")
     # chunk keys
     ename, ecfg = _named_config(_require(d, key, "chunk_key_encoding"), key, "chunk_key_encoding")
     ename in ("default", "v2") ||
@@ -148,7 +157,78 @@ function parse_array_v3(b; key::AbstractString="zarr.json")
     isempty(st) ||
         _field_error(key, "storage_transformers", "storage transformers are not supported (the list must be empty)")
     return ArrayMetadataV3(shape, chunks, dt_json, dtype, Any[c for c in codecs], fv, fill, ename, String(sep), dn,
-                           Dict{String,Any}(attrs), extra)
+                           Dict{String,Any}(attrs), extra, edges)
+end
+
+"""
+    parse_rectilinear(configuration, shape, key) -> Vector{Vector{Int}}
+
+The chunk edge lengths per Zarr axis of a `rectilinear` chunk grid (zarr-extensions): `kind`
+"inline", `chunk_shapes` one entry per axis, each a positive integer (regular along that axis) or
+a list of edge lengths and `[length, count]` runs.  The edges must cover the extent (their sum may
+exceed it, as zarr-python allows).  Errors are MetadataErrors naming the JSON path.
+"""
+function parse_rectilinear(gcfg::AbstractDict, shape::Vector{Int}, key::String)
+    base = "chunk_grid.configuration"
+    for k in keys(gcfg)
+        k in ("kind", "chunk_shapes") || _field_error(key, base, "unknown key $(repr(k))")
+    end
+    kind = get(gcfg, "kind", nothing)
+    kind == "inline" || _field_error(key, base * ".kind", "unsupported rectilinear kind " *
+        "$(json_string(kind; indent=nothing)) (only \"inline\")")
+    cs = get(gcfg, "chunk_shapes", nothing)
+    cs isa AbstractVector || _field_error(key, base * ".chunk_shapes", "must be a list (one entry per axis), got " *
+        "$(_jtype(cs))")
+    length(cs) == length(shape) ||
+        _field_error(key, base * ".chunk_shapes", "has $(length(cs)) axes but shape has $(length(shape))")
+    pos(x) = x isa Integer && !(x isa Bool) && x > 0
+    out = Vector{Int}[]
+    for (i, x) in enumerate(cs)
+        path = string(base, ".chunk_shapes[", i - 1, "]")
+        if pos(x)
+            push!(out, fill(Int(x), max(1, cld(shape[i], x))))
+            continue
+        end
+        (x isa AbstractVector && !isempty(x)) ||
+            _field_error(key, path, "must be a positive integer or a non-empty list of edge lengths, got " *
+                "$(json_string(x; indent=nothing))")
+        e = Int[]
+        for (j, y) in enumerate(x)
+            if pos(y)
+                push!(e, y)
+            elseif y isa AbstractVector && length(y) == 2 && pos(y[1]) && y[2] isa Integer && !(y[2] isa Bool) &&
+                   y[2] >= 0
+                append!(e, fill(Int(y[1]), Int(y[2])))
+            else
+                _field_error(key, string(path, "[", j - 1, "]"), "must be an edge length (a positive integer) or a " *
+                    "run [length, count], got $(json_string(y; indent=nothing))")
+            end
+        end
+        isempty(e) && _field_error(key, path, "has no chunks")
+        sum(e) >= shape[i] || _field_error(key, path, "the edge lengths sum to $(sum(e)), less than the array's " *
+            "extent $(shape[i]) along axis $(i - 1)")
+        push!(out, e)
+    end
+    return out
+end
+
+"A rectilinear chunk grid as zarr-python 3.4 writes it: runs of equal edges as [length, count]."
+function rectilinear_json(edges)
+    axes = Any[]
+    for e in edges
+        ax = Any[]
+        i = 1
+        while i <= length(e)
+            j = i
+            while j < length(e) && e[j + 1] == e[i]
+                j += 1
+            end
+            push!(ax, j > i ? Any[e[i], j - i + 1] : e[i])
+            i = j + 1
+        end
+        push!(axes, ax)
+    end
+    return _named("rectilinear", Dict{String,Any}("kind" => "inline", "chunk_shapes" => axes))
 end
 
 # The endian of the first array→bytes codec, looking inside sharding; '<' when there is none
@@ -175,7 +255,8 @@ end
 function zarr_json_dict(m::ArrayMetadataV3)
     d = Dict{String,Any}(
         "zarr_format" => 3, "node_type" => "array", "shape" => m.shape, "data_type" => m.data_type,
-        "chunk_grid" => _named("regular", Dict{String,Any}("chunk_shape" => m.chunks)),
+        "chunk_grid" => m.edges === nothing ? _named("regular", Dict{String,Any}("chunk_shape" => m.chunks)) :
+                        rectilinear_json(m.edges),
         "chunk_key_encoding" => _named(m.chunk_key_encoding, Dict{String,Any}("separator" => m.separator)),
         "fill_value" => m.fill_value, "codecs" => m.codecs, "attributes" => m.attributes,
         "storage_transformers" => Any[])

@@ -164,6 +164,8 @@ function import_npy(npy::AbstractString, dest::AbstractString; chunks=nothing, o
         J = relayout(A, npy_order(h.fortran_order), o[1])
     end
     zs = zarr_shape(size(J), o[1])
+    _is_rect(chunks) &&
+        throw(MetadataError("chunks", "per-axis chunk edges (a rectilinear grid) need zarr_format 3"))
     zc = chunks === nothing ? max.(zs, 1) : collect(Int, chunks)
     length(zc) == length(zs) ||
         throw(MetadataError("chunks", "has $(length(zc)) dimensions, the array has $(length(zs))"))
@@ -213,9 +215,11 @@ function _import_npy_v3(npy, dest; chunks, order, compressor, filters, fill_valu
         J = relayout(A, npy_order(h.fortran_order), 'C')
         zs = collect(Int, h.shape)
     end
-    zc = chunks === nothing ? max.(zs, 1) : collect(Int, chunks)
+    # per-axis edge lists (chunks, or shards with regular chunks): a rectilinear grid
+    zc = chunks === nothing ? max.(zs, 1) : _is_rect(chunks) ? Any[c for c in chunks] : collect(Int, chunks)
     length(zc) == N || throw(MetadataError("chunks", "has $(length(zc)) dimensions, the array has $N"))
-    sh = shards === nothing ? nothing : collect(Int, _v3_list(shards, "shards"))
+    sh = shards === nothing ? nothing : _is_rect(shards) ? Any[c for c in shards] :
+         collect(Int, _v3_list(shards, "shards"))
     (sh === nothing || length(sh) == N) ||
         throw(MetadataError("shards", "has $(length(sh)) dimensions, the array has $N"))
     tr = transpose === nothing ? nothing : Int[Int(x isa AbstractString ? parse(Int,
@@ -398,12 +402,14 @@ function print_inspect(io::IO, d::AbstractDict)
             println(io, name, "  group", get(n, "zarr_format", 2) == 3 ? "  (v3)" : "")
         elseif get(n, "zarr_format", 2) == 3
             m = get(n, "metadata", Dict{String,Any}())
-            grid = get(get(get(m, "chunk_grid", Dict()), "configuration", Dict()), "chunk_shape", Any[])
+            gcfg = get(get(m, "chunk_grid", Dict()), "configuration", Dict())
+            grid = get(gcfg, "chunk_shape", nothing)
             enc = get(m, "chunk_key_encoding", Dict())
             sep = get(get(enc, "configuration", Dict()), "separator", get(enc, "name", "") == "v2" ? "." : "/")
             dn = get(m, "dimension_names", nothing)
             println(io, name, "  array (v3)  shape=", python_shape(get(m, "shape", Any[])),
-                    " chunks=", python_shape(grid), " data_type=", pyjson(get(m, "data_type", nothing)),
+                    " chunks=", grid === nothing ? pyjson(get(gcfg, "chunk_shapes", nothing)) : python_shape(grid),
+                    " data_type=", pyjson(get(m, "data_type", nothing)),
                     " fill=", pyjson(get(m, "fill_value", nothing)), " " *
                         "codecs=", v3_codecs_text(get(m, "codecs", Any[])),
                     " keys=", python_str(get(enc, "name", "default")), python_str(sep),

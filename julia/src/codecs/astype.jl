@@ -36,3 +36,5 @@ astype_from_v2(cfg::AbstractDict, key::String) =
 
 filter_config(f::AsTypeFilter) = Dict{String,Any}("id" => "astype", "encode_dtype" => f.encode_dtype.typestr,
     "decode_dtype" => f.decode_dtype.typestr)
+
+encoded_dtype(f::AsTypeFilter, dt::ZDtype) = f.encode_dtype

@@ -38,3 +38,6 @@ end
 
 filter_config(f::DeltaFilter) =
     Dict{String,Any}("id" => "delta", "dtype" => f.dtype.typestr, "astype" => f.astype.typestr)
+
+encoded_dtype(f::DeltaFilter, dt::ZDtype) = f.astype
+elementwise(f::DeltaFilter) = false

@@ -37,3 +37,5 @@ end
 
 filter_config(f::FixedScaleOffsetFilter) = Dict{String,Any}("id" => "fixedscaleoffset", "offset" => f.offset,
     "scale" => f.scale, "dtype" => f.dtype.typestr, "astype" => f.astype.typestr)
+
+encoded_dtype(f::FixedScaleOffsetFilter, dt::ZDtype) = f.astype

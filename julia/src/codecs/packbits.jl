@@ -30,3 +30,7 @@ end
 
 packbits_from_v2(cfg::AbstractDict, key::String) = PackBitsFilter()
 filter_config(::PackBitsFilter) = Dict{String,Any}("id" => "packbits")
+
+encoded_dtype(f::PackBitsFilter, dt::ZDtype) = parse_dtype("|u1")
+encoded_shape(f::PackBitsFilter, shape::Vector{Int}) = [1 + cld(reduce(*, shape; init=1), 8)]
+elementwise(f::PackBitsFilter) = false

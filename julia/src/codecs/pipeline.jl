@@ -112,11 +112,20 @@ function make_pipeline(m::ArrayMetadata; key::AbstractString=".zarray")
     # numcodecs' blosc takes its typesize from the item size of the buffer it is given: the
     # dtype's, or what the filter before it produced (unless the config sets "typesize").
     itemsize = m.dtype.kind == 'O' ? 1 : m.dtype.itemsize
+    # filters that need the dtype (bitround) or the chunk's dtype and memory shape (zfpy) get them
+    cur = m.dtype.kind == 'O' ? nothing : m.dtype
+    mshape = chunk_memory_shape(m.chunks, m.order)
     filters = ArrayFilter[]
     for (i, cfg) in enumerate(something(m.filters, Any[]))
         f = filter_from_config(cfg; key=string(key, ":filters[", i - 1, "]"))
         if f isa BytesFilter && !haskey(cfg, "typesize")
             f = BytesFilter(with_typesize(f.codec, itemsize))
+        end
+        f isa BytesFilter && cur !== nothing && (f = BytesFilter(with_chunk(f.codec, cur, mshape)))
+        if !(f isa BytesFilter) && cur !== nothing
+            f = with_dtype(f, cur)
+            cur = encoded_dtype(f, cur)
+            mshape = encoded_shape(f, mshape)
         end
         push!(filters, f)
         itemsize = encoded_itemsize(f, itemsize)
@@ -126,6 +135,7 @@ function make_pipeline(m::ArrayMetadata; key::AbstractString=".zarray")
     if comp !== nothing && !haskey(m.compressor, "typesize")
         comp = with_typesize(comp, itemsize)
     end
+    comp === nothing || cur === nothing || (comp = with_chunk(comp, cur, mshape))
     dt = m.dtype
     if dt.kind == 'O'
         objs = [object_eltype(f) for f in filters if object_eltype(f) !== nothing]
@@ -174,10 +184,68 @@ function _codec_object(c, ckey)
 end
 
 function _check_params(name, cfg, ckey)
-    allowed = codec_spec_v3(name).v3_parameters
+    spec = codec_spec_v3(name)
+    allowed = _numcodecs_generic(spec, name) ? spec.v2_parameters : spec.v3_parameters
+    allowed === nothing && return nothing                  # the constructor checks them
     for k in keys(cfg)
         k in allowed || throw(CodecError(ckey, "codec \"$name\": unknown configuration key $(repr(k))"))
     end
+end
+
+# A `numcodecs.<id>` name built from its numcodecs config (registry.jl: numcodecs_from_v3)?
+_numcodecs_generic(spec::CodecSpec, name::AbstractString) =
+    startswith(name, "numcodecs.") && spec.v2_id !== nothing && (spec.from_v3 === nothing || name != spec.v3_names[1])
+
+function _v3_codec(name, cfg, ckey, ctx::V3Context)
+    spec = codec_spec_v3(name)
+    _numcodecs_generic(spec, name) && return numcodecs_from_v3(spec, String(name), cfg, ckey, ctx)
+    return spec.from_v3(cfg, ckey, ctx)
+end
+
+"""
+    FilteredSerializer
+
+The v3 array→array codecs other than transpose (`filters`, encode order) and the array→bytes codec
+after them (`inner`, a Pipeline for the encoded dtype, shape and fill, with no bytes codecs).  The
+filters work on the (transposed) chunk's bytes in C order, little-endian, as numcodecs filters do on
+a chunk's memory: encoding is values (of `dtype`) → bytes → each filter → values of the encoded type
+→ the inner serializer; decoding the reverse.
+"""
+struct FilteredSerializer <: ArrayToBytesCodec
+    filters::Vector{Any}
+    dtype::ZDtype                      # the array's dtype, little-endian (the first filter's input)
+    enc_dtype::ZDtype                  # the last filter's output, little-endian
+    inner::Pipeline
+end
+
+function serializer_encode(s::FilteredSerializer, p::Pipeline, A::AbstractArray)
+    x = values_to_bytes(s.dtype, A)
+    for f in s.filters
+        x = filter_encode(f, x)
+    end
+    q = s.inner
+    q.serializer isa BytesSerializer && q.dtype.typestr == s.enc_dtype.typestr && return x
+    v = reshape(bytes_to_values(s.enc_dtype, x), q.jchunk)
+    return serializer_encode(q.serializer, q, v)
+end
+
+function serializer_decode(s::FilteredSerializer, p::Pipeline, x; key::AbstractString="")
+    q = s.inner
+    if q.serializer isa BytesSerializer && q.dtype.typestr == s.enc_dtype.typestr      # the bytes as stored
+        x isa Vector{UInt8} || throw(CodecError(key, "filters produced $(typeof(x))"))
+        want = chunk_length(q) * q.dtype.itemsize
+        length(x) == want || throw(ChunkError(key, "decoded to $(length(x)) bytes, expected $want"))
+        b = x
+    else
+        b = values_to_bytes(s.enc_dtype, serializer_decode(q.serializer, q, x; key=key))
+    end
+    for i in length(s.filters):-1:1
+        b = filter_decode(s.filters[i], b; key=key)
+    end
+    b isa Vector{UInt8} || (b = Vector{UInt8}(b))
+    n = chunk_length(p) * s.dtype.itemsize
+    length(b) == n || throw(ChunkError(key, "the array→array codecs decoded to $(length(b)) bytes, expected $n"))
+    return bytes_to_values(s.dtype, b; key=key)
 end
 
 """
@@ -223,20 +291,39 @@ function v3_pipeline(codecs, dt_json, chunks::AbstractVector{Int}, fill; key::Ab
                 "$(parsed[iab][2])"))
         end
     end
-    n = length(chunks)
-    actx = V3Context(dt_json, collect(Int, chunks), fill, String(key), String(path), 0)
-    transposes = TransposeCodec[codec_spec_v3(name).from_v3(cfg, ckey, actx) for (_, name, cfg,
-        ckey) in parsed[1:iab - 1]]
-    enc = collect(Int, chunks)
-    for t in transposes
-        enc = transposed_shape(enc, t.order)
+    key = String(key)
+    # array→array: transposes permute the chunk, the other codecs filter its values (FilteredSerializer)
+    src = parse_data_type(dt_json, '<'; key=key * ":data_type")
+    src = src.kind == 'O' ? src : with_endian(src, '<')
+    cur_json, cur_dt, cur_fill, enc = dt_json, src, fill, collect(Int, chunks)
+    transposes, filters = TransposeCodec[], Any[]
+    for (_, name, cfg, ckey) in parsed[1:iab - 1]
+        ctx = V3Context(cur_json, enc, cur_fill, key, String(path), cur_dt.kind == 'O' ? 1 : cur_dt.itemsize, cur_dt)
+        c = _v3_codec(name, cfg, ckey, ctx)
+        if c isa TransposeCodec
+            any(f -> !elementwise(f), filters) &&
+                throw(CodecError(ckey, "transpose after $(join([n for (_, n, _, _) in parsed[1:iab - 1]], ", ")): " *
+                    "a transpose after an order-dependent codec (delta, packbits) is not supported"))
+            push!(transposes, c)
+            enc = transposed_shape(enc, c.order)
+            continue
+        end
+        cur_dt.kind == 'O' && throw(CodecError(ckey, "$name cannot filter data type $(_v3_repr(dt_json))"))
+        push!(filters, c)
+        cur_fill = encoded_fill(c, cur_dt, cur_fill)
+        new_dt = encoded_dtype(c, cur_dt)
+        enc = encoded_shape(c, enc)
+        new_dt === cur_dt || (cur_json = data_type_json(new_dt); cur_dt = with_endian(new_dt, '<'))
     end
     _, sname, scfg, skey = parsed[iab]
     subpath = string(path, "[", iab - 1, "].configuration")
-    dtype, serializer = codec_spec_v3(sname).from_v3(scfg, skey, V3Context(dt_json, enc, fill, String(key), subpath, 0))
-    bctx = V3Context(dt_json, enc, fill, String(key), String(path), dtype.kind == 'O' ? 1 : dtype.itemsize)
-    bytes_codecs = Any[codec_spec_v3(name).from_v3(cfg, ckey, bctx) for (_, name, cfg, ckey) in parsed[iab + 1:end]]
-    return Pipeline(dtype, chunks, 'C', transposes, serializer, bytes_codecs, fill)
+    sctx = V3Context(cur_json, enc, cur_fill, key, subpath, 0, cur_dt)
+    dtype, serializer = _v3_codec(sname, scfg, skey, sctx)
+    bctx = V3Context(cur_json, enc, cur_fill, key, String(path), dtype.kind == 'O' ? 1 : dtype.itemsize, dtype)
+    bytes_codecs = Any[_v3_codec(name, cfg, ckey, bctx) for (_, name, cfg, ckey) in parsed[iab + 1:end]]
+    isempty(filters) && return Pipeline(dtype, chunks, 'C', transposes, serializer, bytes_codecs, fill)
+    inner = Pipeline(dtype, enc, 'C', TransposeCodec[], serializer, Any[], cur_fill)
+    return Pipeline(src, chunks, 'C', transposes, FilteredSerializer(filters, src, cur_dt, inner), bytes_codecs, fill)
 end
 bytes_decode(c::BytesCodec, x, key, sizehint) = decode(c, x; key=key, sizehint=sizehint)
 bytes_decode(f::ArrayFilter, x, key, sizehint) = filter_decode(f, x; key=key)

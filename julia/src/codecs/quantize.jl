@@ -33,3 +33,5 @@ end
 
 filter_config(f::QuantizeFilter) = Dict{String,Any}("id" => "quantize", "digits" => f.digits,
     "dtype" => f.dtype.typestr, "astype" => f.astype.typestr)
+
+encoded_dtype(f::QuantizeFilter, dt::ZDtype) = f.astype

@@ -37,8 +37,12 @@
 #   3. Golden cases in julia/test (and python/tests) for the new codec.
 # Where the pipeline puts each kind: v2 filters (any kind) run in `filters` order on the chunk's bytes, an
 # object codec first being the array→bytes step; a v2 compressor must be :bytes_bytes.  In v3 the chain is
-# array→array*, one array→bytes, bytes→bytes*; v3 array→array codecs other than `transpose` need the
-# Pipeline to hold them (today it holds TransposeCodecs only).
+# array→array*, one array→bytes, bytes→bytes*.  `transpose` codecs become the Pipeline's permutation; the
+# other v3 array→array codecs (ArrayFilters: numcodecs.delta…, cast_value, scale_offset) run, in order, on
+# the transposed chunk's bytes inside a FilteredSerializer (pipeline.jl) wrapped around the array→bytes
+# codec, which is built for the encoded data type (`encoded_dtype`), shape (`encoded_shape`) and fill
+# (`encoded_fill`).  An ArrayFilter that needs the array's dtype gets it from `with_dtype` (bitround);
+# a bytes codec that needs the chunk's dtype and shape from `with_chunk` (zfpy as a v2 compressor).
 
 abstract type ArrayFilter end
 
@@ -72,8 +76,9 @@ end
 
 What a v3 constructor may need besides its configuration: the array's `data_type` JSON, the Zarr shape
 of the array the codec sees (`chunks`: after the array→array codecs), the fill value, the document key
-and the JSON path of the codec's configuration (`subpath`, for nested pipelines), and the item size of
-the bytes a bytes→bytes codec receives.
+and the JSON path of the codec's configuration (`subpath`, for nested pipelines), the item size of
+the bytes a bytes→bytes codec receives, and the dtype of the values it sees (after the array→array
+codecs before it; little-endian).
 """
 struct V3Context
     dt_json::Any
@@ -82,35 +87,66 @@ struct V3Context
     key::String
     subpath::String
     itemsize::Int
+    dtype::Any                         # the ZDtype of the values the codec sees (nothing: not known)
 end
+V3Context(dt_json, chunks, fill, key, subpath, itemsize) = V3Context(dt_json, chunks, fill, key, subpath, itemsize,
+                                                                     nothing)
 
 # The table. Constructors are looked up when the table is first built (after every codec file is loaded).
 codec_table() = CodecSpec[
     # CodecSpec(name, kind, v2 id, v3 names, v2 config keys, v3 configuration keys, from_v2, from_v3)
+    # A `numcodecs.<id>` v3 name is the numcodecs codec itself (zarr-python: its configuration is the
+    # numcodecs config without "id"): v3_pipeline builds it with from_v2, checks the v2 keys, and passes
+    # the context (dtype, item size, chunk shape) through with_dtype / with_typesize / with_chunk.
     CodecSpec("transpose", :array_array, nothing, ("transpose",), nothing, ("order",), nothing, transpose_from_v3),
-    CodecSpec("delta", :array_array, "delta", (), nothing, (), delta_from_v2, nothing),
-    CodecSpec("fixedscaleoffset", :array_array, "fixedscaleoffset", (), nothing, (), fixedscaleoffset_from_v2, nothing),
-    CodecSpec("quantize", :array_array, "quantize", (), nothing, (), quantize_from_v2, nothing),
-    CodecSpec("astype", :array_array, "astype", (), nothing, (), astype_from_v2, nothing),
-    CodecSpec("packbits", :array_array, "packbits", (), nothing, (), packbits_from_v2, nothing),
+    CodecSpec("delta", :array_array, "delta", ("numcodecs.delta",), nothing, (), delta_from_v2, nothing),
+    CodecSpec("fixedscaleoffset", :array_array, "fixedscaleoffset", ("numcodecs.fixedscaleoffset",), nothing, (),
+              fixedscaleoffset_from_v2, nothing),
+    CodecSpec("quantize", :array_array, "quantize", ("numcodecs.quantize",), nothing, (), quantize_from_v2, nothing),
+    CodecSpec("astype", :array_array, "astype", ("numcodecs.astype",), nothing, (), astype_from_v2, nothing),
+    CodecSpec("packbits", :array_array, "packbits", ("numcodecs.packbits",), nothing, (), packbits_from_v2, nothing),
+    CodecSpec("bitround", :array_array, "bitround", ("numcodecs.bitround",), nothing, (), bitround_from_v2, nothing),
     CodecSpec("categorize", :array_array, "categorize", (), nothing, (), categorize_from_v2, nothing),
+    CodecSpec("cast_value", :array_array, nothing, ("cast_value",), nothing,
+              ("data_type", "rounding", "out_of_range", "scalar_map"), nothing, cast_value_from_v3),
+    CodecSpec("scale_offset", :array_array, nothing, ("scale_offset",), nothing, ("offset", "scale"), nothing,
+              scale_offset_from_v3),
     CodecSpec("bytes", :array_bytes, nothing, ("bytes",), nothing, ("endian",), nothing, bytes_from_v3),
     CodecSpec("vlen-utf8", :array_bytes, "vlen-utf8", ("vlen-utf8",), nothing, (), vlen_from_v2, vlen_utf8_from_v3),
     CodecSpec("vlen-bytes", :array_bytes, "vlen-bytes", ("vlen-bytes",), nothing, (), vlen_from_v2, vlen_bytes_from_v3),
     CodecSpec("json2", :array_bytes, "json2", (), nothing, (), json2_from_v2, nothing),
     CodecSpec("sharding_indexed", :array_bytes, nothing, ("sharding_indexed",), nothing,
               ("chunk_shape", "codecs", "index_codecs", "index_location"), nothing, sharding_from_v3),
-    CodecSpec("zlib", :bytes_bytes, "zlib", (), ("level",), (), zlib_from_v2, nothing),
-    CodecSpec("gzip", :bytes_bytes, "gzip", ("gzip",), ("level",), ("level",), gzip_from_v2, gzip_from_v3),
-    CodecSpec("bz2", :bytes_bytes, "bz2", (), ("level",), (), bz2_from_v2, nothing),
-    CodecSpec("zstd", :bytes_bytes, "zstd", ("zstd",), ("level", "checksum"), ("level", "checksum"),
+    # zfpy and pcodec are v2 compressors (bytes→bytes) but v3 serializers (array→bytes): two entries each
+    CodecSpec("numcodecs.zfpy", :array_bytes, nothing, ("numcodecs.zfpy",), nothing,
+              ZFPY_PARAMETERS, nothing, zfpy_from_v3),
+    CodecSpec("numcodecs.pcodec", :array_bytes, nothing, ("numcodecs.pcodec",), nothing, PCODEC_PARAMETERS, nothing,
+              pcodec_from_v3),
+    CodecSpec("zlib", :bytes_bytes, "zlib", ("numcodecs.zlib",), ("level",), (), zlib_from_v2, nothing),
+    CodecSpec("gzip", :bytes_bytes, "gzip", ("gzip", "numcodecs.gzip"), ("level",), ("level",), gzip_from_v2,
+              gzip_from_v3),
+    CodecSpec("bz2", :bytes_bytes, "bz2", ("numcodecs.bz2",), ("level",), (), bz2_from_v2, nothing),
+    CodecSpec("zstd", :bytes_bytes, "zstd", ("zstd", "numcodecs.zstd"), ("level", "checksum"), ("level", "checksum"),
               zstd_from_v2, zstd_from_v3),
-    CodecSpec("blosc", :bytes_bytes, "blosc", ("blosc",), ("cname", "clevel", "shuffle", "blocksize", "typesize"),
+    CodecSpec("blosc", :bytes_bytes, "blosc", ("blosc", "numcodecs.blosc"),
+              ("cname", "clevel", "shuffle", "blocksize", "typesize"),
               ("typesize", "cname", "clevel", "shuffle", "blocksize"), blosc_from_v2, blosc_from_v3),
-    CodecSpec("lz4", :bytes_bytes, "lz4", (), ("acceleration",), (), lz4_from_v2, nothing),
-    CodecSpec("lzma", :bytes_bytes, "lzma", (), ("format", "check", "preset", "filters"), (), lzma_from_v2, nothing),
-    CodecSpec("shuffle", :bytes_bytes, "shuffle", (), ("elementsize",), (), shuffle_from_v2, nothing),
-    CodecSpec("crc32c", :bytes_bytes, "crc32c", ("crc32c",), ("location",), (), crc32c_from_v2, crc32c_from_v3),
+    CodecSpec("lz4", :bytes_bytes, "lz4", ("numcodecs.lz4",), ("acceleration",), (), lz4_from_v2, nothing),
+    CodecSpec("lzma", :bytes_bytes, "lzma", ("numcodecs.lzma",), ("format", "check", "preset", "filters"), (),
+              lzma_from_v2, nothing),
+    CodecSpec("shuffle", :bytes_bytes, "shuffle", ("numcodecs.shuffle",), ("elementsize",), (), shuffle_from_v2,
+              nothing),
+    CodecSpec("crc32c", :bytes_bytes, "crc32c", ("crc32c", "numcodecs.crc32c"), ("location",), (), crc32c_from_v2,
+              crc32c_from_v3),
+    CodecSpec("crc32", :bytes_bytes, "crc32", ("numcodecs.crc32",), ("location",), (), crc32_from_v2, nothing),
+    CodecSpec("adler32", :bytes_bytes, "adler32", ("numcodecs.adler32",), ("location",), (), adler32_from_v2,
+              nothing),
+    CodecSpec("fletcher32", :bytes_bytes, "fletcher32", ("numcodecs.fletcher32",), (), (), fletcher32_from_v2,
+              nothing),
+    CodecSpec("jenkins_lookup3", :bytes_bytes, "jenkins_lookup3", ("numcodecs.jenkins_lookup3",),
+              ("initval", "prefix"), (), jenkins_lookup3_from_v2, nothing),
+    CodecSpec("zfpy", :bytes_bytes, "zfpy", (), ZFPY_PARAMETERS, (), zfpy_from_v2, nothing),
+    CodecSpec("pcodec", :bytes_bytes, "pcodec", (), PCODEC_PARAMETERS, (), pcodec_from_v2, nothing),
 ]
 
 "The registry, indexed: every entry, by v2 id and by v3 name (built once, on first use)."
@@ -216,6 +252,9 @@ _encode!(out::Vector{UInt8}, c::BytesCodec, src::Ptr{UInt8}, n::Int, key::String
 _encode_via_buffer(c::BytesCodec, data::Vector{UInt8}, key::String) =
     GC.@preserve data _encode!(UInt8[], c, pointer(data), length(data), key)
 
+"`c` for chunks of `dtype` and Zarr (C-order memory) shape `shape`: zfpy needs them to encode."
+with_chunk(c::BytesCodec, dtype::ZDtype, shape::AbstractVector{<:Integer}) = c
+
 """
     with_typesize(c::BytesCodec, typesize) -> BytesCodec
 
@@ -226,14 +265,79 @@ with_typesize(c::BytesCodec, typesize::Integer) = c
 """
     v3_codec_json(codec) -> Dict
 
-A bytes→bytes codec as a v3 codec object, with every parameter (zarr-python 3.1's spelling).
+A bytes→bytes codec as a v3 codec object, with every parameter (zarr-python 3.1's spelling); a
+numcodecs codec without a v3 name of its own is `numcodecs.<id>` with its numcodecs config (what
+zarr-python 3.4 writes for it).
 """
-v3_codec_json(c::BytesCodec) =
-    throw(CodecError("codecs", "$(codec_config(c)["id"]) is not a Zarr v3 codec " *
-                               "($(join(v3_names_of_kind(:bytes_bytes), ", ")) are)"))
+function v3_codec_json(c::BytesCodec)
+    cfg = codec_config(c)
+    id = cfg["id"]
+    spec = codec_spec_v3("numcodecs." * id)
+    spec === nothing && throw(CodecError("codecs", "$id is not a Zarr v3 codec " *
+                                                   "($(join(v3_names_of_kind(:bytes_bytes), ", ")) are)"))
+    return Dict{String,Any}("name" => "numcodecs." * id,
+                            "configuration" => Dict{String,Any}(k => v for (k, v) in cfg if k != "id"))
+end
+
+"""
+    numcodecs_from_v3(spec, name, cfg, ckey, ctx) -> codec
+
+A `numcodecs.<id>` v3 codec: its configuration is the numcodecs config without "id" (zarr-python 3.4
+hands it to numcodecs as is); missing settings numcodecs would take from the array (the dtype of
+fixedscaleoffset / quantize / astype, shuffle's element size, blosc's type size) come from `ctx`.
+"""
+function numcodecs_from_v3(spec::CodecSpec, name::String, cfg::AbstractDict, ckey::String, ctx::V3Context)
+    id = String(spec.v2_id)
+    c = Dict{String,Any}("id" => id)
+    for (k, v) in cfg
+        k == "id" && v != id && throw(CodecError(ckey, "codec \"$name\": \"id\" $(repr(v)) does not match the name"))
+        c[String(k)] = v
+    end
+    if spec.kind == :bytes_bytes
+        id == "shuffle" && get(c, "elementsize", nothing) === nothing && (c["elementsize"] = max(ctx.itemsize, 1))
+        codec = bytescodec_from_config(c; key=ckey)
+        haskey(c, "typesize") || (codec = with_typesize(codec, ctx.itemsize))
+        return codec
+    end
+    dt = ctx.dtype
+    if dt !== nothing && dt.kind != 'O'
+        names = id == "astype" ? ("decode_dtype",) : id in ("fixedscaleoffset", "quantize", "delta") ? ("dtype",) : ()
+        for k in names
+            get(c, k, nothing) === nothing && (c[k] = with_endian(dt, '<').typestr)
+        end
+    end
+    f = spec.from_v2(c, ckey)
+    return dt === nothing ? f : with_dtype(f, with_endian(dt, '<'))
+end
 
 # ---------------------------------------------------------------------------------------------
 # The interface of array→array filters (v2)
+
+"`f` for input values of dtype `dt` (bitround needs it; other filters take theirs from the config)."
+with_dtype(f::ArrayFilter, dt::ZDtype) = f
+
+"The dtype a filter's output has, given its input's (the v3 data type downstream of it)."
+encoded_dtype(f::ArrayFilter, dt::ZDtype) = dt
+
+"The Zarr shape of a filter's output array, given its input's (numcodecs keeps it, packbits is 1-d)."
+encoded_shape(f::ArrayFilter, shape::Vector{Int}) = shape
+
+"""
+The fill value downstream of `f` (zarr-python casts it to the encoded type; cast_value and
+scale_offset encode it).
+"""
+function encoded_fill(f::ArrayFilter, dt::ZDtype, fill)
+    T = encoded_dtype(f, dt).T
+    fill isa Number && T <: Number || return fill
+    try
+        return _cast(T, fill)
+    catch
+        return zero(T)
+    end
+end
+
+"False for filters whose result depends on the element order (delta, packbits): they cannot move across a transpose."
+elementwise(f::ArrayFilter) = true
 
 # Which Julia element type an object codec produces (nothing: not an object codec).
 object_eltype(::ArrayFilter) = nothing
