@@ -82,6 +82,8 @@ class Case:
     chunk_key_encoding: dict | None = None
     dimension_names: list | None = None
     data_type: Any = None
+    # rules of cases.json's "unsupported" list that match this case: {impl, what, reason, error}
+    unsupported: tuple = ()
 
     def __hash__(self) -> int:
         return hash(self.id)
@@ -203,6 +205,7 @@ def load_cases(path: str | Path | None = None) -> list[Case]:
     defaults, codecs, filters = doc["defaults"], doc["codecs"], doc["filters"]
     v3_codecs = doc.get("v3_codecs", {})
     gaps = doc.get("zarr_python_gaps", {}).get("rules", [])
+    unsupported_rules = doc.get("unsupported", {}).get("rules", [])
     cases: list[Case] = []
     seen: set[str] = set()
     for group in doc["groups"]:
@@ -276,9 +279,33 @@ def load_cases(path: str | Path | None = None) -> list[Case]:
                     else None,
                     dimension_names=spec["dimension_names"],
                     data_type=spec["data_type"],
+                    unsupported=_unsupported_rules(
+                        unsupported_rules, v3_list, None if v3 else codecs[spec["codec"]], spec["filters"], filters
+                    ),
                 )
             )
     return cases
+
+
+def _unsupported_rules(rules: list, v3_list: list | None, compressor: dict | None, filter_names: list, filters: dict):
+    """The "unsupported" rules whose codecs the case uses (v3 names, nested in shards too; v2 ids)."""
+    if v3_list is not None:
+        used = codec_names(v3_list)
+    else:
+        used = {f["id"] for f in [compressor or {}, *(filters[n] for n in filter_names)] if "id" in f}
+    return tuple(r for r in rules if used & set(r["codecs"]))
+
+
+def unsupported_rule(case: Case, impl: str, what: str) -> dict | None:
+    """The rule saying ``impl`` cannot ``what`` ("write" | "read") this case, or None."""
+    return next((r for r in case.unsupported if r["impl"] == impl and what in r["what"]), None)
+
+
+def expected_unsupported_error(rule: dict, err: BaseException) -> bool:
+    """Is ``err`` the failure the rule expects (its category, and a message containing its text)?"""
+    want = rule.get("error", {})
+    category = getattr(err, "category", type(err).__name__)
+    return category == want.get("category", category) and want.get("match", "") in str(err)
 
 
 def _v3_codec_list(spec: dict, dt: np.dtype, templates: dict) -> list:
@@ -409,19 +436,19 @@ LOSSY_V3 = frozenset(
 LOSSY_V2 = frozenset({"zfpy"})
 
 
-def _codec_names(codecs: list) -> set[str]:
+def codec_names(codecs: list) -> set[str]:
     out: set[str] = set()
     for c in codecs:
         out.add(c.get("name", ""))
         cfg = c.get("configuration") or {}
         if c.get("name") == "sharding_indexed":
-            out |= _codec_names(cfg.get("codecs", []))
+            out |= codec_names(cfg.get("codecs", []))
     return out
 
 
 def _lossy_per_chunk(case: Case) -> bool:
     if case.zarr_format == 3:
-        return bool(_codec_names(case.codecs or []) & LOSSY_V3)
+        return bool(codec_names(case.codecs or []) & LOSSY_V3)
     comp = case.compressor or {}
     reversible = comp.get("id") == "zfpy" and comp.get("mode") == 4 and comp.get("tolerance", -1) < 0
     return comp.get("id") in LOSSY_V2 and not reversible
