@@ -15,7 +15,7 @@ from collections import defaultdict
 
 import pytest
 
-from polyzarr.interop.cases import load_cases
+from polyzarr.interop.cases import codec_names, load_cases
 from polyzarr.interop.run import STORES, Cell, Matrix, all_cells
 from polyzarr.testing import need
 
@@ -49,8 +49,27 @@ def _mark(prefix: str, name: str):
     return getattr(pytest.mark, f"{prefix}_{name.replace('-', '_')}")
 
 
+# Optional PyPI codec packages (scripts/setup-python.sh installs them where it can): without one, numcodecs (so
+# polyzarr and zarr-python) cannot run the codec, and its cases skip with the reason.
+OPTIONAL_CODEC_PACKAGES = {"pcodec": "pcodec", "numcodecs.pcodec": "pcodec", "zfpy": "zfpy", "numcodecs.zfpy": "zfpy"}
+
+
+def missing_codec_package(case) -> str | None:
+    import importlib.util
+
+    names = codec_names(case.codecs or []) if case.zarr_format == 3 else \
+        {f.get("id") for f in [case.compressor or {}, *case.filters]}
+    for n in sorted(n for n in names if n in OPTIONAL_CODEC_PACKAGES):
+        if importlib.util.find_spec(OPTIONAL_CODEC_PACKAGES[n]) is None:
+            return f"the PyPI package {OPTIONAL_CODEC_PACKAGES[n]!r} ({n}) is not installed (scripts/setup-python.sh)"
+    return None
+
+
 def cell_param(cell: Cell):
     marks = [_mark("w", cell.writer), _mark("r", cell.reader), _mark("store", cell.store)]
+    missing = missing_codec_package(cell.case)
+    if missing:
+        marks.append(pytest.mark.skip(reason=missing))
     if cell.store == "local" and cell.case.id in FAST:
         marks.append(pytest.mark.fast)
     if cell.gap:
@@ -130,6 +149,16 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if gaps:
         terminalreporter.write_line(f"[interop] known zarr-python gaps reproduced ({sum(gaps.values())} cells, strict xfail):")
         for reason, n in sorted(gaps.items(), key=lambda kv: -kv[1]):
+            terminalreporter.write_line(f"  {n:4d} × {reason}")
+    unsupported: dict[str, int] = defaultdict(int)
+    for rep in terminalreporter.stats.get("skipped", []):
+        msg = rep.longrepr[2] if isinstance(rep.longrepr, tuple) else ""
+        if "unsupported: " in msg:
+            unsupported[msg.split("unsupported: ", 1)[1].split(" (", 1)[0]] += 1
+    if unsupported:
+        terminalreporter.write_line(f"[interop] unsupported cells, failing with the expected error "
+                                    f"({sum(unsupported.values())} cells, skipped):")
+        for reason, n in sorted(unsupported.items(), key=lambda kv: -kv[1]):
             terminalreporter.write_line(f"  {n:4d} × {reason}")
     m = getattr(config, "_pz_matrix", None)
     if m is not None and m.timings:

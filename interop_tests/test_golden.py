@@ -14,9 +14,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from polyzarr.interop.cases import default_golden_dir, expected_values, load_cases, zarr_python_version
-from polyzarr.interop.golden import canonical_bytes, compare_stores, is_metadata, cross_language_verdict, sha256, store_digest, store_files
-from polyzarr.interop.impls import IMPLS
+from polyzarr.interop.cases import (default_golden_dir, expected_unsupported_error, expected_values, load_cases,
+                                    unsupported_rule, zarr_python_version)
+from polyzarr.interop.golden import canonical_bytes, compare_stores, cross_language_verdict, is_metadata, sha256, store_digest, store_files
+from polyzarr.interop.impls import IMPLS, ReadFailure
 from polyzarr.testing import assert_same
 
 GOLDEN = default_golden_dir()
@@ -102,6 +103,12 @@ def test_regenerated_store_equals_golden(case, writer, matrix, session_cases):
 
 def test_python_and_julia_agree(case):
     """Same metadata and decoded chunks; byte-identical unless the manifest names the codec library difference."""
+    for w in ("python", "julia"):
+        rule = unsupported_rule(case, w, "write")
+        if rule is not None:
+            err = MANIFEST["cases"][case.slug]["stores"][w].get("error", "")
+            assert err and expected_unsupported_error(rule, ReadFailure(*err.split(": ", 1))), err
+            pytest.skip(f"unsupported: {w} cannot write {case.id}: {rule['reason']}")
     py, jl = store_files(GOLDEN / "stores" / "python" / case.slug), store_files(GOLDEN / "stores" / "julia" / case.slug)
     assert cross_language_verdict(py, jl, case) == MANIFEST["cases"][case.slug]["python_vs_julia"]
 
@@ -111,7 +118,8 @@ def test_zarr2_stores_match_their_manifest():
     doc = json.loads((GOLDEN / "zarr2.json").read_text())
     assert doc["versions"]["zarr-python"].startswith("2.")
     v2 = {c.slug for c in load_cases() if c.zarr_format == 2}
-    assert set(doc["cases"]) == v2, "cases.json changed: run `make golden` (scripts/golden-zarr2.sh)"
+    # cases added after these stores (issue 12's) have none yet: the matrix leaves zarr2 out of their cells
+    assert set(doc["cases"]) <= v2, "cases.json lost v2 cases: run `make golden` (scripts/golden-zarr2.sh)"
     for slug, entry in doc["cases"].items():
         files = store_files(GOLDEN / "stores" / "zarr2" / slug)
         if "error" in entry:

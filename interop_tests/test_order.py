@@ -16,7 +16,7 @@ import pytest
 import zarr
 
 import polyzarr as pz
-from polyzarr.interop.cases import default_golden_dir
+from polyzarr.interop.cases import default_golden_dir, expected_unsupported_error, unsupported_rule
 from polyzarr.testing import assert_same, make_values
 
 GOLDEN = default_golden_dir()
@@ -44,6 +44,11 @@ def julia_views(julia_bridge, session_cases):
 
 def test_julia_sees_reversed_size_for_C(case, julia_views):
     v = julia_views[case.slug]
+    rule = unsupported_rule(case, "julia", "read")
+    if rule is not None:  # cases.json "unsupported": Julia must fail to open it with the expected error
+        assert isinstance(v, Exception) and expected_unsupported_error(rule, v), \
+            f"{case.id}: expected Julia to fail with {rule['error']}, got {v!r}"
+        pytest.skip(f"unsupported: julia cannot read {case.id}: {rule['reason']}")
     assert not isinstance(v, Exception), f"Julia cannot open {case.id}: {v}"
     want = list(reversed(case.shape)) if case.order == "C" else list(case.shape)
     assert v["size"] == want, (f"{case.id}: Julia size {v['size']} for Zarr shape {list(case.shape)} order {case.order}; "

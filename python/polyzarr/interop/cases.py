@@ -84,6 +84,8 @@ class Case:
     chunk_key_encoding: dict | None = None
     dimension_names: list | None = None
     data_type: Any = None
+    # rules of cases.json's "unsupported" list that match this case: {impl, what, reason, error}
+    unsupported: tuple = ()
 
     def __hash__(self) -> int:
         return hash(self.id)
@@ -94,6 +96,11 @@ class Case:
     @property
     def np_dtype(self) -> np.dtype:
         return parse_dtype(self.dtype)
+
+    @property
+    def rectilinear(self) -> bool:
+        """Is the chunk grid rectilinear (per axis a list of chunk edge lengths)?"""
+        return any(isinstance(c, (list, tuple)) for c in self.chunks)
 
     @property
     def object_codec(self) -> str | None:
@@ -204,6 +211,7 @@ def load_cases(path: str | Path | None = None) -> list[Case]:
     golden_version = (
         json.loads(manifest.read_text()).get("versions", {}).get("zarr-python") if manifest.exists() else None
     ) or zarr_python_version()
+    unsupported_rules = doc.get("unsupported", {}).get("rules", [])
     cases: list[Case] = []
     seen: set[str] = set()
     for group in doc["groups"]:
@@ -268,6 +276,9 @@ def load_cases(path: str | Path | None = None) -> list[Case]:
                     else None,
                     dimension_names=spec["dimension_names"],
                     data_type=spec["data_type"],
+                    unsupported=_unsupported_rules(
+                        unsupported_rules, v3_list, None if v3 else codecs[spec["codec"]], spec["filters"], filters
+                    ),
                 )
             )
     return cases
@@ -282,12 +293,34 @@ def _gaps_of(spec: dict, label: str, rules: list, version: str | None) -> dict:
             and set(rule.get("filters", [])) <= set(spec["filters"])
             and rule.get("variant") in (None, spec["variant"])
             and rule.get("order") in (None, spec["order"])
+            and rule.get("codec") in (None, spec["codec"])
             and rule.get("zarr_format") in (None, spec["zarr_format"])
         ):
             for k in ("write", "read", "writers"):
                 if k in rule:
                     zp.setdefault(k, rule[k])
     return zp
+
+
+def _unsupported_rules(rules: list, v3_list: list | None, compressor: dict | None, filter_names: list, filters: dict):
+    """The "unsupported" rules whose codecs the case uses (v3 names, nested in shards too; v2 ids)."""
+    if v3_list is not None:
+        used = codec_names(v3_list)
+    else:
+        used = {f["id"] for f in [compressor or {}, *(filters[n] for n in filter_names)] if "id" in f}
+    return tuple(r for r in rules if used & set(r["codecs"]))
+
+
+def unsupported_rule(case: Case, impl: str, what: str) -> dict | None:
+    """The rule saying ``impl`` cannot ``what`` ("write" | "read") this case, or None."""
+    return next((r for r in case.unsupported if r["impl"] == impl and what in r["what"]), None)
+
+
+def expected_unsupported_error(rule: dict, err: BaseException) -> bool:
+    """Is ``err`` the failure the rule expects (its category, and a message containing its text)?"""
+    want = rule.get("error", {})
+    category = getattr(err, "category", type(err).__name__)
+    return category == want.get("category", category) and want.get("match", "") in str(err)
 
 
 def _v3_codec_list(spec: dict, dt: np.dtype, templates: dict) -> list:
@@ -370,7 +403,7 @@ def generate_values(case: Case) -> np.ndarray:
     elif gen == "ramp":
         v = (np.arange(n) * 3 - 40).astype(dt).reshape(shape)
     elif gen == "scaled":
-        v = (np.arange(n) * 0.25 - 3).astype(dt).reshape(shape)
+        v = ((np.arange(n) * 0.25 - 3) * spec.get("scale", 1)).astype(dt).reshape(shape)
     elif gen in ("objects_str", "objects_bytes"):
         v = make_objects("str" if gen == "objects_str" else "bytes", shape, seed)
     elif gen == "labels":
@@ -395,11 +428,65 @@ def expected_values(case: Case, values: np.ndarray) -> np.ndarray:
     ``<U``/``|S`` (the .npy form)."""
     from ..npy import to_npy_array
 
+    if _lossy_per_chunk(case):
+        return zarr_python_roundtrip(case, values)
     out = values
     for cfg in case.filters:
         codec = numcodecs.get_codec(dict(cfg))
-        if cfg["id"] in ("quantize", "fixedscaleoffset", "astype"):
+        if cfg["id"] in ("quantize", "fixedscaleoffset", "astype", "bitround"):
             out = np.asarray(codec.decode(codec.encode(out))).astype(case.np_dtype).reshape(case.shape)
     if case.zarr_format == 3 and out.dtype.kind != "O":
         out = out.astype(case.stored_dtype)  # v3: one byte order, the bytes codec's (a mixed-endian struct converts)
     return to_npy_array(out)
+
+
+# v3 codecs whose decode is not their input (lossy, or a cast whose rounding zarr-python defines), and v2
+# compressors that are lossy per chunk: their expected values are zarr-python's own read of what it writes.
+LOSSY_V3 = frozenset(
+    {
+        "numcodecs.fixedscaleoffset",
+        "numcodecs.quantize",
+        "numcodecs.bitround",
+        "numcodecs.astype",
+        "numcodecs.zfpy",
+        "cast_value",
+        "scale_offset",
+    }
+)
+LOSSY_V2 = frozenset({"zfpy"})
+
+
+def codec_names(codecs: list) -> set[str]:
+    out: set[str] = set()
+    for c in codecs:
+        out.add(c.get("name", ""))
+        cfg = c.get("configuration") or {}
+        if c.get("name") == "sharding_indexed":
+            out |= codec_names(cfg.get("codecs", []))
+    return out
+
+
+def _lossy_per_chunk(case: Case) -> bool:
+    if case.zarr_format == 3:
+        return bool(codec_names(case.codecs or []) & LOSSY_V3)
+    comp = case.compressor or {}
+    reversible = comp.get("id") == "zfpy" and comp.get("mode") == 4 and comp.get("tolerance", -1) < 0
+    return comp.get("id") in LOSSY_V2 and not reversible
+
+
+def zarr_python_roundtrip(case: Case, values: np.ndarray) -> np.ndarray:
+    """zarr-python's read of ``values`` as zarr-python writes them with the case's codecs (in .npy form): the
+    expected values of a case whose codecs are lossy chunk by chunk (zfpy's fixed rate) or whose casts zarr-python
+    defines (cast_value's rounding, scale_offset's arithmetic)."""
+    import tempfile
+
+    from .impls import Place, ZarrPythonImpl
+
+    impl = ZarrPythonImpl()
+    with tempfile.TemporaryDirectory(prefix="polyzarr-expected-") as d:
+        place = Place("local", d)
+        impl.write(case, values, place, place.url("expected", case))
+        got = impl.read_all([case], place, "expected", Path(d))[case.slug]
+    if isinstance(got, Exception):
+        raise ValueError(f"case {case.id}: zarr-python cannot read back what it wrote: {got}")
+    return got.astype(case.stored_dtype) if case.zarr_format == 3 and got.dtype.kind != "O" else got

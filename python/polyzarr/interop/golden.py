@@ -193,6 +193,11 @@ def compare_stores(
         out.bytes_identical = False
         if pipeline is not None and meta is not None:
             spec = ChunkSpec(meta.chunks, meta.dtype)
+            if getattr(meta, "grid", None) is not None:  # rectilinear: this chunk's own shape and pipeline
+                spec = ChunkSpec(_rectilinear_chunk_shape(meta, k), meta.dtype)
+                pipeline = CodecPipeline.from_v3(meta.codecs, meta.dtype, spec.shape, "codecs", meta.object_type)
+                if getattr(pipeline.array_bytes, "fill_value", "absent") is None:
+                    pipeline.array_bytes.fill_value = meta.fill_value  # type: ignore[attr-defined]
             xa, xb = pipeline.decode(a[k], spec, k), pipeline.decode(b[k], spec, k)
             same = (
                 list(xa.flat) == list(xb.flat) if xa.dtype.kind == "O" else canonical_bytes(xa) == canonical_bytes(xb)
@@ -201,6 +206,17 @@ def compare_stores(
                 out.decoded_equal = False
                 out.problems.append(f"chunk {k}: decoded values differ")
     return out
+
+
+def _rectilinear_chunk_shape(meta: Any, key: str) -> tuple[int, ...]:
+    """The shape of the chunk stored under ``key`` in a rectilinear grid (its index read back from the key)."""
+    from ..layout import chunk_shape_at
+
+    cke = meta.chunk_key_encoding
+    sep = cke.separator
+    body = key[2:] if cke.name == "default" else key
+    index = tuple(int(x) for x in body.split(sep)) if body else ()
+    return chunk_shape_at(index, meta.grid_chunks)
 
 
 def _same_but_gzip_mtime(x: bytes, y: bytes) -> bool:
@@ -227,13 +243,21 @@ def generate(
     writers: Iterable[str] = IMPLS,
     bridge_factory: Callable | None = None,
     log: Callable[[str], None] = print,
+    only_missing: bool = False,
 ) -> dict:
-    """Rewrite expected/, stores/ and manifest.json from cases.json; returns the manifest."""
+    """Rewrite expected/, stores/ and manifest.json from cases.json; returns the manifest. With ``only_missing``,
+    write only the cases manifest.json does not have yet and add them: every committed file stays as it is (the
+    new entries record the versions that wrote them)."""
     from .run import Matrix
 
     golden_dir = Path(golden_dir or default_golden_dir())
     cases = load_cases(golden_dir / "cases.json")
     writers = list(writers)
+    old_manifest: dict | None = None
+    if only_missing:
+        old_manifest = json.loads((golden_dir / "manifest.json").read_text())
+        cases = [c for c in cases if c.slug not in old_manifest["cases"]]
+        log(f"[golden] --only-missing: {len(cases)} new cases")
     work = Path(tempfile.mkdtemp(prefix="polyzarr-golden-"))
     t0 = time.perf_counter()
     m = Matrix(golden_dir=golden_dir, workdir=work, bridge_factory=bridge_factory)
@@ -253,6 +277,20 @@ def generate(
                     shutil.rmtree(work / "local" / w / slug, ignore_errors=True)  # whatever a failed writer left
         versions = _versions(m, writers)
         manifest = build_manifest(cases, exp_dir, work / "local", writers, write_errors, versions)
+        if old_manifest is not None:
+            for entry in manifest["cases"].values():
+                entry["versions"] = versions
+            old_manifest["cases"].update(manifest["cases"])
+            order = [c.slug for c in load_cases(golden_dir / "cases.json")]
+            old_manifest["cases"] = {k: old_manifest["cases"][k] for k in order if k in old_manifest["cases"]}
+            for f in exp_dir.iterdir():
+                shutil.copy2(f, golden_dir / "expected" / f.name)
+            for w in writers:
+                for d in sorted((work / "local" / w).iterdir()) if (work / "local" / w).is_dir() else []:
+                    shutil.copytree(d, golden_dir / "stores" / w / d.name)
+            (golden_dir / "manifest.json").write_text(dumps(old_manifest))
+            log(f"[golden] added {len(cases)} cases ({time.perf_counter() - t0:.0f} s)")
+            return old_manifest
         for sub in ("expected", "stores"):
             shutil.rmtree(golden_dir / sub, ignore_errors=True)
         shutil.copytree(exp_dir, golden_dir / "expected")
@@ -404,11 +442,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--golden-dir", type=Path, default=None, help="default: interop_tests/golden of this checkout")
     ap.add_argument("--writers", default=",".join(IMPLS), help="comma-separated subset of python,julia,zarr-python")
     ap.add_argument("--zarr2", action="store_true", help="only the zarr 2.x stores (run with zarr<3 installed)")
+    ap.add_argument(
+        "--only-missing",
+        action="store_true",
+        help="write only the cases manifest.json lacks and add them (committed stores stay byte-identical)",
+    )
     args = ap.parse_args(argv)
     if args.zarr2:
         generate_zarr2(args.golden_dir)
     else:
-        generate(args.golden_dir, [w for w in args.writers.split(",") if w])
+        generate(args.golden_dir, [w for w in args.writers.split(",") if w], only_missing=args.only_missing)
     return 0
 
 

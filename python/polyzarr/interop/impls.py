@@ -233,20 +233,27 @@ class ZarrPythonImpl:
             dt = str
         elif case.v3_data_type in ("variable_length_bytes", "bytes"):
             dt = zarr.dtype.VariableLengthBytes()
-        a = zarr.create(
-            store=self._store(place, url, False),
-            shape=case.shape,
-            chunks=case.chunks,
-            dtype=dt,
-            codecs=case.codecs,
-            zarr_format=3,
-            fill_value=fill,
-            chunk_key_encoding=case.chunk_key_encoding,
-            dimension_names=case.dimension_names,
-            attributes=case.attrs or None,
-            overwrite=True,
-        )
-        a[...] = values
+        rectilinear = case.rectilinear
+        if rectilinear and not self._rectilinear_ok():
+            raise RuntimeError(f"zarr-python {self.version} has no rectilinear chunk grid (3.4 added it)")
+        with zarr.config.set({"array.rectilinear_chunks": True} if rectilinear else {}):
+            a = zarr.create(
+                store=self._store(place, url, False),
+                shape=case.shape,
+                chunks=[list(c) for c in case.chunks] if rectilinear else case.chunks,
+                dtype=dt,
+                codecs=case.codecs,
+                zarr_format=3,
+                fill_value=fill,
+                chunk_key_encoding=case.chunk_key_encoding,
+                dimension_names=case.dimension_names,
+                attributes=case.attrs or None,
+                overwrite=True,
+            )
+            a[...] = values
+
+    def _rectilinear_ok(self) -> bool:
+        return tuple(int(x) for x in self.version.split(".")[:2] if x.isdigit()) >= (3, 4)
 
     def _write_v2_api(self, case: Case, values: np.ndarray, place: Place, url: str, comp: Any, fill: Any) -> None:
         """zarr 2.x: object arrays name their object codec separately (or, as zarr 2 allowed, only in filters)."""
@@ -278,8 +285,9 @@ class ZarrPythonImpl:
         out: dict[str, Any] = {}
         for case in cases:
             try:
-                a = self.zarr.open_array(store=self._store(place, place.url(writer, case), True), mode="r")
-                out[case.slug] = normalize(a[...])
+                with self.zarr.config.set({"array.rectilinear_chunks": True} if case.rectilinear else {}):
+                    a = self.zarr.open_array(store=self._store(place, place.url(writer, case), True), mode="r")
+                    out[case.slug] = normalize(a[...])
             except Exception as e:
                 out[case.slug] = _failure(e)
         return out

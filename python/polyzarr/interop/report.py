@@ -21,7 +21,7 @@ from typing import Any
 
 from .run import Cell, Outcome
 
-STATUSES = ("pass", "gap", "fail", "fixed")
+STATUSES = ("pass", "gap", "unsupported", "fail", "fixed")
 ARROW = "→"
 
 
@@ -38,7 +38,7 @@ class Tally:
 
     @property
     def ok(self) -> int:
-        return self.counts["pass"] + self.counts["gap"]
+        return self.counts["pass"] + self.counts["gap"] + self.counts["unsupported"]
 
     @property
     def failed(self) -> int:
@@ -172,7 +172,8 @@ class Report:
     def headline(self) -> str:
         return (
             f"polyzarr interop matrix: {self.total.ok}/{self.total.total} cells ok "
-            f"({self.total.counts['gap']} known zarr-python gaps, {self.total.failed} failing) "
+            f"({self.total.counts['gap']} known zarr-python gaps, {self.total.counts['unsupported']} unsupported, "
+            f"{self.total.failed} failing) "
             f"in {self.elapsed:.1f} s"
         )
 
@@ -213,7 +214,7 @@ class Report:
             name="polyzarr-matrix",
             tests=str(self.total.total),
             failures=str(self.total.failed),
-            skipped=str(self.total.counts["gap"]),
+            skipped=str(self.total.counts["gap"] + self.total.counts["unsupported"]),
             time=f"{self.elapsed:.3f}",
         )
         for c, o in self.results:
@@ -221,7 +222,7 @@ class Report:
             if o.status in ("fail", "fixed"):
                 f = ET.SubElement(tc, "failure", message=o.message.splitlines()[0][:500] if o.message else o.status)
                 f.text = f"{o.message}\n\nrepro: {repro(c)}"
-            elif o.status == "gap":
+            elif o.status in ("gap", "unsupported"):
                 ET.SubElement(tc, "skipped", message=o.message[:500])
         return ET.tostring(ET.ElementTree(suite).getroot(), encoding="utf-8", xml_declaration=True)
 
@@ -297,7 +298,7 @@ td.none{color:#aaa} details{margin:4px 0;padding:4px 8px;border-left:4px solid #
 summary{cursor:pointer;font-family:ui-monospace,monospace} pre{white-space:pre-wrap;background:#f7f7f7;padding:8px;margin:6px 0}
 #cells td{font-family:ui-monospace,monospace;font-size:12px;text-align:left} input{padding:4px;width:320px}
 .pill{display:inline-block;padding:1px 6px;border-radius:8px;font-size:12px} .pass{background:#d7f5d7} .fail{background:#f8c9c9}
-.gap{background:#fff1c2} .fixed{background:#f8c9c9}
+.gap{background:#fff1c2} .unsupported{background:#e3e3f8} .fixed{background:#f8c9c9}
 </style></head><body>
 <h1 id="title"></h1><div class="meta" id="meta"></div>
 <h2>Summary (writer &rarr; reader &times; feature group)</h2>
@@ -310,8 +311,9 @@ summary{cursor:pointer;font-family:ui-monospace,monospace} pre{white-space:pre-w
 const D = JSON.parse(document.getElementById('data').textContent);
 const esc = s => String(s).replace(/[&<>"]/g, c => ({'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;'}[c]));
 const C = D.counts;
-document.getElementById('title').textContent = `polyzarr interop matrix: ${C.pass + C.gap}/${C.total} cells ok`;
-document.getElementById('meta').textContent = `${C.pass} pass, ${C.gap} known zarr-python gaps, ${C.fail} fail, ` +
+const U = C.unsupported || 0;
+document.getElementById('title').textContent = `polyzarr interop matrix: ${C.pass + C.gap + U}/${C.total} cells ok`;
+document.getElementById('meta').textContent = `${C.pass} pass, ${C.gap} known zarr-python gaps, ${U} unsupported, ${C.fail} fail, ` +
   `${C.fixed} fixed gaps; ${D.elapsed_s} s (${D.cells_per_second} cells/s); ` +
   Object.entries(D.versions).map(([k, v]) => `${k} ${v}`).join(', ') + `; ${D.generated}`;
 // summary
@@ -322,7 +324,7 @@ for (const r of D.rows) {
   for (const c of D.columns) {
     const t = (D.summary[r] || {})[c];
     if (!t) { tds += '<td class="none" data-v="-1">-</td>'; continue; }
-    const n = t.pass + t.gap + t.fail + t.fixed, good = t.pass + t.gap; ok += good; tot += n;
+    const u = t.unsupported || 0, n = t.pass + t.gap + u + t.fail + t.fixed, good = t.pass + t.gap + u; ok += good; tot += n;
     const cls = good === n ? 'ok' : (good / n >= 0.9 ? 'warn' : 'bad');
     tds += `<td class="${cls}" data-v="${good / n}">${good}/${n}</td>`;
   }
@@ -345,7 +347,7 @@ const m = location.hash.match(/sort=(-?)(\\d+)/); if (m) sortBy(parseInt(m[2]), 
 const probs = D.cells.filter(c => c.status !== 'pass');
 document.getElementById('problems-title').textContent = `Failures and known gaps (${probs.length})`;
 document.getElementById('problems').innerHTML = probs.map(c =>
-  `<details class="${c.status === 'gap' ? 'gap' : 'fail'}" data-id="${esc(c.id)}"><summary><span class="pill ${c.status}">${c.status}</span> ${esc(c.id)}</summary>` +
+  `<details class="${c.status === 'gap' || c.status === 'unsupported' ? 'gap' : 'fail'}" data-id="${esc(c.id)}"><summary><span class="pill ${c.status}">${c.status}</span> ${esc(c.id)}</summary>` +
   `<pre>${esc(c.message || '')}</pre><div>repro: <code>${esc(c.repro)}</code></div><div>pytest: <code>${esc(c.pytest)}</code></div></details>`).join('');
 // all cells
 const cbody = document.querySelector('#cells tbody');
