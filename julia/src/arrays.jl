@@ -736,7 +736,7 @@ function _create_array_v3(store::AbstractStore, path::String; shape, juliasize, 
         end
         if dt.kind == 'O'
             push!(inner, _named(dt.T === String ? "vlen-utf8" : "vlen-bytes", Dict{String,Any}()))
-        elseif dtype_endian(dt) === nothing || (dt.kind == 'T' && e != '>')
+        elseif dtype_endian(dt) === nothing
             push!(inner, Dict{String,Any}("name" => "bytes"))      # no byte order (zarr-python's spelling)
         else
             push!(inner, _named("bytes", Dict{String,Any}("endian" => e == '>' ? "big" : "little")))
