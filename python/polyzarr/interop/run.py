@@ -8,6 +8,7 @@ expected values (``diagnose`` says what differs). Used by the pytest suite (inte
 
 from __future__ import annotations
 
+import functools
 import shutil
 import tempfile
 import threading
@@ -21,7 +22,21 @@ import numpy as np
 
 from ..diagnose import Diagnosis, diagnose
 from .cases import Case, default_golden_dir, expected_values
-from .impls import ARCHIVED_WRITERS, IMPLS, JuliaImpl, Place, PythonImpl, ReadFailure, ZarrPythonImpl, _failure
+from .gaps import GapRule, gap_outcome, peer_gap_rules
+from .impls import (
+    ALL_IMPLS,
+    ARCHIVED_WRITERS,
+    CAPABILITIES,
+    GOLDEN_WRITERS,
+    PEERS,
+    JuliaImpl,
+    Place,
+    PythonImpl,
+    ReadFailure,
+    ZarrPythonImpl,
+    _failure,
+    make_peer,
+)
 
 
 def native_order(a: np.ndarray) -> np.ndarray:
@@ -63,19 +78,57 @@ class Cell:
             return f"zarr-python cannot write this: {zp['write']}"
         if self.reader == "zarr-python" and zp.get("read") and self.writer in zp.get("writers", (self.writer,)):
             return f"zarr-python cannot read this: {zp['read']}"
-        return None
+        rule = self.peer_gap
+        return rule.describe() if rule else None
+
+    @property
+    def gap_rule(self) -> GapRule | None:
+        """The known-gap rule of this cell with the failure it expects (zarr-python rules and peer rules)."""
+        zp = self.case.zarr_python
+        if self.writer == "zarr-python" and zp.get("write"):
+            return GapRule.from_zarr_python(zp, "write")
+        if self.reader == "zarr-python" and zp.get("read") and self.writer in zp.get("writers", (self.writer,)):
+            return GapRule.from_zarr_python(zp, "read")
+        return self.peer_gap
+
+    @property
+    def unsupported(self) -> str | None:
+        """Why this cell is outside the writer's or the reader's declared capabilities, or None."""
+        return unsupported_reason(self.writer, self.reader, self.store, self.case)
+
+    @property
+    def peer_gap(self) -> GapRule | None:
+        return peer_gap_for(self)
+
+
+@functools.cache
+def unsupported_reason(writer: str, reader: str, store: str, case: Case) -> str | None:
+    why = CAPABILITIES[writer].check(case, "write", store) if writer in CAPABILITIES else None
+    if why:
+        return f"{writer} {why}"
+    why = CAPABILITIES[reader].check(case, "read", store) if reader in CAPABILITIES else None
+    return f"{reader} {why}" if why else None
+
+
+@functools.cache
+def peer_gap_for(cell: Cell) -> GapRule | None:
+    return next((r for r in peer_gap_rules() if r.matches(cell)), None)
 
 
 @dataclass
 class Outcome:
-    status: str  # "pass" | "fail" | "gap" (known zarr-python gap, reproduced) | "fixed" (gap no longer reproduces)
+    # "pass" | "fail" | "gap" (known gap, reproduced as expected) | "fixed" (gap no longer reproduces) |
+    # "unsupported" (outside a declared capability table; not run) | "works" (declared unsupported, but it works)
+    status: str
     message: str = ""
     stage: str = ""  # "write" | "read" | "compare"
     diagnosis: Diagnosis | None = None
+    expected: dict | None = None  # gap cells: the failure the rule expects
+    observed: dict | None = None  # gap cells: the failure seen
 
     @property
     def ok(self) -> bool:
-        return self.status in ("pass", "gap")
+        return self.status in ("pass", "gap", "unsupported")
 
 
 STORES = ("local", "s3", "golden")  # fresh writes on disk, fresh writes on S3, the committed golden stores
@@ -83,18 +136,19 @@ STORES = ("local", "s3", "golden")  # fresh writes on disk, fresh writes on S3, 
 
 def all_cells(
     cases: Iterable[Case],
-    writers: Sequence[str] = IMPLS + tuple(ARCHIVED_WRITERS),
-    readers: Sequence[str] = IMPLS,
+    writers: Sequence[str] = ALL_IMPLS,
+    readers: Sequence[str] = ALL_IMPLS,
     stores: Sequence[str] = STORES,
 ) -> list[Cell]:
-    """Every combination; archived writers (zarr 2.x) only where they exist: v2 cases in the golden store."""
+    """Every combination; the golden store only for writers with committed stores (zarr 2.18: its v2 cases)."""
     return [
         Cell(w, r, s, c)
         for c in cases
         for s in stores
         for w in writers
         for r in readers
-        if w not in ARCHIVED_WRITERS or (s == "golden" and c.zarr_format == 2)
+        if (w not in ARCHIVED_WRITERS or (s == "golden" and c.zarr_format == 2))
+        and (s != "golden" or (w in GOLDEN_WRITERS and (w != "zarr2" or c.zarr_format == 2)))
     ]
 
 
@@ -119,6 +173,7 @@ class Matrix:
         self._written: dict[tuple[str, str], dict[str, Exception | None]] = {}
         self._read: dict[tuple[str, str, str], dict[str, Any]] = {}
         self._bridge: Any = None
+        self._unavailable: dict[str, str] = {}
         self._lock = threading.RLock()  # guards the shared caches when lanes run in threads
 
     # -- resources ------------------------------------------------------------------------------------------
@@ -141,12 +196,31 @@ class Matrix:
 
     def _make_impl(self, name: str) -> Any:
         if name not in self._impls:
+            if name in PEERS:
+                try:
+                    self._impls[name] = make_peer(name, self.golden_dir / "cases.json")
+                except Exception as e:  # not installed: its cells fail at the write/read with this reason
+                    self._unavailable[name] = f"{name} is not available: {e}"
+                    raise
+                return self._impls[name]
             self._impls[name] = (
                 {"python": PythonImpl, "zarr-python": ZarrPythonImpl}[name]()
                 if name != "julia"
                 else JuliaImpl(self.bridge())
             )
         return self._impls[name]
+
+    def unavailable(self, name: str) -> str | None:
+        """Why a peer cannot run here (not installed), or None; tries to start it once."""
+        if name not in PEERS:
+            return None
+        with self._lock:
+            if name not in self._impls and name not in self._unavailable:
+                try:
+                    self._make_impl(name)
+                except Exception:
+                    pass
+            return self._unavailable.get(name)
 
     def place(self, store: str) -> Place:
         with self._lock:
@@ -220,7 +294,7 @@ class Matrix:
                 done[c.slug] = ReadFailure("Missing", f"{ARCHIVED_WRITERS[writer]} wrote only the golden stores")
             return done
         impl = self.impl(writer)
-        if writer == "julia":
+        if hasattr(impl, "write_many"):
             done.update(impl.write_many([(c, self.values(c), place.url(writer, c)) for c in todo], place))
         else:
             for c in todo:
@@ -246,8 +320,31 @@ class Matrix:
         return done
 
     def outcome(self, cell: Cell, cases: Iterable[Case] | None = None) -> Outcome:
-        """The verdict for one cell; ``cases`` is the batch to write/read with it (default: just its case)."""
-        batch = list(cases) if cases is not None else [cell.case]
+        """The verdict for one cell; ``cases`` is the batch to write/read with it (default: just its case).
+
+        A cell outside the declared capabilities is ``unsupported`` (not run); a known gap must fail the way its
+        rule expects (``gap``), otherwise it is a failure; a gap that passes is ``fixed``."""
+        for name in (cell.writer, cell.reader):
+            why = self.unavailable(name)
+            if why:
+                return Outcome("unsupported", why, "setup")
+        why = cell.unsupported
+        if why:
+            return Outcome("unsupported", why, "capabilities")
+        batch = [
+            c
+            for c in (cases if cases is not None else [cell.case])
+            if not unsupported_reason(cell.writer, cell.reader, cell.store, c)
+        ]
+        if cell.case not in batch:
+            batch.append(cell.case)
+        out = self._run_cell(cell, batch)
+        rule = cell.gap_rule
+        if rule is not None:
+            return gap_outcome(rule, out)
+        return out
+
+    def _run_cell(self, cell: Cell, batch: list[Case]) -> Outcome:
         write_err = self.ensure_written(cell.writer, cell.store, batch).get(cell.case.slug)
         if write_err is not None:
             out = Outcome("fail", f"{cell.writer} failed to write: {write_err}", "write")
@@ -271,11 +368,6 @@ class Matrix:
                     order=cell.case.order,
                 )
                 out = Outcome("pass", "", "compare", d) if d.equal else Outcome("fail", f"{d.kind}: {d}", "compare", d)
-        gap = cell.gap
-        if gap:
-            if out.status == "fail":
-                return Outcome("gap", f"{gap} ({out.message})", out.stage, out.diagnosis)
-            return Outcome("fixed", f"{gap} -- but it now works: remove the rule from cases.json", "compare")
         return out
 
     def run(
