@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-
 import sys
 
 import pytest
@@ -17,13 +16,13 @@ def pytest_report_header(config):
         import zarr
 
         zarr_version = zarr.__version__
-    except Exception as exc:  # noqa: BLE001 - the header must not stop the run
+    except Exception as exc:
         zarr_version = f"not importable ({type(exc).__name__}: {exc})"
     try:
         import numcodecs
 
         numcodecs_version = numcodecs.__version__
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         numcodecs_version = f"not importable ({type(exc).__name__}: {exc})"
     python_version = ".".join(map(str, sys.version_info[:3]))
     return f"oracle: zarr-python {zarr_version}, numcodecs {numcodecs_version}, Python {python_version}"

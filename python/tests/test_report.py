@@ -35,7 +35,7 @@ def synthetic() -> Report:
 
 def test_report_counts_and_files(tmp_path):
     r = synthetic()
-    assert not r.ok and r.total.counts == {"pass": 4, "gap": 1, "fail": 1, "fixed": 0}
+    assert not r.ok and r.total.counts == {"pass": 4, "gap": 1, "fail": 1, "fixed": 0, "unsupported": 0, "works": 0}
     paths = r.write(tmp_path)
     doc = json.loads(paths["json"].read_text())
     assert doc["counts"]["total"] == 6 and doc["counts"]["fail"] == 1

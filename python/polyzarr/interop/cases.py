@@ -239,7 +239,7 @@ def load_cases(path: str | Path | None = None) -> list[Case]:
                     and rule.get("order") in (None, spec["order"])
                     and rule.get("zarr_format") in (None, spec["zarr_format"])
                 ):
-                    for k in ("write", "read", "writers"):
+                    for k in ("write", "read", "writers", "expect"):
                         if k in rule:
                             zp.setdefault(k, rule[k])
             cases.append(

@@ -33,8 +33,12 @@ class GapRule:
 
     @classmethod
     def from_zarr_python(cls, zp: dict, op: str) -> GapRule:
+        """A ``zarr_python_gaps`` rule of cases.json; its ``expect`` is ``{"write": {...}, "read": {...}}``. A rule
+        without one expects the failure where its text puts it: in that operation, or at the comparison (data
+        written or read silently wrong)."""
         exp = zp.get("expect") or {}
-        return cls("zarr-python", op, zp[op], exp.get(op) if isinstance(exp, dict) else None)
+        mine = exp.get(op) if isinstance(exp, dict) else None
+        return cls("zarr-python", op, zp[op], mine or {"stage_in": [op, "compare"]})
 
     @classmethod
     def from_json(cls, d: dict) -> GapRule:
@@ -63,6 +67,7 @@ class GapRule:
             ("codec", lambda v: bool(codec_names(c) & set(v if isinstance(v, list) else [v]))),
             ("filters", lambda v: set(v) <= set(c.filter_names)),
             ("case", lambda v: any(t in c.id for t in (v if isinstance(v, list) else [v]))),
+            ("not_case", lambda v: not any(t in c.id for t in (v if isinstance(v, list) else [v]))),
             ("shape_rank", lambda v: len(c.shape) == v),
         ]
         return all(test(w[k]) for k, test in checks if k in w)
@@ -72,6 +77,8 @@ class GapRule:
         if not e:
             return True
         if e.get("stage") and out.stage != e["stage"]:
+            return False
+        if e.get("stage_in") and out.stage not in e["stage_in"]:
             return False
         if e.get("pattern") and not re.search(e["pattern"], out.message or "", re.S):
             return False

@@ -84,12 +84,30 @@ class Cell:
     @property
     def gap_rule(self) -> GapRule | None:
         """The known-gap rule of this cell with the failure it expects (zarr-python rules and peer rules)."""
+        rules = self.gap_rules
+        return rules[0] if rules else None
+
+    @property
+    def gap_rules(self) -> list[GapRule]:
+        """Every rule that applies: the writer's (op write) first, then the reader's (op read)."""
         zp = self.case.zarr_python
+        out = []
         if self.writer == "zarr-python" and zp.get("write"):
-            return GapRule.from_zarr_python(zp, "write")
+            out.append(GapRule.from_zarr_python(zp, "write"))
         if self.reader == "zarr-python" and zp.get("read") and self.writer in zp.get("writers", (self.writer,)):
-            return GapRule.from_zarr_python(zp, "read")
-        return self.peer_gap
+            out.append(GapRule.from_zarr_python(zp, "read"))
+        out += [r for r in peer_gap_rules() if r.matches(self)]
+        return sorted(out, key=lambda r: r.op != "write")
+
+    def rule_for(self, out: Outcome) -> GapRule | None:
+        """The rule that judges ``out``: a failed write is the writer's, anything later the reader's (or, for data
+        a writer got silently wrong, the writer's)."""
+        rules = self.gap_rules
+        if not rules:
+            return None
+        if out.stage == "write":
+            return next((r for r in rules if r.op == "write"), None)
+        return next((r for r in rules if r.op == "read"), rules[0])
 
     @property
     def unsupported(self) -> str | None:
@@ -339,7 +357,7 @@ class Matrix:
         if cell.case not in batch:
             batch.append(cell.case)
         out = self._run_cell(cell, batch)
-        rule = cell.gap_rule
+        rule = cell.rule_for(out)
         if rule is not None:
             return gap_outcome(rule, out)
         return out

@@ -13,7 +13,7 @@ NUMERIC = fs(
 )  # fmt: skip
 V3_CORE_CODECS = fs("bytes", "transpose", "gzip", "zstd", "blosc", "crc32c", "sharding_indexed")
 
-TS_V2_DTYPES = NUMERIC | fs("null_terminated_bytes", "struct", "raw_bytes")
+TS_V2_DTYPES = NUMERIC | fs("raw_bytes")
 TS_V3_DTYPES = NUMERIC | fs("raw_bytes")
 TS_CODECS = fs("blosc", "zlib", "gzip", "bz2", "zstd") | V3_CORE_CODECS
 TENSORSTORE = Capabilities(
@@ -26,14 +26,16 @@ TENSORSTORE = Capabilities(
             dtypes=fs("struct", "null_terminated_bytes"),
         ),
         Limit(
-            "tensorstore's zarr driver: nested structs and sub-array fields are not parsed",
-            format=2,
-            flags=fs("struct_nested"),
+            "tensorstore holds raw bytes as an extra byte dimension (the adapter maps only v3 writes)",
+            op="read",
+            dtypes=fs("raw_bytes"),
         ),
+        Limit("tensorstore holds raw bytes as an extra byte dimension", op="write", format=2, dtypes=fs("raw_bytes")),
     ),
     notes=(
         "drivers zarr (v2) and zarr3 (v3); kvstores file and s3 (endpoint + region, environment credentials)",
-        "v2: no filters, no object / <U / datetime64 / timedelta64 dtypes, no lz4 or lzma compressor",
+        "v2: no filters, no object / <U / datetime64 / timedelta64 dtypes, no lz4 or lzma compressor; structs and |S "
+        "only field by field or as an extra char dimension (not mapped by the adapter)",
         "v3: numeric data types and raw bytes (as an extra byte dimension); opens structs only one field at a time",
         "runs in a worker process: a failed internal check aborts the whole process",
     ),
@@ -41,7 +43,7 @@ TENSORSTORE = Capabilities(
 
 ZARRS_CODECS = V3_CORE_CODECS | fs("zlib", "gzip", "bz2", "lz4", "lzma", "vlen-utf8", "vlen-bytes", "shuffle",
                                    "fixedscaleoffset")  # fmt: skip
-ZARRS_DTYPES = NUMERIC | fs("string", "variable_length_bytes", "fixed_length_utf32", "null_terminated_bytes", "struct")
+ZARRS_DTYPES = NUMERIC | fs("string", "variable_length_bytes", "fixed_length_utf32", "struct")
 ZARRS = Capabilities(
     write=Support(stores=fs("local", "s3"), dtypes=ZARRS_DTYPES, codecs=ZARRS_CODECS),
     read=Support(dtypes=ZARRS_DTYPES, codecs=ZARRS_CODECS),
@@ -52,6 +54,11 @@ ZARRS = Capabilities(
             "zarrs has no v2 vlen/object data types", format=2, dtypes=fs("string", "variable_length_bytes", "object")
         ),
         Limit("zarr-python cannot represent sub-array or nested struct fields", flags=fs("struct_nested")),
+        Limit(
+            "zarrs 0.2.3 has only numeric v3 data types (UnsupportedDataTypeError / UnsupportedMetadataError)",
+            format=3,
+            dtypes=fs("string", "variable_length_bytes", "fixed_length_utf32", "null_terminated_bytes", "struct"),
+        ),
     ),
     notes=(
         "zarr-python 3.4 with codec_pipeline.path = zarrs.ZarrsCodecPipeline and codec_pipeline.strict (no fallback "
@@ -75,18 +82,7 @@ ZARRITA = Capabilities(
         formats=fs(3),
         stores=fs("local"),
         dtypes=fs(
-            "bool",
-            "int8",
-            "int16",
-            "int32",
-            "int64",
-            "uint8",
-            "uint16",
-            "uint32",
-            "uint64",
-            "float32",
-            "float64",
-            "string",
+            "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "float32", "float64"
         ),
         codecs=fs("bytes", "transpose", "zstd", "blosc", "vlen-utf8"),
         flags=fs("big_endian", "fill_nan", "chunk_key_v2", "0d", "fill_null"),
@@ -123,6 +119,7 @@ ZARRITA = Capabilities(
         "no Float16Array on Node 20: float16 is unsupported; no complex, datetime, struct or raw types",
         "sharded arrays are read-only; writes are Zarr v3 only and no gzip/crc32c encode; no S3 store (FetchStore "
         "cannot sign requests)",
+        "writing strings fails in the vlen-utf8 encoder (from a JS Array of strings): string is read-only here",
     ),
 )
 
