@@ -34,6 +34,11 @@ def add_arguments(p: Any) -> None:
     )
     p.add_argument("--case-id", action="append", default=[], metavar="ID", help="only the case with exactly this id")
     p.add_argument("--quick", action="store_true", help="one case per feature group (the quick matrix)")
+    p.add_argument(
+        "--probe",
+        action="store_true",
+        help="also run cells outside the declared capability tables (a pass is 'works': widen the table)",
+    )
     p.add_argument("--jobs", type=int, default=1, help="run writer/store lanes in N threads (default 1)")
     p.add_argument(
         "--out", default="reports", help="directory for matrix.json/html/png and junit.xml (default reports)"
@@ -124,7 +129,7 @@ def run(args: Any, argv: Sequence[str]) -> int:
         os.environ["AWS_ENDPOINT_URL"] = endpoint
         _wait_for(endpoint, console)
     kw = {"golden_dir": Path(args.golden_dir)} if args.golden_dir else {}
-    m = Matrix(s3_endpoint=endpoint, **kw)
+    m = Matrix(s3_endpoint=endpoint, probe=args.probe, **kw)
     try:
         t0 = time.perf_counter()
         v = versions(m, writers, readers)

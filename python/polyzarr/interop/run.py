@@ -129,6 +129,14 @@ def unsupported_reason(writer: str, reader: str, store: str, case: Case) -> str 
 
 
 @functools.cache
+def hard_unsupported(writer: str, reader: str, store: str, case: Case) -> bool:
+    """Outside a table for a reason no probe can test (another format or store, not a writer)."""
+    return (writer in CAPABILITIES and CAPABILITIES[writer].hard(case, "write", store)) or (
+        reader in CAPABILITIES and CAPABILITIES[reader].hard(case, "read", store)
+    )
+
+
+@functools.cache
 def peer_gap_for(cell: Cell) -> GapRule | None:
     return next((r for r in peer_gap_rules() if r.matches(cell)), None)
 
@@ -180,6 +188,7 @@ class Matrix:
     s3_endpoint: str | None = None
     s3_bucket: str | None = None  # s3://name; created on first use when None
     timings: dict = field(default_factory=dict)
+    probe: bool = False  # run cells outside a declared table too: "works" when they pass (the table is too narrow)
 
     def __post_init__(self) -> None:
         self._own_workdir = self.workdir is None
@@ -347,16 +356,21 @@ class Matrix:
             if why:
                 return Outcome("unsupported", why, "setup")
         why = cell.unsupported
-        if why:
+        if why and (not self.probe or hard_unsupported(cell.writer, cell.reader, cell.store, cell.case)):
             return Outcome("unsupported", why, "capabilities")
+        skip = hard_unsupported if self.probe else unsupported_reason
         batch = [
             c
             for c in (cases if cases is not None else [cell.case])
-            if not unsupported_reason(cell.writer, cell.reader, cell.store, c)
+            if not skip(cell.writer, cell.reader, cell.store, c)
         ]
         if cell.case not in batch:
             batch.append(cell.case)
         out = self._run_cell(cell, batch)
+        if why:  # a probe of a cell outside the table
+            if out.status == "pass":
+                return Outcome("works", f"declared unsupported ({why}) but it works: widen the capability table")
+            return Outcome("unsupported", f"{why} (probed: {out.message.splitlines()[0][:200]})", "capabilities")
         rule = cell.rule_for(out)
         if rule is not None:
             return gap_outcome(rule, out)

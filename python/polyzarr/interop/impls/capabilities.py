@@ -190,6 +190,14 @@ class Capabilities:
                 return lim.reason
         return None
 
+    def hard(self, case: Case, op: str, store: str) -> bool:
+        """Whether ``op`` is outside the table for a reason the adapter cannot even try (not a writer, another
+        format, another store): such cells are never probed."""
+        sup = self.write if op == "write" else self.read
+        if sup is None:
+            return True
+        return case.zarr_format not in sup.formats or (sup.stores is not None and store not in sup.stores)
+
     def to_json(self) -> dict:
         def sup(s: Support | None) -> Any:
             if s is None:
