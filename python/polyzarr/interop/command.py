@@ -39,6 +39,12 @@ def add_arguments(p: Any) -> None:
         action="store_true",
         help="also run cells outside the declared capability tables (a pass is 'works': widen the table)",
     )
+    p.add_argument(
+        "--s3-cases",
+        choices=("sample", "all"),
+        default="sample",
+        help="pairs with a peer on S3: every fifth case of each group (sample, default) or every case (all)",
+    )
     p.add_argument("--jobs", type=int, default=1, help="run writer/store lanes in N threads (default 1)")
     p.add_argument(
         "--out", default="reports", help="directory for matrix.json/html/png and junit.xml (default reports)"
@@ -111,7 +117,7 @@ def run(args: Any, argv: Sequence[str]) -> int:
         cases = [c for c in cases if c.id in args.case_id]
     if args.quick:
         cases = quick_cases(cases)
-    cells = all_cells(cases, writers, readers, stores)
+    cells = all_cells(cases, writers, readers, stores, s3_sample=args.s3_cases == "sample" and not args.quick)
     if not cells:
         console.print("polyzarr matrix: no cells selected")
         return 2
