@@ -68,7 +68,7 @@ class GapRule:
             ("filters", lambda v: set(v) <= set(c.filter_names)),
             ("case", lambda v: any(t in c.id for t in (v if isinstance(v, list) else [v]))),
             ("not_case", lambda v: not any(t in c.id for t in (v if isinstance(v, list) else [v]))),
-            ("shape_rank", lambda v: len(c.shape) == v),
+            ("shape_rank", lambda v: len(c.shape) in (v if isinstance(v, list) else [v])),
         ]
         return all(test(w[k]) for k, test in checks if k in w)
 

@@ -43,7 +43,7 @@ TENSORSTORE = Capabilities(
 
 ZARRS_CODECS = V3_CORE_CODECS | fs("zlib", "gzip", "bz2", "lz4", "lzma", "vlen-utf8", "vlen-bytes", "shuffle",
                                    "fixedscaleoffset")  # fmt: skip
-ZARRS_DTYPES = NUMERIC | fs("string", "variable_length_bytes", "fixed_length_utf32", "struct")
+ZARRS_DTYPES = NUMERIC | fs("string", "variable_length_bytes", "struct")
 ZARRS = Capabilities(
     write=Support(stores=fs("local", "s3"), dtypes=ZARRS_DTYPES, codecs=ZARRS_CODECS),
     read=Support(dtypes=ZARRS_DTYPES, codecs=ZARRS_CODECS),
