@@ -41,7 +41,7 @@ TENSORSTORE = Capabilities(
     ),
 )
 
-ZARRS_CODECS = V3_CORE_CODECS | fs("zlib", "gzip", "bz2", "lz4", "lzma", "vlen-utf8", "vlen-bytes", "shuffle",
+ZARRS_CODECS = V3_CORE_CODECS | fs("zlib", "gzip", "bz2", "vlen-utf8", "vlen-bytes", "shuffle",
                                    "fixedscaleoffset")  # fmt: skip
 ZARRS_DTYPES = NUMERIC | fs("string", "variable_length_bytes", "struct")
 ZARRS = Capabilities(
