@@ -6,7 +6,7 @@ PY    := $(VENV)/bin/python
 JULIA ?= $(CURDIR)/.cache/julia/bin/julia
 export JULIA
 
-.PHONY: setup setup-python setup-debs setup-julia test lint matrix golden bench lint-docker clean help
+.PHONY: setup setup-python setup-debs setup-julia setup-peers test lint matrix golden bench lint-docker clean help
 
 help:
 	@echo "make test    install what is missing, then run the whole suite (Python, Julia, S3 via moto)"
@@ -14,9 +14,9 @@ help:
 	@echo "make matrix  install what is missing, then run the interop matrix; reports in reports/ (MATRIX_ARGS=...)"
 	@echo "make golden  regenerate interop_tests/golden from its cases.json (all three writers)"
 	@echo "make bench   benchmarks against zarr-python (not part of the tests)"
-	@echo "make setup   only install (venv, Debian codec libraries, Julia 1.5+ with the libunwind fix)"
+	@echo "make setup   only install (venv, Debian codec libraries, Julia 1.5+ with the libunwind fix, the matrix peers)"
 
-setup: setup-python setup-debs setup-julia
+setup: setup-python setup-debs setup-julia setup-peers
 
 setup-python:
 	@scripts/setup-python.sh
@@ -26,6 +26,10 @@ setup-debs:
 
 setup-julia:
 	@scripts/install-julia.sh
+
+# tensorstore + zarrs into .venv, zarrita.js into interop/node/node_modules, zarr-python 2.18 in .cache/zarr2-venv
+setup-peers: setup-python
+	@scripts/setup-peers.sh
 
 test: setup lint
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -38,8 +42,10 @@ lint: setup-python
 	$(VENV)/bin/mypy python/polyzarr
 	$(VENV)/bin/ruff check python/tests interop_tests conftest.py
 
+# 7 implementations x 3 stores; lanes in 2 threads (the peers run in worker processes of their own)
+MATRIX_JOBS ?= 2
 matrix: setup
-	$(PY) -m polyzarr matrix $(MATRIX_ARGS)
+	$(PY) -m polyzarr matrix --jobs $(MATRIX_JOBS) $(MATRIX_ARGS)
 
 golden: setup
 	$(PY) -m polyzarr.interop.golden

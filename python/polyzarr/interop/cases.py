@@ -296,7 +296,7 @@ def _gaps_of(spec: dict, label: str, rules: list, version: str | None) -> dict:
             and rule.get("codec") in (None, spec["codec"])
             and rule.get("zarr_format") in (None, spec["zarr_format"])
         ):
-            for k in ("write", "read", "writers"):
+            for k in ("write", "read", "writers", "expect"):
                 if k in rule:
                     zp.setdefault(k, rule[k])
     return zp

@@ -16,22 +16,34 @@ from pathlib import Path
 from typing import Any
 
 from .cases import load_cases
-from .impls import ARCHIVED_WRITERS, IMPLS
+from .impls import ALL_IMPLS, PEERS
 from .report import Report
 from .run import STORES, Matrix, all_cells
 
 
 def add_arguments(p: Any) -> None:
-    writers = IMPLS + tuple(ARCHIVED_WRITERS)
     p.add_argument(
         "--writers",
-        default=",".join(writers),
-        help=f"comma-separated, from {','.join(writers)} (zarr2: zarr 2.x's stores in the golden set)",
+        default=",".join(ALL_IMPLS),
+        help=f"comma-separated, from {','.join(ALL_IMPLS)} (zarr2: zarr-python 2.18, its own venv)",
     )
-    p.add_argument("--readers", default=",".join(IMPLS), help=f"comma-separated, from {','.join(IMPLS)}")
+    p.add_argument("--readers", default=",".join(ALL_IMPLS), help=f"comma-separated, from {','.join(ALL_IMPLS)}")
     p.add_argument("--stores", default=",".join(STORES), help=f"comma-separated, from {','.join(STORES)}")
     p.add_argument(
         "--case", action="append", default=[], metavar="TEXT", help="only cases whose id contains TEXT (repeatable)"
+    )
+    p.add_argument("--case-id", action="append", default=[], metavar="ID", help="only the case with exactly this id")
+    p.add_argument("--quick", action="store_true", help="one case per feature group (the quick matrix)")
+    p.add_argument(
+        "--probe",
+        action="store_true",
+        help="also run cells outside the declared capability tables (a pass is 'works': widen the table)",
+    )
+    p.add_argument(
+        "--s3-cases",
+        choices=("sample", "all"),
+        default="sample",
+        help="pairs with a peer on S3: every fifth case of each group (sample, default) or every case (all)",
     )
     p.add_argument("--jobs", type=int, default=1, help="run writer/store lanes in N threads (default 1)")
     p.add_argument(
@@ -40,6 +52,17 @@ def add_arguments(p: Any) -> None:
     p.add_argument("--s3-endpoint", default=None, help="use this S3 endpoint instead of starting moto_server")
     p.add_argument("--golden-dir", default=None, help="default: interop_tests/golden of this checkout")
     p.add_argument("--no-progress", action="store_true", help="no live progress bar (plain log lines)")
+
+
+def quick_cases(cases: list) -> list:
+    """One case per feature group: the first of each group (file order)."""
+    seen: set[str] = set()
+    out = []
+    for c in cases:
+        if c.group not in seen:
+            seen.add(c.group)
+            out.append(c)
+    return out
 
 
 def _split(text: str, allowed: Sequence[str], what: str) -> list[str]:
@@ -64,6 +87,10 @@ def versions(m: Matrix, writers: list[str], readers: list[str]) -> dict:
     }
     if "zarr-python" in writers + readers:
         v["zarr-python"] = m.impl("zarr-python").version
+    for name in PEERS:
+        if name in writers + readers:
+            why = m.unavailable(name)
+            v[name] = why or m.impl(name).version
     if "julia" in writers + readers:
         try:
             b = m.bridge()
@@ -80,13 +107,17 @@ def run(args: Any, argv: Sequence[str]) -> int:
     console = Console()
     if not console.is_terminal:  # logs (CI, make matrix | tee): wide enough for the whole table
         console = Console(width=max(console.width, 150))
-    writers = _split(args.writers, IMPLS + tuple(ARCHIVED_WRITERS), "writer")
-    readers = _split(args.readers, IMPLS, "reader")
+    writers = _split(args.writers, ALL_IMPLS, "writer")
+    readers = _split(args.readers, ALL_IMPLS, "reader")
     stores = _split(args.stores, STORES, "store")
     cases = load_cases(Path(args.golden_dir) / "cases.json" if args.golden_dir else None)
     if args.case:
         cases = [c for c in cases if any(t in c.id for t in args.case)]
-    cells = all_cells(cases, writers, readers, stores)
+    if args.case_id:
+        cases = [c for c in cases if c.id in args.case_id]
+    if args.quick:
+        cases = quick_cases(cases)
+    cells = all_cells(cases, writers, readers, stores, s3_sample=args.s3_cases == "sample" and not args.quick)
     if not cells:
         console.print("polyzarr matrix: no cells selected")
         return 2
@@ -104,7 +135,7 @@ def run(args: Any, argv: Sequence[str]) -> int:
         os.environ["AWS_ENDPOINT_URL"] = endpoint
         _wait_for(endpoint, console)
     kw = {"golden_dir": Path(args.golden_dir)} if args.golden_dir else {}
-    m = Matrix(s3_endpoint=endpoint, **kw)
+    m = Matrix(s3_endpoint=endpoint, probe=args.probe, **kw)
     try:
         t0 = time.perf_counter()
         v = versions(m, writers, readers)
@@ -117,14 +148,14 @@ def run(args: Any, argv: Sequence[str]) -> int:
         report = Report(
             results, elapsed, v, "polyzarr matrix " + " ".join(shlex.quote(a) for a in argv), dict(m.timings)
         )
-        for table in report.rich_tables():
+        for table in [*report.pair_tables(), *report.rich_tables(), report.impl_table()]:
             console.print(table)
         console.print(report.headline())
         console.print(
             "by store: " + ", ".join(f"{s} {report.by_store[s].ok}/{report.by_store[s].total}" for s in report.stores)
         )
         for c, o in results:
-            if o.status in ("fail", "fixed"):
+            if o.status in ("fail", "fixed", "works"):
                 console.print(
                     f"[red]FAIL[/] {c.id}: {o.message.splitlines()[0] if o.message else o.status}", soft_wrap=True
                 )
@@ -166,7 +197,7 @@ def _run_with_progress(m: Matrix, cells: list, console: Any, plain: bool, jobs: 
 
         def progress(cell: Any, outcome: Any) -> None:
             done["n"] += 1
-            done["bad"] += outcome.status in ("fail", "fixed")
+            done["bad"] += outcome.status in ("fail", "fixed", "works")
             if done["n"] % step == 0 or done["n"] == len(cells):
                 console.print(
                     f"  {done['n']}/{len(cells)} cells, {done['bad']} failing ({cell.writer}→{cell.reader} {cell.store})"
@@ -187,7 +218,7 @@ def _run_with_progress(m: Matrix, cells: list, console: Any, plain: bool, jobs: 
         task = bar.add_task("cells", total=len(cells), lane="")
 
         def progress(cell: Any, outcome: Any) -> None:
-            done["bad"] += outcome.status in ("fail", "fixed")
+            done["bad"] += outcome.status in ("fail", "fixed", "works")
             bar.update(
                 task,
                 advance=1,

@@ -19,9 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .impls import ALL_IMPLS, CAPABILITIES
 from .run import Cell, Outcome
 
-STATUSES = ("pass", "gap", "unsupported", "fail", "fixed")
+# unsupported: outside a declared capability table (not run, never a failure); works: declared unsupported but it
+# passed (widen the table: counts as failing, like a fixed gap)
+STATUSES = ("pass", "gap", "fail", "fixed", "unsupported", "works")
 ARROW = "→"
 
 
@@ -38,15 +41,20 @@ class Tally:
 
     @property
     def ok(self) -> int:
-        return self.counts["pass"] + self.counts["gap"] + self.counts["unsupported"]
+        return self.counts["pass"] + self.counts["gap"]
 
     @property
     def failed(self) -> int:
-        return self.counts["fail"] + self.counts["fixed"]
+        return self.counts["fail"] + self.counts["fixed"] + self.counts["works"]
+
+    @property
+    def ran(self) -> int:
+        """Cells that ran (everything but unsupported)."""
+        return self.total - self.counts["unsupported"]
 
     @property
     def rate(self) -> float:
-        return self.ok / self.total if self.total else 1.0
+        return self.ok / self.ran if self.ran else 1.0
 
 
 def row_key(cell: Cell) -> str:
@@ -59,10 +67,10 @@ def column_key(cell: Cell) -> str:
 
 
 def repro(cell: Cell) -> str:
-    """The command that reruns just this cell."""
+    """The command that reruns just this cell (``--case-id``: exactly this case, not every id containing it)."""
     return (
         f"polyzarr matrix --writers {cell.writer} --readers {cell.reader} --stores {cell.store} "
-        f"--case {shlex.quote(cell.case.id)}"
+        f"--case-id {shlex.quote(cell.case.id)}"
     )
 
 
@@ -88,12 +96,22 @@ class Report:
         self.by_row: dict[str, Tally] = defaultdict(Tally)
         self.by_store: dict[str, Tally] = defaultdict(Tally)
         self.total = Tally()
+        self.impls = [i for i in ALL_IMPLS if any(i in (c.writer, c.reader) for c, _ in self.results)]
+        self.pairs: dict[tuple[int, str, str], Tally] = defaultdict(Tally)  # (format, writer, reader)
+        self.as_writer: dict[str, Tally] = defaultdict(Tally)
+        self.as_reader: dict[str, Tally] = defaultdict(Tally)
+        self.impl_groups: dict[tuple[str, str, str], Tally] = defaultdict(Tally)  # (impl, "write"|"read", group)
         for c, o in self.results:
             for t in (
                 self.grid[(row_key(c), column_key(c))],
                 self.by_row[row_key(c)],
                 self.by_store[c.store],
                 self.total,
+                self.pairs[(c.case.zarr_format, c.writer, c.reader)],
+                self.as_writer[c.writer],
+                self.as_reader[c.reader],
+                self.impl_groups[(c.writer, "write", c.case.group)],
+                self.impl_groups[(c.reader, "read", c.case.group)],
             ):
                 t.add(o.status)
 
@@ -115,6 +133,11 @@ class Report:
             "versions": self.versions,
             "timings_s": {k: round(v, 3) for k, v in self.timings.items()},
             "counts": {**self.total.counts, "total": self.total.total},
+            "implementations": self.implementations_json(),
+            "pairs": {
+                f"v{f}": {f"{w}{ARROW}{r}": t.counts for (ff, w, r), t in sorted(self.pairs.items()) if ff == f}
+                for f in sorted({k[0] for k in self.pairs})
+            },
             "rows": self.rows,
             "columns": self.columns,
             "summary": {
@@ -140,7 +163,63 @@ class Report:
             d.update({"stage": o.stage, "message": o.message, "repro": repro(c), "pytest": pytest_repro(c)})
             if o.diagnosis is not None:
                 d["diagnosis"] = o.diagnosis.to_json()
+        if o.expected is not None:  # a gap cell: the failure its rule expects and the one seen
+            d["expected"] = o.expected
+            d["observed"] = o.observed
         return d
+
+    def implementations_json(self) -> dict:
+        """Per implementation: its version, declared capability table, and what it measured as writer and reader
+        (counts per status, and per feature group)."""
+        out = {}
+        for i in self.impls:
+            key = {"python": "polyzarr", "julia": "julia"}.get(i, i)
+            out[i] = {
+                "version": self.versions.get(key) or self.versions.get(i),
+                "declared": CAPABILITIES[i].to_json() if i in CAPABILITIES else None,
+                "as_writer": self.as_writer[i].counts,
+                "as_reader": self.as_reader[i].counts,
+                "groups": {
+                    op: {g: t.counts for (ii, oo, g), t in sorted(self.impl_groups.items()) if ii == i and oo == op}
+                    for op in ("write", "read")
+                },
+            }
+        return out
+
+    def pair_tables(self) -> list[Any]:
+        """Implementation × implementation (writer rows, reader columns), one table per format version."""
+        from rich.table import Table
+        from rich.text import Text
+
+        tables = []
+        for fmt in sorted({k[0] for k in self.pairs}):
+            t = Table(title=f"Zarr v{fmt}: writer (rows) {ARROW} reader (columns); ok/ran, +n unsupported")
+            t.add_column("writer", style="bold", no_wrap=True)
+            readers = [r for r in self.impls if any(k[0] == fmt and k[2] == r for k in self.pairs)]
+            for r in readers:
+                t.add_column(r, justify="center", no_wrap=True)
+            for w in self.impls:
+                if not any(k[0] == fmt and k[1] == w for k in self.pairs):
+                    continue
+                t.add_row(w, *(_rich_cell(self.pairs.get((fmt, w, r), Tally()), Text) for r in readers))
+            tables.append(t)
+        return tables
+
+    def impl_table(self) -> Any:
+        from rich.table import Table
+
+        t = Table(title="implementations (measured: as writer / as reader)")
+        for h in ("implementation", "version", "write pass/fail/gap/unsupported", "read pass/fail/gap/unsupported"):
+            t.add_column(h, no_wrap=True)
+        for i in self.impls:
+            w, r = self.as_writer[i].counts, self.as_reader[i].counts
+            key = {"python": "polyzarr"}.get(i, i)
+
+            def f(c: dict) -> str:
+                return f"{c['pass']}/{c['fail'] + c['fixed'] + c['works']}/{c['gap']}/{c['unsupported']}"
+
+            t.add_row(i, str(self.versions.get(key, "")), f(w), f(r))
+        return t
 
     # -- terminal ----------------------------------------------------------------------------------------------
     def rich_tables(self) -> list[Any]:
@@ -170,10 +249,11 @@ class Report:
         return tables
 
     def headline(self) -> str:
+        c = self.total.counts
         return (
-            f"polyzarr interop matrix: {self.total.ok}/{self.total.total} cells ok "
-            f"({self.total.counts['gap']} known zarr-python gaps, {self.total.counts['unsupported']} unsupported, "
-            f"{self.total.failed} failing) "
+            f"polyzarr interop matrix: {self.total.total} cells: {c['pass']} pass, {self.total.failed} fail"
+            + (f" ({c['fixed']} fixed gaps, {c['works']} undeclared that work)" if c["fixed"] + c["works"] else "")
+            + f", {c['unsupported']} unsupported, {c['gap']} known gaps; {len(self.impls)} implementations "
             f"in {self.elapsed:.1f} s"
         )
 
@@ -201,6 +281,7 @@ class Report:
             "html": outdir / "matrix.html",
             "junit": outdir / "junit.xml",
             "png": outdir / "matrix.png",
+            "png_pairs": outdir / "matrix-pairs.png",
         }
         paths["json"].write_text(json.dumps(self.to_json(), indent=1))
         paths["html"].write_text(self.to_html(), encoding="utf-8")
@@ -219,7 +300,7 @@ class Report:
         )
         for c, o in self.results:
             tc = ET.SubElement(suite, "testcase", classname=f"matrix.{c.writer}.{c.reader}.{c.store}", name=c.case.id)
-            if o.status in ("fail", "fixed"):
+            if o.status in ("fail", "fixed", "works"):
                 f = ET.SubElement(tc, "failure", message=o.message.splitlines()[0][:500] if o.message else o.status)
                 f.text = f"{o.message}\n\nrepro: {repro(c)}"
             elif o.status in ("gap", "unsupported"):
@@ -233,6 +314,8 @@ class Report:
         import matplotlib.pyplot as plt
         import numpy as np
 
+        self._png_pairs(path.with_name(path.stem + "-pairs.png"), plt, np)
+
         cols = [(col, s) for col in self.columns for s in self.stores]
         data = np.full((len(self.rows), len(cols)), np.nan)
         per: dict[tuple[str, str, str], Tally] = defaultdict(Tally)
@@ -241,7 +324,7 @@ class Report:
         for i, r in enumerate(self.rows):
             for j, (col, s) in enumerate(cols):
                 t = per.get((r, col, s))
-                if t is not None and t.total:
+                if t is not None and t.ran:
                     data[i, j] = t.rate
         fig, ax = plt.subplots(figsize=(max(6, 0.55 * len(cols) + 3), 0.45 * len(self.rows) + 2.2))
         im = ax.imshow(data, cmap="RdYlGn", vmin=0, vmax=1, aspect="auto")
@@ -261,6 +344,27 @@ class Report:
         fig.savefig(path, dpi=110)
         plt.close(fig)
 
+    def _png_pairs(self, path: Path, plt: Any, np: Any) -> None:
+        """implementation × implementation pass rate (writer rows, reader columns), a panel per format."""
+        fmts = sorted({k[0] for k in self.pairs})
+        n = len(self.impls)
+        fig, axes = plt.subplots(1, len(fmts), figsize=(4.2 * len(fmts) + 1, 0.45 * n + 2), squeeze=False)
+        for ax, fmt in zip(axes[0], fmts):
+            data = np.full((n, n), np.nan)
+            for i, w in enumerate(self.impls):
+                for j, r in enumerate(self.impls):
+                    t = self.pairs.get((fmt, w, r))
+                    if t is not None and t.ran:
+                        data[i, j] = t.rate
+                        ax.text(j, i, f"{t.ok}/{t.ran}", ha="center", va="center", fontsize=6)
+            ax.imshow(data, cmap="RdYlGn", vmin=0, vmax=1)
+            ax.set_xticks(range(n), self.impls, rotation=60, ha="right", fontsize=7)
+            ax.set_yticks(range(n), self.impls, fontsize=7)
+            ax.set_title(f"Zarr v{fmt}: writer (rows) → reader (columns)", fontsize=8)
+        fig.tight_layout()
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+
     def to_html(self) -> str:
         data = json.dumps(self.to_json(), separators=(",", ":")).replace("</", "<\\/")
         return HTML_TEMPLATE.replace("__DATA__", data).replace(
@@ -271,8 +375,10 @@ class Report:
 def _rich_cell(t: Tally, Text: Any) -> Any:
     if not t.total:
         return Text("-", style="dim")
+    if not t.ran:
+        return Text(f"({t.total} unsup.)", style="dim")
     style = "green" if t.failed == 0 else ("yellow" if t.rate >= 0.9 else "red")
-    label = f"{t.ok}/{t.total}"
+    label = f"{t.ok}/{t.ran}" + (f" +{t.counts['unsupported']}u" if t.counts["unsupported"] else "")
     return Text(label, style=style)
 
 
@@ -301,6 +407,8 @@ summary{cursor:pointer;font-family:ui-monospace,monospace} pre{white-space:pre-w
 .gap{background:#fff1c2} .unsupported{background:#e3e3f8} .fixed{background:#f8c9c9}
 </style></head><body>
 <h1 id="title"></h1><div class="meta" id="meta"></div>
+<h2>Implementation &times; implementation (writer rows, reader columns)</h2><div id="pairs"></div>
+<h2>Implementations</h2><table id="impls"><thead><tr><th>implementation</th><th>version</th><th>as writer</th><th>as reader</th><th>declared limits</th></tr></thead><tbody></tbody></table>
 <h2>Summary (writer &rarr; reader &times; feature group)</h2>
 <table id="summary"><thead></thead><tbody></tbody></table>
 <h2 id="problems-title">Failures and known gaps</h2><div id="problems"></div>
@@ -311,11 +419,26 @@ summary{cursor:pointer;font-family:ui-monospace,monospace} pre{white-space:pre-w
 const D = JSON.parse(document.getElementById('data').textContent);
 const esc = s => String(s).replace(/[&<>"]/g, c => ({'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;'}[c]));
 const C = D.counts;
-const U = C.unsupported || 0;
-document.getElementById('title').textContent = `polyzarr interop matrix: ${C.pass + C.gap + U}/${C.total} cells ok`;
-document.getElementById('meta').textContent = `${C.pass} pass, ${C.gap} known zarr-python gaps, ${U} unsupported, ${C.fail} fail, ` +
-  `${C.fixed} fixed gaps; ${D.elapsed_s} s (${D.cells_per_second} cells/s); ` +
+document.getElementById('title').textContent = `polyzarr interop matrix: ${C.pass} pass, ${C.fail + C.fixed + C.works} fail, ${C.unsupported} unsupported, ${C.gap} gap`;
+document.getElementById('meta').textContent = `${C.total} cells; ${C.fixed} fixed gaps, ${C.works} undeclared cells that work; ` +
+  `${D.elapsed_s} s (${D.cells_per_second} cells/s); ` +
   Object.entries(D.versions).map(([k, v]) => `${k} ${v}`).join(', ') + `; ${D.generated}`;
+// implementation x implementation per format
+const fmtCounts = t => { const n = t.pass + t.gap + t.fail + t.fixed + t.works; return [t.pass + t.gap, n, t.unsupported]; };
+const impls = Object.keys(D.implementations);
+document.getElementById('pairs').innerHTML = Object.entries(D.pairs).map(([fmt, P]) => {
+  let h = `<table><caption>Zarr ${fmt}</caption><tr><th>writer \\ reader</th>` + impls.map(r => `<th>${esc(r)}</th>`).join('') + '</tr>';
+  for (const w of impls) {
+    if (!impls.some(r => P[w + '→' + r])) continue;
+    h += `<tr><td class="name">${esc(w)}</td>` + impls.map(r => { const t = P[w + '→' + r]; if (!t) return '<td class="none">-</td>';
+      const [ok, n, u] = fmtCounts(t); if (!n) return `<td class="none">(${u} u)</td>`;
+      return `<td class="${ok === n ? 'ok' : ok / n >= 0.9 ? 'warn' : 'bad'}">${ok}/${n}${u ? ' +' + u + 'u' : ''}</td>`; }).join('') + '</tr>';
+  }
+  return h + '</table>';
+}).join('');
+document.querySelector('#impls tbody').innerHTML = impls.map(i => { const I = D.implementations[i]; const f = c => `${c.pass} pass, ${c.fail + c.fixed + c.works} fail, ${c.gap} gap, ${c.unsupported} unsupported`;
+  const lim = I.declared ? [...I.declared.limits.map(l => l.reason), ...I.declared.notes].join('; ') : '';
+  return `<tr><td class="name">${esc(i)}</td><td>${esc(I.version || '')}</td><td>${f(I.as_writer)}</td><td>${f(I.as_reader)}</td><td style="text-align:left">${esc(lim)}</td></tr>`; }).join('');
 // summary
 const head = document.querySelector('#summary thead'), body = document.querySelector('#summary tbody');
 head.innerHTML = '<tr><th>writer → reader</th>' + D.columns.map(c => `<th>${esc(c)}</th>`).join('') + '<th>all</th></tr>';
@@ -324,11 +447,12 @@ for (const r of D.rows) {
   for (const c of D.columns) {
     const t = (D.summary[r] || {})[c];
     if (!t) { tds += '<td class="none" data-v="-1">-</td>'; continue; }
-    const u = t.unsupported || 0, n = t.pass + t.gap + u + t.fail + t.fixed, good = t.pass + t.gap + u; ok += good; tot += n;
+    const n = t.pass + t.gap + t.fail + t.fixed + t.works, good = t.pass + t.gap; ok += good; tot += n;
+    if (!n) { tds += `<td class="none" data-v="-1">(${t.unsupported} u)</td>`; continue; }
     const cls = good === n ? 'ok' : (good / n >= 0.9 ? 'warn' : 'bad');
-    tds += `<td class="${cls}" data-v="${good / n}">${good}/${n}</td>`;
+    tds += `<td class="${cls}" data-v="${good / n}">${good}/${n}${t.unsupported ? ' +' + t.unsupported + 'u' : ''}</td>`;
   }
-  const cls = ok === tot ? 'ok' : (ok / tot >= 0.9 ? 'warn' : 'bad');
+  const cls = ok === tot ? 'ok' : (ok / (tot || 1) >= 0.9 ? 'warn' : 'bad');
   body.insertAdjacentHTML('beforeend', `<tr><td class="name" data-v="${esc(r)}">${esc(r)}</td>${tds}<td class="${cls}" data-v="${ok / tot}">${ok}/${tot}</td></tr>`);
 }
 function sortBy(i, desc) {
@@ -344,11 +468,11 @@ function sortBy(i, desc) {
 head.querySelectorAll('th').forEach((th, i) => th.addEventListener('click', () => sortBy(i, th.classList.contains('sorted-asc'))));
 const m = location.hash.match(/sort=(-?)(\\d+)/); if (m) sortBy(parseInt(m[2]), m[1] === '-');
 // problems
-const probs = D.cells.filter(c => c.status !== 'pass');
+const probs = D.cells.filter(c => c.status !== 'pass' && c.status !== 'unsupported');
 document.getElementById('problems-title').textContent = `Failures and known gaps (${probs.length})`;
 document.getElementById('problems').innerHTML = probs.map(c =>
-  `<details class="${c.status === 'gap' || c.status === 'unsupported' ? 'gap' : 'fail'}" data-id="${esc(c.id)}"><summary><span class="pill ${c.status}">${c.status}</span> ${esc(c.id)}</summary>` +
-  `<pre>${esc(c.message || '')}</pre><div>repro: <code>${esc(c.repro)}</code></div><div>pytest: <code>${esc(c.pytest)}</code></div></details>`).join('');
+  `<details class="${c.status === 'gap' ? 'gap' : 'fail'}" data-id="${esc(c.id)}"><summary><span class="pill ${c.status}">${c.status}</span> ${esc(c.id)}</summary>` +
+  `<pre>${esc(c.message || '')}</pre>` + (c.expected ? `<div>expected: <code>${esc(JSON.stringify(c.expected))}</code> observed: <code>${esc(JSON.stringify(c.observed))}</code></div>` : '') + `<div>repro: <code>${esc(c.repro)}</code></div><div>pytest: <code>${esc(c.pytest)}</code></div></details>`).join('');
 // all cells
 const cbody = document.querySelector('#cells tbody');
 function renderCells(f) {

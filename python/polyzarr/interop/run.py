@@ -8,6 +8,7 @@ expected values (``diagnose`` says what differs). Used by the pytest suite (inte
 
 from __future__ import annotations
 
+import functools
 import shutil
 import tempfile
 import threading
@@ -21,7 +22,21 @@ import numpy as np
 
 from ..diagnose import Diagnosis, diagnose
 from .cases import Case, default_golden_dir, expected_unsupported_error, expected_values, unsupported_rule
-from .impls import ARCHIVED_WRITERS, IMPLS, JuliaImpl, Place, PythonImpl, ReadFailure, ZarrPythonImpl, _failure
+from .gaps import GapRule, gap_outcome, peer_gap_rules
+from .impls import (
+    ALL_IMPLS,
+    ARCHIVED_WRITERS,
+    CAPABILITIES,
+    GOLDEN_WRITERS,
+    PEERS,
+    JuliaImpl,
+    Place,
+    PythonImpl,
+    ReadFailure,
+    ZarrPythonImpl,
+    _failure,
+    make_peer,
+)
 
 
 def native_order(a: np.ndarray) -> np.ndarray:
@@ -65,20 +80,87 @@ class Cell:
             return f"zarr-python cannot write this: {written['write']}"
         if self.reader == "zarr-python" and zp.get("read") and self.writer in zp.get("writers", (self.writer,)):
             return f"zarr-python cannot read this: {zp['read']}"
-        return None
+        rule = self.peer_gap
+        return rule.describe() if rule else None
 
-    def unsupported(self, stage: str) -> dict | None:
-        """The cases.json "unsupported" rule for this cell's writer ("write") or reader ("read"), or None."""
+    @property
+    def gap_rule(self) -> GapRule | None:
+        """The known-gap rule of this cell with the failure it expects (zarr-python rules and peer rules)."""
+        rules = self.gap_rules
+        return rules[0] if rules else None
+
+    @property
+    def gap_rules(self) -> list[GapRule]:
+        """Every rule that applies: the writer's (op write) first, then the reader's (op read)."""
+        zp = self.case.zarr_python
+        # the golden stores are what the zarr-python named in the manifest wrote, not the installed one
+        written = self.case.zarr_python_golden if self.store == "golden" else zp
+        out = []
+        if self.writer == "zarr-python" and written.get("write"):
+            out.append(GapRule.from_zarr_python(written, "write"))
+        if self.reader == "zarr-python" and zp.get("read") and self.writer in zp.get("writers", (self.writer,)):
+            out.append(GapRule.from_zarr_python(zp, "read"))
+        out += [r for r in peer_gap_rules() if r.matches(self)]
+        return sorted(out, key=lambda r: r.op != "write")
+
+    def rule_for(self, out: Outcome) -> GapRule | None:
+        """The rule that judges ``out``: a failed write is the writer's, anything later the reader's (or, for data
+        a writer got silently wrong, the writer's)."""
+        rules = self.gap_rules
+        if not rules:
+            return None
+        if out.stage == "write":
+            return next((r for r in rules if r.op == "write"), None)
+        return next((r for r in rules if r.op == "read"), rules[0])
+
+    @property
+    def unsupported(self) -> str | None:
+        """Why this cell is outside the writer's or the reader's declared capabilities, or None."""
+        return unsupported_reason(self.writer, self.reader, self.store, self.case)
+
+    @property
+    def peer_gap(self) -> GapRule | None:
+        return peer_gap_for(self)
+
+    def unsupported_rule(self, stage: str) -> dict | None:
+        """The cases.json "unsupported" rule for this cell's writer ("write") or reader ("read"), or None: the
+        cell runs and must fail with the rule's error (unlike a capability table's cells, which do not run)."""
         return unsupported_rule(self.case, self.writer if stage == "write" else self.reader, stage)
+
+
+@functools.cache
+def unsupported_reason(writer: str, reader: str, store: str, case: Case) -> str | None:
+    why = CAPABILITIES[writer].check(case, "write", store) if writer in CAPABILITIES else None
+    if why:
+        return f"{writer} {why}"
+    why = CAPABILITIES[reader].check(case, "read", store) if reader in CAPABILITIES else None
+    return f"{reader} {why}" if why else None
+
+
+@functools.cache
+def hard_unsupported(writer: str, reader: str, store: str, case: Case) -> bool:
+    """Outside a table for a reason no probe can test (another format or store, not a writer)."""
+    return (writer in CAPABILITIES and CAPABILITIES[writer].hard(case, "write", store)) or (
+        reader in CAPABILITIES and CAPABILITIES[reader].hard(case, "read", store)
+    )
+
+
+@functools.cache
+def peer_gap_for(cell: Cell) -> GapRule | None:
+    return next((r for r in peer_gap_rules() if r.matches(cell)), None)
 
 
 @dataclass
 class Outcome:
-    status: str  # "pass" | "fail" | "gap" (known zarr-python gap, reproduced) | "fixed" (gap no longer reproduces)
-    # | "unsupported" (an implementation's known inability, failing with the expected error)
+    # "pass" | "fail" | "gap" (known gap, reproduced as expected) | "fixed" (gap no longer reproduces) |
+    # "unsupported" (outside a declared capability table, not run; or a cases.json "unsupported" rule, run and
+    # failing with the expected error) | "works" (declared unsupported, but it works)
+    status: str
     message: str = ""
     stage: str = ""  # "write" | "read" | "compare"
     diagnosis: Diagnosis | None = None
+    expected: dict | None = None  # gap cells: the failure the rule expects
+    observed: dict | None = None  # gap cells: the failure seen
 
     @property
     def ok(self) -> bool:
@@ -88,27 +170,45 @@ class Outcome:
 STORES = ("local", "s3", "golden")  # fresh writes on disk, fresh writes on S3, the committed golden stores
 
 
+def sample_cases(cases: Iterable[Case], every: int = 5) -> set[str]:
+    """A representative subset: every ``every``-th case of each feature group (the suite's ``fast`` set)."""
+    out, seen = set(), {}
+    for c in cases:
+        if seen.get(c.group, 0) % every == 0:
+            out.add(c.id)
+        seen[c.group] = seen.get(c.group, 0) + 1
+    return out
+
+
 def all_cells(
     cases: Iterable[Case],
-    writers: Sequence[str] = IMPLS + tuple(ARCHIVED_WRITERS),
-    readers: Sequence[str] = IMPLS,
+    writers: Sequence[str] = ALL_IMPLS,
+    readers: Sequence[str] = ALL_IMPLS,
     stores: Sequence[str] = STORES,
+    s3_sample: bool = False,
 ) -> list[Cell]:
-    """Every combination; archived writers (zarr 2.x) only where they exist: v2 cases in the golden store (not
-    the cases added after those stores were written: scripts/golden-zarr2.sh writes them)."""
-    archived = {w: _archived(w) for w in writers if w in ARCHIVED_WRITERS}
+    """Every combination; the golden store only for writers with committed stores (zarr 2.18: its v2 cases that
+    existed when its stores were written; scripts/golden-zarr2.sh writes the rest).
+
+    With ``s3_sample``, a pair with a peer on S3 runs the sample cases only (``sample_cases``): S3 checks the
+    transport, which the sample covers; the own three keep every case on S3."""
+    cases = list(cases)
+    sample = sample_cases(cases) if s3_sample else set()
+    zarr2_golden = _archived("zarr2") if "zarr2" in writers else set()
     return [
         Cell(w, r, s, c)
         for c in cases
         for s in stores
         for w in writers
         for r in readers
-        if w not in ARCHIVED_WRITERS or (s == "golden" and c.zarr_format == 2 and c.slug in archived[w])
+        if (w not in ARCHIVED_WRITERS or (s == "golden" and c.zarr_format == 2))
+        and (s != "golden" or (w in GOLDEN_WRITERS and (w != "zarr2" or c.slug in zarr2_golden)))
+        and (not s3_sample or s != "s3" or (w not in PEERS and r not in PEERS) or c.id in sample)
     ]
 
 
 def _archived(writer: str) -> set[str]:
-    """The slugs an archived writer's golden stores cover (golden/<writer>.json)."""
+    """The slugs a writer's archived golden stores cover (golden/<writer>.json: zarr 2.18's v2 stores)."""
     import json
 
     f = default_golden_dir() / f"{writer}.json"
@@ -125,6 +225,7 @@ class Matrix:
     s3_endpoint: str | None = None
     s3_bucket: str | None = None  # s3://name; created on first use when None
     timings: dict = field(default_factory=dict)
+    probe: bool = False  # run cells outside a declared table too: "works" when they pass (the table is too narrow)
 
     def __post_init__(self) -> None:
         self._own_workdir = self.workdir is None
@@ -137,6 +238,7 @@ class Matrix:
         self._read: dict[tuple[str, str, str], dict[str, Any]] = {}
         self._bridge: Any = None
         self._golden_errors: dict[tuple[str, str], str] | None = None
+        self._unavailable: dict[str, str] = {}
         self._lock = threading.RLock()  # guards the shared caches when lanes run in threads
 
     # -- resources ------------------------------------------------------------------------------------------
@@ -159,12 +261,31 @@ class Matrix:
 
     def _make_impl(self, name: str) -> Any:
         if name not in self._impls:
+            if name in PEERS:
+                try:
+                    self._impls[name] = make_peer(name, self.golden_dir / "cases.json")
+                except Exception as e:  # not installed: its cells fail at the write/read with this reason
+                    self._unavailable[name] = f"{name} is not available: {e}"
+                    raise
+                return self._impls[name]
             self._impls[name] = (
                 {"python": PythonImpl, "zarr-python": ZarrPythonImpl}[name]()
                 if name != "julia"
                 else JuliaImpl(self.bridge())
             )
         return self._impls[name]
+
+    def unavailable(self, name: str) -> str | None:
+        """Why a peer cannot run here (not installed), or None; tries to start it once."""
+        if name not in PEERS:
+            return None
+        with self._lock:
+            if name not in self._impls and name not in self._unavailable:
+                try:
+                    self._make_impl(name)
+                except Exception:
+                    pass
+            return self._unavailable.get(name)
 
     def place(self, store: str) -> Place:
         with self._lock:
@@ -242,7 +363,7 @@ class Matrix:
                 done[c.slug] = ReadFailure("Missing", f"{ARCHIVED_WRITERS[writer]} wrote only the golden stores")
             return done
         impl = self.impl(writer)
-        if writer == "julia":
+        if hasattr(impl, "write_many"):
             wrote = impl.write_many([(c, self.values(c), place.url(writer, c)) for c in todo], place)
             done.update({slug: None if e is None else _failure(e) for slug, e in wrote.items()})
         else:
@@ -284,8 +405,38 @@ class Matrix:
         return done
 
     def outcome(self, cell: Cell, cases: Iterable[Case] | None = None) -> Outcome:
-        """The verdict for one cell; ``cases`` is the batch to write/read with it (default: just its case)."""
-        batch = list(cases) if cases is not None else [cell.case]
+        """The verdict for one cell; ``cases`` is the batch to write/read with it (default: just its case).
+
+        A cell outside the declared capabilities is ``unsupported`` (not run); a known gap must fail the way its
+        rule expects (``gap``), otherwise it is a failure; a gap that passes is ``fixed``."""
+        for name in (cell.writer, cell.reader):
+            why = self.unavailable(name)
+            if why:
+                return Outcome("unsupported", why, "setup")
+        why = cell.unsupported
+        if why and (not self.probe or hard_unsupported(cell.writer, cell.reader, cell.store, cell.case)):
+            return Outcome("unsupported", why, "capabilities")
+        skip = hard_unsupported if self.probe else unsupported_reason
+        batch = [
+            c
+            for c in (cases if cases is not None else [cell.case])
+            if not skip(cell.writer, cell.reader, cell.store, c)
+        ]
+        if cell.case not in batch:
+            batch.append(cell.case)
+        out = self._run_cell(cell, batch)
+        if why:  # a probe of a cell outside the table
+            if out.status == "pass":
+                return Outcome("works", f"declared unsupported ({why}) but it works: widen the capability table")
+            return Outcome("unsupported", f"{why} (probed: {out.message.splitlines()[0][:200]})", "capabilities")
+        if out.status in ("unsupported", "fixed"):  # judged by a cases.json "unsupported" rule
+            return out
+        rule = cell.rule_for(out)
+        if rule is not None:
+            return gap_outcome(rule, out)
+        return out
+
+    def _run_cell(self, cell: Cell, batch: list[Case]) -> Outcome:
         write_err = self.ensure_written(cell.writer, cell.store, batch).get(cell.case.slug)
         got: Any = None
         if write_err is not None:
@@ -311,7 +462,7 @@ class Matrix:
                 )
                 out = Outcome("pass", "", "compare", d) if d.equal else Outcome("fail", f"{d.kind}: {d}", "compare", d)
         for stage in ("write", "read"):
-            rule = cell.unsupported(stage)
+            rule = cell.unsupported_rule(stage)
             if rule is None:
                 continue
             who = cell.writer if stage == "write" else cell.reader
@@ -325,11 +476,6 @@ class Matrix:
                     "fixed", f"unsupported cell works - remove the rule ({who} {stage}: {rule['reason']})", stage
                 )
             return Outcome("fail", f"{out.message} (expected {who} to fail with {rule['error']})", out.stage)
-        gap = cell.gap
-        if gap:
-            if out.status == "fail":
-                return Outcome("gap", f"{gap} ({out.message})", out.stage, out.diagnosis)
-            return Outcome("fixed", f"{gap} -- but it now works: remove the rule from cases.json", "compare")
         return out
 
     def run(
