@@ -27,6 +27,39 @@ struct HTTPTransportError <: Exception
 end
 Base.showerror(io::IO, e::HTTPTransportError) = print(io, e.msg, " (", e.url, ")")
 
+"""
+A reply that arrived but cannot be trusted (a listing cut short, an upload stored with other bytes,
+a listed key answering 404): retried like a transport failure, then a `StoreError` with `msg`.
+"""
+struct HTTPIntegrityError <: Exception
+    url::String
+    msg::String
+end
+Base.showerror(io::IO, e::HTTPIntegrityError) = print(io, e.msg, " (", e.url, ")")
+
+"""
+    http_settings() -> (timeout, retries, budget)
+
+For S3 and HTTP(S) requests: `POLYZARR_HTTP_TIMEOUT` (seconds to connect, and without a byte while
+waiting for or reading a reply; default 15), `POLYZARR_HTTP_RETRIES` (4) and
+`POLYZARR_HTTP_RETRY_BUDGET` (30 s: no retry starts later); docs/CONTRACT.md "S3 and HTTP robustness".
+"""
+function http_settings()
+    function num(name, default)
+        v = get(ENV, name, "")
+        isempty(v) && return Float64(default)
+        x = tryparse(Float64, v)
+        (x === nothing || !(x >= 0)) &&
+            throw(StoreError(name, string(name, " must be a non-negative number, got ", repr(v))))
+        return x
+    end
+    return (max(0.05, num("POLYZARR_HTTP_TIMEOUT", 15)), floor(Int, num("POLYZARR_HTTP_RETRIES", 4)),
+            num("POLYZARR_HTTP_RETRY_BUDGET", 30))
+end
+
+"How many requests a chunk read may have in flight on `store` (tasks; 1: one after the other)."
+io_concurrency(::AbstractStore) = 1
+
 "The server's TLS certificate was refused (not signed by a trusted CA, wrong host): never retried."
 struct TLSCertificateError <: Exception
     url::String
@@ -255,10 +288,11 @@ end
 """
     with_retries(f; retries=4, delay=0.1, budget=30) -> HTTPResponse
 
-Call `f()` (one HTTP exchange) again after a 5xx reply or a transport failure, up to `retries`
-more times, sleeping `delay`, 2`delay`, 4`delay`, ... in between, and starting no retry later
-than `budget` seconds after the first attempt.  4xx replies and refused certificates are final.
-After the last attempt the 5xx response is returned, or the transport error rethrown.
+Call `f()` (one HTTP exchange) again after a 5xx reply, a transport failure or an
+`HTTPIntegrityError`, up to `retries` more times, sleeping `delay`, 2`delay`, 4`delay`, ... in
+between; no retry starts later than `budget` seconds after the first attempt started.  4xx replies
+and refused certificates are final.  After the last attempt the 5xx response is returned, or the
+error rethrown.
 """
 function with_retries(f; retries::Integer=4, delay::Real=0.1, budget::Real=30)
     attempt = 0
@@ -266,13 +300,14 @@ function with_retries(f; retries::Integer=4, delay::Real=0.1, budget::Real=30)
     while true
         attempt += 1
         pause = delay * 2.0^(attempt - 1)
-        last = attempt > retries || time() - t0 + pause > budget
-        try
-            r = f()
-            (r.status >= 500 && !last) || return r
+        r = try
+            f()
         catch e
-            (e isa HTTPTransportError && !last) || rethrow()
+            (e isa HTTPTransportError || e isa HTTPIntegrityError) || rethrow()
+            (attempt > retries || time() - t0 + pause > budget) && rethrow()
+            e
         end
+        r isa HTTPResponse && (r.status < 500 || attempt > retries || time() - t0 + pause > budget) && return r
         sleep(pause)
     end
 end
@@ -403,13 +438,14 @@ end
 # HTTPStore: read-only http(s):// store, listing-free, with bounded retries
 
 """
-    HTTPStore(url; timeout=30, retries=4, budget=30)
+    HTTPStore(url; timeout=15, retries=4, budget=30)
 
 A read-only store rooted at an `http://` or `https://` URL, through libcurl (HTTP/1.1, Range
 requests for byte ranges).  HTTP has no listing: nodes are found by their metadata documents and
 trees by consolidated metadata.  A 404 reads as a missing key (a chunk → its fill value); 401/403
 is a `StoreError` naming the URL; 5xx replies and transport failures (resets, timeouts) are
-retried `retries` more times (0.1, 0.2, 0.4, 0.8 s apart; none started after `budget` seconds);
+retried `retries` more times (0.1, 0.2, 0.4, 0.8 s apart; none started after `budget` seconds;
+defaults from `http_settings()`);
 a certificate the CA bundle (`ca_bundle()`: `CURL_CA_BUNDLE`, `SSL_CERT_FILE`) does not trust is a
 `StoreError` saying so.
 """
@@ -421,9 +457,11 @@ struct HTTPStore <: AbstractStore
     cainfo::String
 end
 
-function HTTPStore(url::AbstractString; timeout::Real=30, retries::Integer=4, budget::Real=30)
+function HTTPStore(url::AbstractString; timeout=nothing, retries=nothing, budget=nothing)
     occursin(r"^https?://[^/]", url) || throw(PathError(String(url), "not an http:// or https:// URL"))
-    return HTTPStore(String(rstrip(url, '/')), Float64(timeout), Int(retries), Float64(budget), ca_bundle())
+    t, n, b = http_settings()
+    return HTTPStore(String(rstrip(url, '/')), Float64(something(timeout, t)), Int(something(retries, n)),
+                     Float64(something(budget, b)), ca_bundle())
 end
 
 Base.show(io::IO, s::HTTPStore) = print(io, "HTTPStore(\"", s.base, "\")")
