@@ -227,7 +227,9 @@ function s3_request(s::S3Store, method::AbstractString, objkey::Union{AbstractSt
         e isa HTTPIntegrityError && throw(StoreError(String(errkey), string(method, " ", url, " failed after ",
                                                                              attempts[], " attempts: ", e.msg)))
         e isa HTTPTransportError || rethrow()
-        throw(StoreError(String(errkey), string("cannot reach S3 endpoint ", s.endpoint, ": ", e.msg)))
+        unreachable = occursin(r"^(cannot connect|cannot resolve|connect timed out)|^curl error (6|7):", e.msg)
+        throw(StoreError(String(errkey), string(unreachable ? string("cannot reach S3 endpoint ", s.endpoint, ": ") :
+            "", method, " ", url, " failed after ", attempts[], " attempts: ", e.msg)))
     end
 end
 

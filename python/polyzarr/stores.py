@@ -542,7 +542,7 @@ class S3Store(FsspecStore):
         opts["config_kwargs"] = {
             "connect_timeout": self.timeout,
             "read_timeout": self.timeout,
-            "retries": {"max_attempts": 1, "mode": "standard"},  # botocore's: off
+            "retries": {"total_max_attempts": 1, "mode": "standard"},  # botocore's retries: off
             "request_checksum_calculation": "when_required",  # Content-MD5 instead (below)
         }
         try:
@@ -581,13 +581,18 @@ class S3Store(FsspecStore):
                 delay = HTTP_BACKOFF * 2 ** (attempt - 1)
                 if attempt > self.retries or time.monotonic() - t0 + delay > self.budget:
                     raise StoreError(
-                        key, f"{what} {self.url}/{key} failed after {attempt} attempts (S3 endpoint {self.endpoint}): "
+                        key, f"{what} {self._where(key)} failed after {attempt} attempts (S3 endpoint {self.endpoint}): "
                         f"{self._describe(e)}"
                     ) from None
                 await asyncio.sleep(delay)
 
     def _describe(self, e: BaseException) -> str:
         status, code, msg = _client_error(e)
+        resp = getattr(e, "response", None)
+        meta = (resp.get("ResponseMetadata") if isinstance(resp, dict) else None) or {}
+        if code == str(status) and not meta.get("RequestId"):
+            # botocore's stand-in for a reply whose XML did not parse (it reports HTTP 500 whatever was sent)
+            return f"the reply did not parse as S3 XML (cut short or garbled; botocore says HTTP {status} {msg})"
         if status is not None or code:
             return f"HTTP {status}: {code}: {msg}" if msg else f"HTTP {status}: {code}"
         return str(e) if isinstance(e, _Suspect) else _describe(e)
@@ -598,10 +603,13 @@ class S3Store(FsspecStore):
             return self._fail(key, what, e)
         status, code, msg = _client_error(e)
         if status in (401, 403) or code in ("AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch"):
-            return StoreError(key, f"{what} denied (403/permission) at {self.url}: {self._describe(e)}")
+            return StoreError(key, f"{what} {self._where(key)} denied (403/permission): {self._describe(e)}")
         if _s3_transient(e):
             return None
-        return StoreError(key, f"{what} {self.url}/{key} failed (S3 endpoint {self.endpoint}): {self._describe(e)}")
+        return StoreError(key, f"{what} {self._where(key)} failed (S3 endpoint {self.endpoint}): {self._describe(e)}")
+
+    def _where(self, key: str) -> str:
+        return f"{self.url}/" if key == "/" else f"{self.url}/{key}"
 
     async def _get_once(self, key: str, rng: str | None) -> bytes | None:
         s3 = await self.fs.set_session()
@@ -682,7 +690,15 @@ class S3Store(FsspecStore):
                     f"{len(value)} bytes sent ({md5.hexdigest()}): the upload was cut short or altered"
                 )
 
-        self._sync(self._retrying(key, "PUT", put))
+        try:
+            self._sync(self._retrying(key, "PUT", put))
+        except StoreError as e:
+            if "upload integrity" in str(e):  # what the server kept is not what was sent: remove it (best effort)
+                try:
+                    self.delete(key)
+                except StoreError:
+                    pass
+            raise
 
     def delete(self, key: str) -> None:
         if self.read_only:
@@ -729,7 +745,7 @@ class S3Store(FsspecStore):
                     raise _Suspect("the listing reply is truncated (IsTruncated) but has no NextContinuationToken")
                 return resp
 
-            resp = self._sync(self._retrying(errkey, "LIST", page))
+            resp = self._sync(self._retrying(errkey, "listing of", page))
             for c in resp.get("Contents") or []:
                 k = c["Key"][skip:]
                 if k:

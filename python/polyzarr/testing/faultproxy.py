@@ -23,7 +23,7 @@ decides. Kinds:
   upstream stores a truncated object and answers 200.
 
 ``keep`` is a byte count (int) or a fraction of the body (float < 1). ``log`` holds ``(method, path, query, kind or
-None, status or "reset")`` for every request; ``count(method, path_regex)`` counts them.
+None, status, "reset" or "stall")`` for every request (a stall is logged when it starts); ``count(method, path_regex)`` counts them.
 """
 
 from __future__ import annotations
@@ -182,21 +182,23 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             elif kind == "reset":
                 self._record(kind, "reset")
                 self._reset()
-            elif kind == "stall" and rule.after <= 0:
-                time.sleep(rule.seconds)
+            elif kind == "stall":  # logged when it starts: the client gives up long before it ends
+                self._record(kind, "stall")
+                if rule.after <= 0:
+                    time.sleep(rule.seconds)
                 status, headers, data = self._forward(body)
-                self._record(kind, status)
-                self._send(status, headers, data)
+                if rule.after <= 0:
+                    self._send(status, headers, data)
+                else:
+                    self._send(status, headers, data, stall_after=min(rule.after, len(data)), stall=rule.seconds)
             elif kind == "truncate_upload":
                 status, headers, data = self._forward(body[: _kept(len(body), rule.keep)])
                 self._record(kind, status)
                 self._send(status, headers, data)
-            else:  # truncate, cut, stall while sending
+            else:  # truncate, cut
                 status, headers, data = self._forward(body)
                 self._record(kind, status)
-                if kind == "stall":
-                    self._send(status, headers, data, stall_after=min(rule.after, len(data)), stall=rule.seconds)
-                elif kind == "cut":
+                if kind == "cut":
                     self._send(status, headers, data[: _kept(len(data), rule.keep)])
                 else:
                     self._send(status, headers, data[: _kept(len(data), rule.keep)], length=len(data))
