@@ -184,13 +184,15 @@ end
 missing_key(r::HTTPResponse) = r.status == 404 && !occursin("<Code>NoSuchBucket</Code>", String(copy(r.body)))
 
 function s3_fail(s::S3Store, r::HTTPResponse, key::AbstractString)
+    where = string(" for s3://", s.bucket, "/", fullkey(s, key))
     if r.status == 403
         hint = isempty(s.access_key) ? " (the request was unsigned: AWS_ACCESS_KEY_ID is not set)" : ""
-        throw(StoreError(String(key), string("access denied (403) by ", s.endpoint, ": ", s3_error_detail(r), hint)))
+        throw(StoreError(String(key), string("access denied (403) by ", s.endpoint, where, ": ", s3_error_detail(r),
+                                             hint)))
     end
     tries = r.status >= 500 ? string(" (", s.retries + 1, " attempts)") : ""
-    throw(StoreError(String(key), string("S3 request to ", s.endpoint, " failed with HTTP ", r.status, tries, ": ",
-                                         s3_error_detail(r))))
+    throw(StoreError(String(key), string("S3 request to ", s.endpoint, where, " failed with HTTP ", r.status, tries,
+                                         ": ", s3_error_detail(r))))
 end
 
 """
@@ -203,7 +205,7 @@ persist raise `StoreError(errkey, ...)`; other HTTP statuses are left to the cal
 """
 function s3_request(s::S3Store, method::AbstractString, objkey::Union{AbstractString,Nothing};
                     query=Pair{String,String}[], headers=Pair{String,String}[], body::AbstractVector{UInt8}=UInt8[],
-                    errkey::AbstractString=something(objkey, ""), check=identity)
+                    errkey::AbstractString=something(objkey, ""), check=identity, what::AbstractString=method)
     u = parse_url(s.endpoint)
     base = u.path == "/" ? "" : rstrip(u.path, '/')
     path = string(base, "/", uri_encode(s.bucket), objkey === nothing ? "" : string("/",
@@ -224,12 +226,12 @@ function s3_request(s::S3Store, method::AbstractString, objkey::Union{AbstractSt
         end
     catch e
         e isa TLSCertificateError && throw(StoreError(String(errkey), string("S3 endpoint ", s.endpoint, ": ", e.msg)))
-        e isa HTTPIntegrityError && throw(StoreError(String(errkey), string(method, " ", url, " failed after ",
+        e isa HTTPIntegrityError && throw(StoreError(String(errkey), string(what, " ", url, " failed after ",
                                                                              attempts[], " attempts: ", e.msg)))
         e isa HTTPTransportError || rethrow()
         unreachable = occursin(r"^(cannot connect|cannot resolve|connect timed out)|^curl error (6|7):", e.msg)
         throw(StoreError(String(errkey), string(unreachable ? string("cannot reach S3 endpoint ", s.endpoint, ": ") :
-            "", method, " ", url, " failed after ", attempts[], " attempts: ", e.msg)))
+            "", what, " ", url, " failed after ", attempts[], " attempts: ", e.msg)))
     end
 end
 
@@ -364,7 +366,7 @@ function listkeys(s::S3Store, prefix::AbstractString=""; page_size::Integer=1000
     while true
         query = ["list-type" => "2", "prefix" => dir, "max-keys" => string(page_size)]
         isempty(token) || push!(query, "continuation-token" => token)
-        r = s3_request(s, "GET", nothing; query=query, errkey=isempty(p) ? "/" : p,
+        r = s3_request(s, "GET", nothing; query=query, errkey=isempty(p) ? "/" : p, what="listing (GET)",
                        check=r -> (r.status == 200 && check_listing(String(copy(r.body)), s.endpoint); r))
         r.status == 200 || s3_fail(s, r, prefix)
         xml = String(copy(r.body))

@@ -544,6 +544,7 @@ class S3Store(FsspecStore):
             "read_timeout": self.timeout,
             "retries": {"total_max_attempts": 1, "mode": "standard"},  # botocore's retries: off
             "request_checksum_calculation": "when_required",  # Content-MD5 instead (below)
+            "max_pool_connections": 32,  # io_pool's 16 threads never wait for a connection (botocore's default: 10)
         }
         try:
             fs = fsspec.filesystem("s3", **opts)

@@ -187,7 +187,7 @@ def _check_read(scen, lang, exported, failed, took, out, proxy, bucket) -> None:
         # 16 chunks, each first GET stalled 3 s: every read times out once (T = 1 s) and is retried; the chunks go
         # out together (16 at a time), so the whole read takes about one timeout, not 16
         assert gets(r"\d+\.0$") == 32, proxy.log
-        assert took < 2 * T + 3.0, took
+        assert took < 8.0, took  # one after the other it would be 16 timeouts (16 s); Julia compiles on the way
     elif scen == "stall_always":
         assert f"{path}/0.0" in msg and "attempts" in msg, msg
         # no retry starts later than BUDGET; the last attempt ends within 2 T (connect + idle)

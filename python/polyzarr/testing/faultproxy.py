@@ -211,6 +211,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 class _Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
+    request_queue_size = 128  # 16+ clients connect at once: the default backlog (5) drops SYNs (1 s retransmits)
     upstream: object
     lock: threading.Lock
     rules: list[Rule]
