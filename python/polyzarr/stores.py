@@ -498,8 +498,16 @@ class _Suspect(Exception):
     key answering 404): retried like a transport failure, then a StoreError with this message."""
 
 
-_S3_TRANSIENT_CODES = {"SlowDown", "InternalError", "ServiceUnavailable", "RequestTimeout", "BadDigest",
-                       "IncompleteBody", "XAmzContentSHA256Mismatch", "RequestTimeTooSkewed"}
+_S3_TRANSIENT_CODES = {
+    "SlowDown",
+    "InternalError",
+    "ServiceUnavailable",
+    "RequestTimeout",
+    "BadDigest",
+    "IncompleteBody",
+    "XAmzContentSHA256Mismatch",
+    "RequestTimeTooSkewed",
+}
 
 
 def _client_error(e: BaseException) -> tuple[int | None, str, str]:
@@ -521,9 +529,17 @@ def _s3_transient(e: BaseException) -> bool:
     if status is not None or code:
         return (status or 0) >= 500 or code in _S3_TRANSIENT_CODES
     name = type(e).__name__
-    if name in ("ReadTimeoutError", "ConnectTimeoutError", "EndpointConnectionError", "ConnectionClosedError",
-                "ResponseStreamingError", "IncompleteReadError", "ResponseParserError", "ProxyConnectionError",
-                "HTTPClientError"):
+    if name in (
+        "ReadTimeoutError",
+        "ConnectTimeoutError",
+        "EndpointConnectionError",
+        "ConnectionClosedError",
+        "ResponseStreamingError",
+        "IncompleteReadError",
+        "ResponseParserError",
+        "ProxyConnectionError",
+        "HTTPClientError",
+    ):
         return True
     return _is_transient(e) or isinstance(e, (asyncio.TimeoutError, OSError))
 
@@ -582,8 +598,9 @@ class S3Store(FsspecStore):
                 delay = HTTP_BACKOFF * 2 ** (attempt - 1)
                 if attempt > self.retries or time.monotonic() - t0 + delay > self.budget:
                     raise StoreError(
-                        key, f"{what} {self._where(key)} failed after {attempt} attempts (S3 endpoint {self.endpoint}): "
-                        f"{self._describe(e)}"
+                        key,
+                        f"{what} {self._where(key)} failed after {attempt} attempts (S3 endpoint {self.endpoint}): "
+                        f"{self._describe(e)}",
                     ) from None
                 await asyncio.sleep(delay)
 
@@ -602,7 +619,7 @@ class S3Store(FsspecStore):
         """The StoreError to raise at once, or None when ``e`` is worth another attempt."""
         if _is_cert_error(e):
             return self._fail(key, what, e)
-        status, code, msg = _client_error(e)
+        status, code, _msg = _client_error(e)
         if status in (401, 403) or code in ("AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch"):
             return StoreError(key, f"{what} {self._where(key)} denied (403/permission): {self._describe(e)}")
         if _s3_transient(e):
@@ -624,8 +641,8 @@ class S3Store(FsspecStore):
             if code == "NoSuchKey" or (status == 404 and code != "NoSuchBucket"):
                 if key in self._listed:
                     raise _Suspect(
-                        f"HTTP 404 for a key this store's listing has (it vanished after the listing, or the store "
-                        f"answers wrongly): not read as a missing chunk"
+                        "HTTP 404 for a key this store's listing has (it vanished after the listing, or the store "
+                        "answers wrongly): not read as a missing chunk"
                     ) from None
                 return None
             if code == "InvalidRange" or status == 416:
@@ -679,7 +696,10 @@ class S3Store(FsspecStore):
         async def put() -> None:
             s3 = await self.fs.set_session()
             resp = await s3.put_object(
-                Bucket=self.bucket, Key=self._okey(key), Body=value, ContentType="application/octet-stream",
+                Bucket=self.bucket,
+                Key=self._okey(key),
+                Body=value,
+                ContentType="application/octet-stream",
                 ContentMD5=base64.b64encode(md5.digest()).decode(),
             )
             etag = str(resp.get("ETag", "")).strip('"').lower()

@@ -36,7 +36,7 @@ import struct
 import threading
 import time
 from dataclasses import dataclass, field
-from urllib.parse import unquote, urlsplit
+from urllib.parse import SplitResult, unquote, urlsplit
 
 KINDS = ("status", "slowdown", "notfound", "reset", "truncate", "cut", "stall", "truncate_upload")
 
@@ -121,8 +121,15 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             pass
         self.close_connection = True
 
-    def _send(self, status: int, headers: list[tuple[str, str]], body: bytes, length: int | None = None,
-              stall_after: int | None = None, stall: float = 0.0) -> None:
+    def _send(
+        self,
+        status: int,
+        headers: list[tuple[str, str]],
+        body: bytes,
+        length: int | None = None,
+        stall_after: int | None = None,
+        stall: float = 0.0,
+    ) -> None:
         self.send_response_only(status)
         for k, v in headers:
             if k.lower() not in _HOP:
@@ -202,7 +209,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                     self._send(status, headers, data[: _kept(len(data), rule.keep)])
                 else:
                     self._send(status, headers, data[: _kept(len(data), rule.keep)], length=len(data))
-        except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, socket.timeout):
+        except (TimeoutError, BrokenPipeError, ConnectionResetError, ConnectionAbortedError):
             self.close_connection = True  # the client gave up (its timeout): nothing to tell it
 
     do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _serve
@@ -212,7 +219,7 @@ class _Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
     request_queue_size = 128  # 16+ clients connect at once: the default backlog (5) drops SYNs (1 s retransmits)
-    upstream: object
+    upstream: SplitResult
     lock: threading.Lock
     rules: list[Rule]
     log: list
@@ -264,7 +271,7 @@ class FaultProxy:
         with self._server.lock:
             return list(self._server.log)
 
-    def count(self, method: str | None = None, path: str | None = None, kind: str | None | bool = False) -> int:
+    def count(self, method: str | None = None, path: str | None = None, kind: str | bool | None = False) -> int:
         """Requests seen with this method / path regex (and fault kind, when given: None = forwarded untouched)."""
         return sum(
             1
