@@ -57,6 +57,15 @@ function http_settings()
             num("POLYZARR_HTTP_RETRY_BUDGET", 30))
 end
 
+"`POLYZARR_HTTP_LOW_SPEED`: a reply slower than this many bytes/s over a timeout window fails (default 1024; 0: off)."
+function http_low_speed()
+    v = get(ENV, "POLYZARR_HTTP_LOW_SPEED", "")
+    x = isempty(v) ? 1024.0 : tryparse(Float64, v)
+    (x === nothing || !(x >= 0)) &&
+        throw(StoreError("POLYZARR_HTTP_LOW_SPEED", string("must be a non-negative number, got ", repr(v))))
+    return x
+end
+
 "How many requests a chunk read may have in flight on `store` (tasks; 1: one after the other)."
 io_concurrency(::AbstractStore) = 1
 
@@ -127,28 +136,38 @@ function http_request(method::AbstractString, url::AbstractString,
     return socket_request(method, u, url, headers, body, Float64(timeout))
 end
 
-# Closes the socket when nothing happened for `timeout` seconds; `touch!` on progress.
+# Closes the socket when nothing happened for `timeout` seconds, or when fewer than `low_speed`
+# bytes a second came in over a `timeout`-second window (a trickle); `touch!` on progress.
 mutable struct Watchdog
     sock::TCPSocket
     timeout::Float64
     last::Float64
     fired::Bool
     timer::Union{Timer,Nothing}
+    low_speed::Float64
+    wstart::Float64
+    wbytes::Int
+    why::String
 end
 
-function Watchdog(sock::TCPSocket, timeout::Float64)
-    w = Watchdog(sock, timeout, time(), false, nothing)
+function Watchdog(sock::TCPSocket, timeout::Float64, low_speed::Float64=http_low_speed())
+    w = Watchdog(sock, timeout, time(), false, nothing, low_speed, time(), 0, "")
     period = min(0.1, timeout / 4)
     w.timer = Timer(period; interval=period) do t
-        if time() - w.last > w.timeout
+        now = time()
+        slow = w.low_speed > 0 && now - w.wstart >= w.timeout && w.wbytes < w.low_speed * (now - w.wstart)
+        if now - w.last > w.timeout || slow
+            w.why = slow ? string("fewer than ", w.low_speed, " bytes/s for ", w.timeout, " s (too slow)") : ""
             w.fired = true
             close(t)
             close(w.sock)
+        elseif now - w.wstart >= w.timeout
+            w.wstart, w.wbytes = now, 0
         end
     end
     return w
 end
-touch!(w::Watchdog) = (w.last = time(); w)
+touch!(w::Watchdog, n::Integer=0) = (w.last = time(); w.wbytes += n; w)
 stop!(w::Watchdog) = w.timer === nothing || close(w.timer)
 
 function resolve(host::AbstractString)
@@ -191,12 +210,15 @@ function socket_request(method, u::ParsedURL, url, headers, body, timeout::Float
             end
             print(io, "Connection: close\r\n\r\n")
             write(sock, take!(io))
-            isempty(body) || write(sock, body)
+            for lo in 1:(1 << 20):length(body)      # in pieces: a long upload keeps the watchdog fed
+                touch!(w, write(sock, view(body, lo:min(lo + (1 << 20) - 1, length(body)))))
+            end
             touch!(w)
             return read_response(sock, w, method)
         catch e
             e isa HTTPTransportError && rethrow()
-            w.fired && throw(HTTPTransportError(url, string("no response within ", timeout, " s (timed out)")))
+            w.fired && throw(HTTPTransportError(url, isempty(w.why) ?
+                string("no response within ", timeout, " s (timed out)") : string("the reply came in at ", w.why)))
             throw(HTTPTransportError(url, string("connection failed: ", transport_message(e))))
         end
     finally
@@ -209,7 +231,7 @@ transport_message(e) = e isa Base.IOError ? e.msg : sprint(showerror, e)
 
 function readline_crlf(sock, w::Watchdog)
     line = readline(sock; keep=true)
-    touch!(w)
+    touch!(w, ncodeunits(line))
     endswith(line, "\n") || throw(EOFError())
     return chomp(line)
 end
@@ -256,7 +278,7 @@ function read_exactly(sock, w::Watchdog, n::Int)
         k = min(avail, n - got)
         GC.@preserve buf unsafe_read(sock, pointer(buf, got + 1), k)
         got += k
-        touch!(w)
+        touch!(w, k)
     end
     return buf
 end
@@ -264,8 +286,7 @@ end
 function read_to_eof(sock, w::Watchdog)
     io = IOBuffer()
     while !eof(sock)
-        write(io, readavailable(sock))
-        touch!(w)
+        touch!(w, write(io, readavailable(sock)))
     end
     return take!(io)
 end
@@ -406,7 +427,7 @@ function curl_request(method::AbstractString, url::AbstractString,
             setopt(h, CURLOPT_HEADERFUNCTION, cb)
             setopt(h, CURLOPT_HEADERDATA, pointer_from_objref(headbuf))
             setopt(h, CURLOPT_CONNECTTIMEOUT, max(1, round(Int, timeout)))
-            setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1)
+            setopt(h, CURLOPT_LOW_SPEED_LIMIT, max(1, round(Int, http_low_speed())))
             setopt(h, CURLOPT_LOW_SPEED_TIME, max(1, round(Int, timeout)))
             isempty(cainfo) || setopt(h, CURLOPT_CAINFO, String(cainfo))
             rc = ccall(curl_sym(:curl_easy_perform), Cint, (Ptr{Cvoid},), h)

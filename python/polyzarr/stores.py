@@ -310,6 +310,12 @@ def _env_number(name: str, default: float) -> float:
     return x
 
 
+def http_low_speed() -> float:
+    """``POLYZARR_HTTP_LOW_SPEED``: an S3 reply body arriving slower than this many bytes/s, averaged over a timeout
+    window, fails the attempt (a trickle; default 1024, 0: off)."""
+    return _env_number("POLYZARR_HTTP_LOW_SPEED", 1024.0)
+
+
 def http_settings() -> tuple[float, int, float]:
     """(timeout, retries, budget) for S3 and HTTP(S) requests: ``POLYZARR_HTTP_TIMEOUT`` (connect, and idle while
     reading; default 15 s), ``POLYZARR_HTTP_RETRIES`` (4), ``POLYZARR_HTTP_RETRY_BUDGET`` (30 s); see docs/CONTRACT.md
@@ -554,6 +560,7 @@ class S3Store(FsspecStore):
 
     def __init__(self, url: str, rest: str, endpoint_url: str | None, read_only: bool):
         self.timeout, self.retries, self.budget = http_settings()
+        self.low_speed = http_low_speed()
         opts = s3_options(endpoint_url)
         opts["config_kwargs"] = {
             "connect_timeout": self.timeout,
@@ -649,10 +656,23 @@ class S3Store(FsspecStore):
                 return b""
             raise
         body = resp["Body"]
+        pieces = []
+        window, wbytes = time.monotonic(), 0
         try:
-            data = await body.read()
+            while piece := await body.read(1 << 20):
+                pieces.append(piece)
+                wbytes += len(piece)
+                now = time.monotonic()
+                if now - window >= self.timeout:  # a trickle that the idle timeout alone never ends
+                    if wbytes < self.low_speed * (now - window):
+                        raise _Suspect(
+                            f"the reply came in at fewer than {self.low_speed:g} bytes/s for "
+                            f"{now - window:.1f} s (too slow)"
+                        )
+                    window, wbytes = now, 0
         finally:
             body.close()
+        data = b"".join(pieces)
         n = resp.get("ContentLength")
         if isinstance(n, int) and len(data) != n:
             raise _Suspect(f"the reply body has {len(data)} of its {n} bytes (Content-Length)")

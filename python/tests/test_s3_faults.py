@@ -52,6 +52,7 @@ READS = {
     "stall_first": ("B", [("stall", "GET", r"\d+\.0$", {"seconds": 3.0, "nth": [1], "per_path": True})]),
     "stall_always": ("A", [("stall", "GET", r"0\.0$", {"seconds": 8.0})]),
     "midstall": ("A", [("stall", "GET", r"0\.0$", {"seconds": 3.0, "after": 4, "nth": [1]})]),
+    "trickle": ("A", [("trickle", "GET", r"0\.0$", {"seconds": 0.3, "nth": [1]})]),
     "notfound_listed": ("A", [("notfound", "GET", r"2\.0$", {})]),
     "notfound_once": ("A", [("notfound", "GET", r"2\.0$", {"nth": [1]})]),
     "persist503": ("A", [("status", "GET", r"0\.0$", {"status": 503})]),
@@ -193,8 +194,10 @@ def _check_read(scen, lang, exported, failed, took, out, proxy, bucket) -> None:
         # no retry starts later than BUDGET; the last attempt ends within 2 T (connect + idle)
         assert took < BUDGET + 2 * T + 1.5, took
         assert 2 <= gets(r"0\.0$") <= 5
-    elif scen == "midstall":
+    elif scen in ("midstall", "trickle"):
         assert gets(r"0\.0$") == 2
+        if scen == "trickle":  # a byte every 0.3 s never trips the idle timeout: the low-speed rule ends it
+            assert took < 2 * T + 3.0, took
     elif scen == "notfound_listed":
         assert f"{path}/2.0" in msg and "404" in msg and "listing" in msg, msg
         assert gets(r"2\.0$") == 5

@@ -19,6 +19,7 @@ decides. Kinds:
 - ``cut``: the upstream reply cut to ``keep`` bytes with a matching ``Content-Length`` (a well-formed HTTP reply whose
   body, e.g. a listing's XML, is cut short);
 - ``stall``: sleep ``seconds`` before replying (``after`` > 0: after sending the headers and ``after`` body bytes);
+- ``trickle``: the upstream reply's headers, then its body one byte every ``seconds`` (never idle for long, ever slow);
 - ``truncate_upload``: forward the request with its body cut to ``keep`` bytes (``Content-Length`` adjusted), so the
   upstream stores a truncated object and answers 200.
 
@@ -38,7 +39,7 @@ import time
 from dataclasses import dataclass, field
 from urllib.parse import SplitResult, unquote, urlsplit
 
-KINDS = ("status", "slowdown", "notfound", "reset", "truncate", "cut", "stall", "truncate_upload")
+KINDS = ("status", "slowdown", "notfound", "reset", "truncate", "cut", "stall", "trickle", "truncate_upload")
 
 
 @dataclass
@@ -198,6 +199,14 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                     self._send(status, headers, data)
                 else:
                     self._send(status, headers, data, stall_after=min(rule.after, len(data)), stall=rule.seconds)
+            elif kind == "trickle":
+                self._record(kind, "trickle")
+                status, headers, data = self._forward(body)
+                self._send(status, headers, data[:1], length=len(data))
+                for i in range(1, len(data)):
+                    time.sleep(rule.seconds)
+                    self.wfile.write(data[i : i + 1])
+                    self.wfile.flush()
             elif kind == "truncate_upload":
                 status, headers, data = self._forward(body[: _kept(len(body), rule.keep)])
                 self._record(kind, status)
