@@ -151,23 +151,30 @@ mutable struct Watchdog
 end
 
 function Watchdog(sock::TCPSocket, timeout::Float64, low_speed::Float64=http_low_speed())
-    w = Watchdog(sock, timeout, time(), false, nothing, low_speed, time(), 0, "")
+    w = Watchdog(sock, timeout, time(), false, nothing, low_speed, 0.0, 0, "")
     period = min(0.1, timeout / 4)
     w.timer = Timer(period; interval=period) do t
         now = time()
-        slow = w.low_speed > 0 && now - w.wstart >= w.timeout && w.wbytes < w.low_speed * (now - w.wstart)
+        slow = w.low_speed > 0 && w.wstart > 0 && now - w.wstart >= w.timeout &&
+               w.wbytes < w.low_speed * (now - w.wstart)
         if now - w.last > w.timeout || slow
             w.why = slow ? string("fewer than ", w.low_speed, " bytes/s for ", w.timeout, " s (too slow)") : ""
             w.fired = true
             close(t)
             close(w.sock)
-        elseif now - w.wstart >= w.timeout
+        elseif w.wstart > 0 && now - w.wstart >= w.timeout
             w.wstart, w.wbytes = now, 0
         end
     end
     return w
 end
-touch!(w::Watchdog, n::Integer=0) = (w.last = time(); w.wbytes += n; w)
+# n > 0: reply bytes received; the low-speed window starts with the first of them (before, the idle rule)
+function touch!(w::Watchdog, n::Integer=0)
+    w.last = time()
+    n > 0 && w.wstart == 0 && (w.wstart = w.last)
+    w.wbytes += n
+    return w
+end
 stop!(w::Watchdog) = w.timer === nothing || close(w.timer)
 
 function resolve(host::AbstractString)
@@ -211,7 +218,8 @@ function socket_request(method, u::ParsedURL, url, headers, body, timeout::Float
             print(io, "Connection: close\r\n\r\n")
             write(sock, take!(io))
             for lo in 1:(1 << 20):length(body)      # in pieces: a long upload keeps the watchdog fed
-                touch!(w, write(sock, view(body, lo:min(lo + (1 << 20) - 1, length(body)))))
+                write(sock, view(body, lo:min(lo + (1 << 20) - 1, length(body))))
+                touch!(w)
             end
             touch!(w)
             return read_response(sock, w, method)
