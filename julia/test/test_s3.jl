@@ -375,7 +375,8 @@ fake_store(ep; retries=2, timeout=5) =
                     r = P3.http_request("GET", "$ep/$bucket/root/sub/a/.zarray", Pair{String,String}[])
                     @test r.status == 403
                     err = try P3.s3_fail(s, r, "a/.zarray"); catch e; e; end
-                    @test err isa P3.StoreError && startswith(err.msg, "access denied (403) by $ep for s3://$bucket/root/sub/a/.zarray: ")
+                    @test err isa P3.StoreError &&
+                          startswith(err.msg, "access denied (403) by $ep for s3://$bucket/root/sub/a/.zarray: ")
                     # no credentials: unsigned requests, refused for private objects, with a hint
                     with_env("AWS_ACCESS_KEY_ID" => nothing) do
                         err = try P3.readkey(P3.S3Store("s3://$bucket/root/sub"; endpoint_url=ep), "a/.zarray"); catch e; e; end
