@@ -1,8 +1,8 @@
 # A minimal HTTP/1.1 client: enough for S3 against a local endpoint (moto) over plain sockets,
 # and https through the system's libcurl (Julia 1.5 has neither HTTP nor Downloads in its stdlib).
 # One connection per request (`Connection: close`): moto closes anyway, and it keeps the code small.
-# Below the client: `HTTPStore`, the read-only http(s):// store (libcurl for both schemes), the
-# twin of Python's `stores.HttpStore` (docs/CONTRACT.md "HTTP(S) stores").
+# Below the client: `HTTPStore`, the read-only http(s):// store (sockets for http, libcurl for
+# https), the twin of Python's `stores.HttpStore` (docs/CONTRACT.md "HTTP(S) stores").
 
 using Sockets
 
@@ -469,8 +469,8 @@ end
 """
     HTTPStore(url; timeout=15, retries=4, budget=30)
 
-A read-only store rooted at an `http://` or `https://` URL, through libcurl (HTTP/1.1, Range
-requests for byte ranges).  HTTP has no listing: nodes are found by their metadata documents and
+A read-only store rooted at an `http://` or `https://` URL (HTTP/1.1 over sockets for http,
+libcurl for https; Range requests for byte ranges).  HTTP has no listing: nodes are found by their metadata documents and
 trees by consolidated metadata.  A 404 reads as a missing key (a chunk → its fill value); 401/403
 is a `StoreError` naming the URL; 5xx replies and transport failures (resets, timeouts) are
 retried `retries` more times (0.1, 0.2, 0.4, 0.8 s apart; none started after `budget` seconds;
@@ -494,6 +494,7 @@ function HTTPStore(url::AbstractString; timeout=nothing, retries=nothing, budget
 end
 
 Base.show(io::IO, s::HTTPStore) = print(io, "HTTPStore(\"", s.base, "\")")
+io_concurrency(s::HTTPStore) = startswith(s.base, "http://") ? 16 : 1
 
 http_url(s::HTTPStore, key::AbstractString) = isempty(key) ? s.base : string(s.base, "/", checkkey(key))
 
@@ -504,7 +505,8 @@ function http_get(s::HTTPStore, key::AbstractString, headers::Vector{Pair{String
     r = try
         with_retries(; retries=s.retries, budget=s.budget) do
             attempts[] += 1
-            curl_request("GET", url, headers; timeout=s.timeout, cainfo=s.cainfo)
+            # http: the socket client (tasks overlap its waits: io_concurrency); https: libcurl
+            http_request("GET", url, headers; timeout=s.timeout, cainfo=s.cainfo)
         end
     catch e
         e isa TLSCertificateError && throw(StoreError(String(key), e.msg))
