@@ -471,11 +471,11 @@ end
 
 A read-only store rooted at an `http://` or `https://` URL (HTTP/1.1 over sockets for http,
 libcurl for https; Range requests for byte ranges).  HTTP has no listing: nodes are found by
-their metadata documents and trees by consolidated metadata.  A 404 reads as a missing key (a chunk → its fill value); 401/403
-is a `StoreError` naming the URL; 5xx replies and transport failures (resets, timeouts) are
-retried `retries` more times (0.1, 0.2, 0.4, 0.8 s apart; none started after `budget` seconds;
-defaults from `http_settings()`);
-a certificate the CA bundle (`ca_bundle()`: `CURL_CA_BUNDLE`, `SSL_CERT_FILE`) does not trust is a
+their metadata documents and trees by consolidated metadata.  A 404 reads as a missing key (a
+chunk → its fill value); 401/403 is a `StoreError` naming the URL; 5xx replies and transport
+failures (resets, timeouts) are retried `retries` more times (0.1, 0.2, 0.4, 0.8 s apart; none
+started after `budget` seconds; defaults from `http_settings()`); a certificate the CA bundle
+(`ca_bundle()`: `CURL_CA_BUNDLE`, `SSL_CERT_FILE`) does not trust is a
 `StoreError` saying so.
 """
 struct HTTPStore <: AbstractStore
