@@ -54,3 +54,22 @@ def moto_endpoint(moto_server):
 def s3_bucket(moto_server):
     """A fresh bucket; returns its s3:// URL."""
     return moto_server.create_bucket()
+
+
+@pytest.fixture(scope="session")
+def _fault_proxy_server(moto_server):
+    from polyzarr.testing.faultproxy import FaultProxy
+
+    proxy = FaultProxy(moto_server.endpoint).start()
+    yield proxy
+    proxy.stop()
+
+
+@pytest.fixture
+def fault_proxy(_fault_proxy_server):
+    """polyzarr.testing.faultproxy.FaultProxy in front of the session's moto server, with no rules: add them per test
+    (`fault_proxy.add("slowdown", method="GET", path=..., nth=[1])`). Point either language's S3 client at
+    `fault_proxy.url` (Python `endpoint_url=` / `AWS_ENDPOINT_URL`, Julia `--endpoint-url`)."""
+    _fault_proxy_server.clear()
+    yield _fault_proxy_server
+    _fault_proxy_server.clear()

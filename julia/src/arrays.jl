@@ -325,14 +325,24 @@ end
 
 # f(item, bufs) for each item: on this task, or with `julia -t N` on up to N tasks, each with its
 # own buffers.  The first error is rethrown once all tasks have stopped.
-function _foreach_chunk(f, items::AbstractVector)
+function _foreach_chunk(f, items::AbstractVector, nio::Int=1)
     ntasks = min(Threads.nthreads(), length(items))
+    # a remote store (io_concurrency, s3.jl): tasks on this thread overlap the waits for the network
+    ntasks <= 1 && nio > 1 && length(items) > 1 && return _foreach_async(f, items, min(nio, length(items)))
     if ntasks <= 1
         bufs = ChunkBuffers()
         foreach(x -> f(x, bufs), items)
         return nothing
     end
     tasks = [Threads.@spawn(_foreach_part(f, items, k, ntasks)) for k in 1:ntasks]
+    for err in map(fetch, tasks)
+        err === nothing || throw(err)
+    end
+    return nothing
+end
+
+function _foreach_async(f, items::AbstractVector, ntasks::Int)
+    tasks = [@async(_foreach_part(f, items, k, ntasks)) for k in 1:ntasks]
     for err in map(fetch, tasks)
         err === nothing || throw(err)
     end
@@ -396,7 +406,7 @@ function read_region!(dest::AbstractArray, a::ZArray{T,N}, rs::NTuple{N,Abstract
         found || fill!(view(dest, didx...), a.fillvalue)
     end
     # chunks fill disjoint blocks of `dest`: with `julia -t N` they are decoded on N threads
-    _foreach_chunk(one, vec(collect(_chunks_touching(a, rs))))
+    _foreach_chunk(one, vec(collect(_chunks_touching(a, rs))), io_concurrency(a.store))
     return dest
 end
 

@@ -1,8 +1,8 @@
 # A minimal HTTP/1.1 client: enough for S3 against a local endpoint (moto) over plain sockets,
 # and https through the system's libcurl (Julia 1.5 has neither HTTP nor Downloads in its stdlib).
 # One connection per request (`Connection: close`): moto closes anyway, and it keeps the code small.
-# Below the client: `HTTPStore`, the read-only http(s):// store (libcurl for both schemes), the
-# twin of Python's `stores.HttpStore` (docs/CONTRACT.md "HTTP(S) stores").
+# Below the client: `HTTPStore`, the read-only http(s):// store (sockets for http, libcurl for
+# https), the twin of Python's `stores.HttpStore` (docs/CONTRACT.md "HTTP(S) stores").
 
 using Sockets
 
@@ -26,6 +26,48 @@ struct HTTPTransportError <: Exception
     msg::String
 end
 Base.showerror(io::IO, e::HTTPTransportError) = print(io, e.msg, " (", e.url, ")")
+
+"""
+A reply that arrived but cannot be trusted (a listing cut short, an upload stored with other bytes,
+a listed key answering 404): retried like a transport failure, then a `StoreError` with `msg`.
+"""
+struct HTTPIntegrityError <: Exception
+    url::String
+    msg::String
+end
+Base.showerror(io::IO, e::HTTPIntegrityError) = print(io, e.msg, " (", e.url, ")")
+
+"""
+    http_settings() -> (timeout, retries, budget)
+
+For S3 and HTTP(S) requests: `POLYZARR_HTTP_TIMEOUT` (seconds to connect, and without a byte while
+waiting for or reading a reply; default 15), `POLYZARR_HTTP_RETRIES` (4) and
+`POLYZARR_HTTP_RETRY_BUDGET` (30 s: no retry starts later); docs/CONTRACT.md "S3 and HTTP robustness".
+"""
+function http_settings()
+    function num(name, default)
+        v = get(ENV, name, "")
+        isempty(v) && return Float64(default)
+        x = tryparse(Float64, v)
+        (x === nothing || !(x >= 0)) &&
+            throw(StoreError(name, string(name, " must be a non-negative number, got ", repr(v))))
+        return x
+    end
+    return (max(0.05, num("POLYZARR_HTTP_TIMEOUT", 15)), floor(Int, num("POLYZARR_HTTP_RETRIES", 4)),
+            num("POLYZARR_HTTP_RETRY_BUDGET", 30))
+end
+
+"`POLYZARR_HTTP_LOW_SPEED`: a reply slower than this many bytes/s over a timeout window fails (default 1024; 0: off)."
+function http_low_speed()
+    v = get(ENV, "POLYZARR_HTTP_LOW_SPEED", "")
+    x = isempty(v) ? 1024.0 : tryparse(Float64, v)
+    (x === nothing || !(x >= 0)) &&
+        throw(StoreError("POLYZARR_HTTP_LOW_SPEED", string("must be a non-negative number, got ", repr(v))))
+    return x
+end
+
+"How many requests a chunk read may have in flight on `store` (tasks; 1: one after the other)."
+io_concurrency(::AbstractStore) = 1
 
 "The server's TLS certificate was refused (not signed by a trusted CA, wrong host): never retried."
 struct TLSCertificateError <: Exception
@@ -94,28 +136,45 @@ function http_request(method::AbstractString, url::AbstractString,
     return socket_request(method, u, url, headers, body, Float64(timeout))
 end
 
-# Closes the socket when nothing happened for `timeout` seconds; `touch!` on progress.
+# Closes the socket when nothing happened for `timeout` seconds, or when fewer than `low_speed`
+# bytes a second came in over a `timeout`-second window (a trickle); `touch!` on progress.
 mutable struct Watchdog
     sock::TCPSocket
     timeout::Float64
     last::Float64
     fired::Bool
     timer::Union{Timer,Nothing}
+    low_speed::Float64
+    wstart::Float64
+    wbytes::Int
+    why::String
 end
 
-function Watchdog(sock::TCPSocket, timeout::Float64)
-    w = Watchdog(sock, timeout, time(), false, nothing)
+function Watchdog(sock::TCPSocket, timeout::Float64, low_speed::Float64=http_low_speed())
+    w = Watchdog(sock, timeout, time(), false, nothing, low_speed, 0.0, 0, "")
     period = min(0.1, timeout / 4)
     w.timer = Timer(period; interval=period) do t
-        if time() - w.last > w.timeout
+        now = time()
+        slow = w.low_speed > 0 && w.wstart > 0 && now - w.wstart >= w.timeout &&
+               w.wbytes < w.low_speed * (now - w.wstart)
+        if now - w.last > w.timeout || slow
+            w.why = slow ? string("fewer than ", w.low_speed, " bytes/s for ", w.timeout, " s (too slow)") : ""
             w.fired = true
             close(t)
             close(w.sock)
+        elseif w.wstart > 0 && now - w.wstart >= w.timeout
+            w.wstart, w.wbytes = now, 0
         end
     end
     return w
 end
-touch!(w::Watchdog) = (w.last = time(); w)
+# n > 0: reply bytes received; the low-speed window starts with the first of them (before, the idle rule)
+function touch!(w::Watchdog, n::Integer=0)
+    w.last = time()
+    n > 0 && w.wstart == 0 && (w.wstart = w.last)
+    w.wbytes += n
+    return w
+end
 stop!(w::Watchdog) = w.timer === nothing || close(w.timer)
 
 function resolve(host::AbstractString)
@@ -158,12 +217,16 @@ function socket_request(method, u::ParsedURL, url, headers, body, timeout::Float
             end
             print(io, "Connection: close\r\n\r\n")
             write(sock, take!(io))
-            isempty(body) || write(sock, body)
+            for lo in 1:(1 << 20):length(body)      # in pieces: a long upload keeps the watchdog fed
+                write(sock, view(body, lo:min(lo + (1 << 20) - 1, length(body))))
+                touch!(w)
+            end
             touch!(w)
             return read_response(sock, w, method)
         catch e
             e isa HTTPTransportError && rethrow()
-            w.fired && throw(HTTPTransportError(url, string("no response within ", timeout, " s (timed out)")))
+            w.fired && throw(HTTPTransportError(url, isempty(w.why) ?
+                string("no response within ", timeout, " s (timed out)") : string("the reply came in at ", w.why)))
             throw(HTTPTransportError(url, string("connection failed: ", transport_message(e))))
         end
     finally
@@ -176,7 +239,7 @@ transport_message(e) = e isa Base.IOError ? e.msg : sprint(showerror, e)
 
 function readline_crlf(sock, w::Watchdog)
     line = readline(sock; keep=true)
-    touch!(w)
+    touch!(w, ncodeunits(line))
     endswith(line, "\n") || throw(EOFError())
     return chomp(line)
 end
@@ -223,7 +286,7 @@ function read_exactly(sock, w::Watchdog, n::Int)
         k = min(avail, n - got)
         GC.@preserve buf unsafe_read(sock, pointer(buf, got + 1), k)
         got += k
-        touch!(w)
+        touch!(w, k)
     end
     return buf
 end
@@ -231,8 +294,7 @@ end
 function read_to_eof(sock, w::Watchdog)
     io = IOBuffer()
     while !eof(sock)
-        write(io, readavailable(sock))
-        touch!(w)
+        touch!(w, write(io, readavailable(sock)))
     end
     return take!(io)
 end
@@ -255,10 +317,11 @@ end
 """
     with_retries(f; retries=4, delay=0.1, budget=30) -> HTTPResponse
 
-Call `f()` (one HTTP exchange) again after a 5xx reply or a transport failure, up to `retries`
-more times, sleeping `delay`, 2`delay`, 4`delay`, ... in between, and starting no retry later
-than `budget` seconds after the first attempt.  4xx replies and refused certificates are final.
-After the last attempt the 5xx response is returned, or the transport error rethrown.
+Call `f()` (one HTTP exchange) again after a 5xx reply, a transport failure or an
+`HTTPIntegrityError`, up to `retries` more times, sleeping `delay`, 2`delay`, 4`delay`, ... in
+between; no retry starts later than `budget` seconds after the first attempt started.  4xx replies
+and refused certificates are final.  After the last attempt the 5xx response is returned, or the
+error rethrown.
 """
 function with_retries(f; retries::Integer=4, delay::Real=0.1, budget::Real=30)
     attempt = 0
@@ -266,13 +329,14 @@ function with_retries(f; retries::Integer=4, delay::Real=0.1, budget::Real=30)
     while true
         attempt += 1
         pause = delay * 2.0^(attempt - 1)
-        last = attempt > retries || time() - t0 + pause > budget
-        try
-            r = f()
-            (r.status >= 500 && !last) || return r
+        r = try
+            f()
         catch e
-            (e isa HTTPTransportError && !last) || rethrow()
+            (e isa HTTPTransportError || e isa HTTPIntegrityError) || rethrow()
+            (attempt > retries || time() - t0 + pause > budget) && rethrow()
+            e
         end
+        r isa HTTPResponse && (r.status < 500 || attempt > retries || time() - t0 + pause > budget) && return r
         sleep(pause)
     end
 end
@@ -371,7 +435,7 @@ function curl_request(method::AbstractString, url::AbstractString,
             setopt(h, CURLOPT_HEADERFUNCTION, cb)
             setopt(h, CURLOPT_HEADERDATA, pointer_from_objref(headbuf))
             setopt(h, CURLOPT_CONNECTTIMEOUT, max(1, round(Int, timeout)))
-            setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1)
+            setopt(h, CURLOPT_LOW_SPEED_LIMIT, max(1, round(Int, http_low_speed())))
             setopt(h, CURLOPT_LOW_SPEED_TIME, max(1, round(Int, timeout)))
             isempty(cainfo) || setopt(h, CURLOPT_CAINFO, String(cainfo))
             rc = ccall(curl_sym(:curl_easy_perform), Cint, (Ptr{Cvoid},), h)
@@ -403,14 +467,15 @@ end
 # HTTPStore: read-only http(s):// store, listing-free, with bounded retries
 
 """
-    HTTPStore(url; timeout=30, retries=4, budget=30)
+    HTTPStore(url; timeout=15, retries=4, budget=30)
 
-A read-only store rooted at an `http://` or `https://` URL, through libcurl (HTTP/1.1, Range
-requests for byte ranges).  HTTP has no listing: nodes are found by their metadata documents and
-trees by consolidated metadata.  A 404 reads as a missing key (a chunk → its fill value); 401/403
-is a `StoreError` naming the URL; 5xx replies and transport failures (resets, timeouts) are
-retried `retries` more times (0.1, 0.2, 0.4, 0.8 s apart; none started after `budget` seconds);
-a certificate the CA bundle (`ca_bundle()`: `CURL_CA_BUNDLE`, `SSL_CERT_FILE`) does not trust is a
+A read-only store rooted at an `http://` or `https://` URL (HTTP/1.1 over sockets for http,
+libcurl for https; Range requests for byte ranges).  HTTP has no listing: nodes are found by
+their metadata documents and trees by consolidated metadata.  A 404 reads as a missing key (a
+chunk → its fill value); 401/403 is a `StoreError` naming the URL; 5xx replies and transport
+failures (resets, timeouts) are retried `retries` more times (0.1, 0.2, 0.4, 0.8 s apart; none
+started after `budget` seconds; defaults from `http_settings()`); a certificate the CA bundle
+(`ca_bundle()`: `CURL_CA_BUNDLE`, `SSL_CERT_FILE`) does not trust is a
 `StoreError` saying so.
 """
 struct HTTPStore <: AbstractStore
@@ -421,12 +486,15 @@ struct HTTPStore <: AbstractStore
     cainfo::String
 end
 
-function HTTPStore(url::AbstractString; timeout::Real=30, retries::Integer=4, budget::Real=30)
+function HTTPStore(url::AbstractString; timeout=nothing, retries=nothing, budget=nothing)
     occursin(r"^https?://[^/]", url) || throw(PathError(String(url), "not an http:// or https:// URL"))
-    return HTTPStore(String(rstrip(url, '/')), Float64(timeout), Int(retries), Float64(budget), ca_bundle())
+    t, n, b = http_settings()
+    return HTTPStore(String(rstrip(url, '/')), Float64(something(timeout, t)), Int(something(retries, n)),
+                     Float64(something(budget, b)), ca_bundle())
 end
 
 Base.show(io::IO, s::HTTPStore) = print(io, "HTTPStore(\"", s.base, "\")")
+io_concurrency(s::HTTPStore) = startswith(s.base, "http://") ? 16 : 1
 
 http_url(s::HTTPStore, key::AbstractString) = isempty(key) ? s.base : string(s.base, "/", checkkey(key))
 
@@ -437,7 +505,8 @@ function http_get(s::HTTPStore, key::AbstractString, headers::Vector{Pair{String
     r = try
         with_retries(; retries=s.retries, budget=s.budget) do
             attempts[] += 1
-            curl_request("GET", url, headers; timeout=s.timeout, cainfo=s.cainfo)
+            # http: the socket client (tasks overlap its waits: io_concurrency); https: libcurl
+            http_request("GET", url, headers; timeout=s.timeout, cainfo=s.cainfo)
         end
     catch e
         e isa TLSCertificateError && throw(StoreError(String(key), e.msg))

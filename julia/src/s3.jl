@@ -14,10 +14,19 @@ struct S3Store <: AbstractStore
     region::String
     timeout::Float64        # seconds, for connecting and for each wait for data
     retries::Int            # extra attempts after a 5xx or transport failure
+    budget::Float64         # no retry starts later than this many seconds after the first attempt
+    listed::Set{String}     # keys seen in a listing (and not deleted here since): a 404 on one is an error
 end
 
+S3Store(bucket, prefix, endpoint, access_key, secret_key, session_token, region, timeout, retries) =
+    S3Store(bucket, prefix, endpoint, access_key, secret_key, session_token, region, Float64(timeout), Int(retries),
+            http_settings()[3], Set{String}())
 S3Store(bucket, prefix, endpoint, access_key, secret_key, session_token, region) =
-    S3Store(bucket, prefix, endpoint, access_key, secret_key, session_token, region, 30.0, 4)
+    S3Store(bucket, prefix, endpoint, access_key, secret_key, session_token, region, http_settings()[1:2]...)
+
+# chunk reads go out on this many tasks at once (the socket client yields while it waits; curl, used
+# for https, blocks the thread, so there one at a time)
+io_concurrency(s::S3Store) = startswith(s.endpoint, "http://") ? 16 : 1
 
 default_s3_endpoint() =
     get(ENV, "AWS_ENDPOINT_URL_S3", get(ENV, "AWS_ENDPOINT_URL", "https://s3.amazonaws.com"))
@@ -26,13 +35,14 @@ default_s3_region() = get(ENV, "AWS_DEFAULT_REGION", get(ENV, "AWS_REGION", "us-
 anonymous_requested() = lowercase(get(ENV, "POLYZARR_ANON", "")) in ("1", "true", "yes")
 
 """
-    S3Store(url; endpoint_url=nothing, timeout=30, retries=4)
+    S3Store(url; endpoint_url=nothing, timeout=15, retries=4)
 
 Open `s3://bucket/prefix`.  The endpoint comes from `endpoint_url`, else `AWS_ENDPOINT_URL_S3`,
 `AWS_ENDPOINT_URL`, else AWS; credentials from `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
 `AWS_SESSION_TOKEN`; region from `AWS_DEFAULT_REGION` / `AWS_REGION` (default us-east-1).
+`timeout` and `retries` default to `http_settings()` (`POLYZARR_HTTP_TIMEOUT`, `POLYZARR_HTTP_RETRIES`).
 """
-function S3Store(url::AbstractString; endpoint_url=nothing, timeout::Real=30, retries::Integer=4)
+function S3Store(url::AbstractString; endpoint_url=nothing, timeout=nothing, retries=nothing)
     m = match(r"^s3://([^/]+)/*(.*)$", url)
     m === nothing && throw(PathError(String(url), "not an S3 URL (expected s3://bucket/prefix)"))
     bucket = String(m.captures[1])
@@ -46,7 +56,8 @@ function S3Store(url::AbstractString; endpoint_url=nothing, timeout::Real=30, re
     anon = anonymous_requested()
     return S3Store(bucket, prefix, endpoint,
                    anon ? "" : get(ENV, "AWS_ACCESS_KEY_ID", ""), anon ? "" : get(ENV, "AWS_SECRET_ACCESS_KEY", ""),
-                   anon ? "" : get(ENV, "AWS_SESSION_TOKEN", ""), default_s3_region(), Float64(timeout), Int(retries))
+                   anon ? "" : get(ENV, "AWS_SESSION_TOKEN", ""), default_s3_region(),
+                   something(timeout, http_settings()[1]), something(retries, http_settings()[2]))
 end
 
 Base.show(io::IO, s::S3Store) =
@@ -173,45 +184,54 @@ end
 missing_key(r::HTTPResponse) = r.status == 404 && !occursin("<Code>NoSuchBucket</Code>", String(copy(r.body)))
 
 function s3_fail(s::S3Store, r::HTTPResponse, key::AbstractString)
+    where = string(" for s3://", s.bucket, "/", fullkey(s, key))
     if r.status == 403
         hint = isempty(s.access_key) ? " (the request was unsigned: AWS_ACCESS_KEY_ID is not set)" : ""
-        throw(StoreError(String(key), string("access denied (403) by ", s.endpoint, ": ", s3_error_detail(r), hint)))
+        throw(StoreError(String(key), string("access denied (403) by ", s.endpoint, where, ": ", s3_error_detail(r),
+                                             hint)))
     end
     tries = r.status >= 500 ? string(" (", s.retries + 1, " attempts)") : ""
-    throw(StoreError(String(key), string("S3 request to ", s.endpoint, " failed with HTTP ", r.status, tries, ": ",
-                                         s3_error_detail(r))))
+    throw(StoreError(String(key), string("S3 request to ", s.endpoint, where, " failed with HTTP ", r.status, tries,
+                                         ": ", s3_error_detail(r))))
 end
 
 """
     s3_request(s, method, objkey; query=[], headers=[], body=UInt8[], errkey=objkey) -> HTTPResponse
 
 Send a signed path-style request for `objkey` (a full key in the bucket; `nothing` for the
-bucket itself), retrying 5xx and transport failures.  Transport failures that persist raise
-`StoreError(errkey, ...)`; HTTP statuses are left to the caller.
+bucket itself), retrying 5xx and transport failures.  `check(response)` runs on each reply inside
+the retry loop: it returns the reply or throws `HTTPIntegrityError` (retried).  Failures that
+persist raise `StoreError(errkey, ...)`; other HTTP statuses are left to the caller.
 """
 function s3_request(s::S3Store, method::AbstractString, objkey::Union{AbstractString,Nothing};
                     query=Pair{String,String}[], headers=Pair{String,String}[], body::AbstractVector{UInt8}=UInt8[],
-                    errkey::AbstractString=something(objkey, ""))
+                    errkey::AbstractString=something(objkey, ""), check=identity, what::AbstractString=method)
     u = parse_url(s.endpoint)
     base = u.path == "/" ? "" : rstrip(u.path, '/')
     path = string(base, "/", uri_encode(s.bucket), objkey === nothing ? "" : string("/",
         uri_encode(objkey; keepslash=true)))
     q = canonical_query(query)
     url = string(u.scheme, "://", host_header(u), path, isempty(q) ? "" : "?", q)
+    attempts = Ref(0)
     try
-        return with_retries(; retries=s.retries) do
+        return with_retries(; retries=s.retries, budget=s.budget) do
+            attempts[] += 1
             hdrs = Pair{String,String}[String(k) => String(v) for (k, v) in headers]
             # without credentials, requests go unsigned (public buckets)
             isempty(s.access_key) ||
                 sigv4_sign!(hdrs, method, host_header(u), path, query, body;
                             access_key=s.access_key, secret_key=s.secret_key, session_token=s.session_token,
                             region=s.region)
-            http_request(method, url, hdrs, body; timeout=s.timeout, cainfo=ca_bundle(; s3=true))
+            check(http_request(method, url, hdrs, body; timeout=s.timeout, cainfo=ca_bundle(; s3=true)))
         end
     catch e
         e isa TLSCertificateError && throw(StoreError(String(errkey), string("S3 endpoint ", s.endpoint, ": ", e.msg)))
+        e isa HTTPIntegrityError && throw(StoreError(String(errkey), string(what, " ", url, " failed after ",
+                                                                             attempts[], " attempts: ", e.msg)))
         e isa HTTPTransportError || rethrow()
-        throw(StoreError(String(errkey), string("cannot reach S3 endpoint ", s.endpoint, ": ", e.msg)))
+        unreachable = occursin(r"^(cannot connect|cannot resolve|connect timed out)|^curl error (6|7):", e.msg)
+        throw(StoreError(String(errkey), string(unreachable ? string("cannot reach S3 endpoint ", s.endpoint, ": ") :
+            "", what, " ", url, " failed after ", attempts[], " attempts: ", e.msg)))
     end
 end
 
@@ -221,9 +241,19 @@ end
 """
     readkey(s::S3Store, key) -> Vector{UInt8} or nothing (no such key)
 """
+# a 404 for a key this store listed (and did not delete since) is retried, then an error: never "missing"
+function _listed_check(s::S3Store, key::AbstractString)
+    return r -> begin
+        missing_key(r) && key in s.listed && throw(HTTPIntegrityError(string(s.endpoint, " ", key),
+            "HTTP 404 for a key this store's listing has (it vanished after the listing, or the store answers " *
+            "wrongly): not read as a missing chunk"))
+        r
+    end
+end
+
 function readkey(s::S3Store, key::AbstractString)
     checkkey(key)
-    r = s3_request(s, "GET", fullkey(s, key); errkey=key)
+    r = s3_request(s, "GET", fullkey(s, key); errkey=key, check=_listed_check(s, key))
     r.status == 200 && return r.body
     missing_key(r) && return nothing
     s3_fail(s, r, key)
@@ -255,7 +285,7 @@ function readrange(s::S3Store, key::AbstractString, offset::Integer, length::Int
         return UInt8[]
     end
     range = offset < 0 ? string("bytes=-", length) : string("bytes=", offset, "-", offset + length - 1)
-    r = s3_request(s, "GET", fullkey(s, key); headers=["Range" => range], errkey=key)
+    r = s3_request(s, "GET", fullkey(s, key); headers=["Range" => range], errkey=key, check=_listed_check(s, key))
     r.status == 206 && return r.body
     missing_key(r) && return nothing
     r.status == 416 && return UInt8[]          # offset beyond the end
@@ -273,9 +303,36 @@ end
 """
 function writekey!(s::S3Store, key::AbstractString, data::AbstractVector{UInt8})
     checkkey(key)
+    sum = md5(data)
+    hexsum = bytes2hex(sum)
+    # the ETag of a single PUT is the MD5 of the bytes stored (not for SSE-KMS / SSE-C objects); S3 also
+    # refuses a body that does not match Content-MD5, moto does not (it checks nothing), so both checks
+    check = r -> begin
+        etag = lowercase(strip(something(header(r, "etag"), ""), '"'))
+        encrypted = header(r, "x-amz-server-side-encryption") == "aws:kms" ||
+                    header(r, "x-amz-server-side-encryption-customer-algorithm") !== nothing
+        if 200 <= r.status < 300 && occursin(r"^[0-9a-f]{32}$", etag) && !encrypted && etag != hexsum
+            throw(HTTPIntegrityError(string(s.endpoint, " ", key), string("upload integrity: the server stored an ",
+                "object whose MD5 (ETag ", etag, ") is not that of the ", length(data), " bytes sent (", hexsum,
+                "): the upload was cut short or altered")))
+        end
+        r.status == 400 && occursin(r"<Code>(BadDigest|IncompleteBody|XAmzContentSHA256Mismatch)</Code>",
+                                    String(copy(r.body))) &&
+            throw(HTTPIntegrityError(string(s.endpoint, " ", key), string("upload integrity: ", s3_error_detail(r))))
+        r
+    end
     # moto stores form-urlencoded bodies as 0 bytes: always say octet-stream
-    r = s3_request(s, "PUT", fullkey(s, key); headers=["Content-Type" => "application/octet-stream"],
-                   body=data, errkey=key)
+    r = try
+        s3_request(s, "PUT", fullkey(s, key); headers=["Content-Type" => "application/octet-stream",
+                   "Content-MD5" => base64encode(sum)], body=data, errkey=key, check=check)
+    catch e
+        # what the server kept is not what was sent: remove it (best effort), so no reader trusts it
+        e isa StoreError && occursin("upload integrity", e.msg) && try
+            s3_request(s, "DELETE", fullkey(s, key); errkey=key)
+        catch
+        end
+        rethrow()
+    end
     200 <= r.status < 300 || s3_fail(s, r, key)
     return nothing
 end
@@ -289,6 +346,7 @@ function deletekey!(s::S3Store, key::AbstractString)
     checkkey(key)
     r = s3_request(s, "DELETE", fullkey(s, key); errkey=key)
     (200 <= r.status < 300 || r.status == 404) || s3_fail(s, r, key)
+    delete!(s.listed, key)
     return nothing
 end
 
@@ -308,19 +366,118 @@ function listkeys(s::S3Store, prefix::AbstractString=""; page_size::Integer=1000
     while true
         query = ["list-type" => "2", "prefix" => dir, "max-keys" => string(page_size)]
         isempty(token) || push!(query, "continuation-token" => token)
-        r = s3_request(s, "GET", nothing; query=query, errkey=prefix)
+        r = s3_request(s, "GET", nothing; query=query, errkey=isempty(p) ? "/" : p, what="listing (GET)",
+                       check=r -> (r.status == 200 && check_listing(String(copy(r.body)), s.endpoint); r))
         r.status == 200 || s3_fail(s, r, prefix)
         xml = String(copy(r.body))
         skip = isempty(s.prefix) ? 0 : ncodeunits(s.prefix) + 1
         for k in xml_texts(xml, "Key")
             push!(keys, k[skip+1:end])
         end
-        xml_text(xml, "IsTruncated", "false") == "true" || break
+        xml_text(xml, "IsTruncated") == "true" || break
         token = xml_text(xml, "NextContinuationToken")
-        isempty(token) && throw(StoreError(String(prefix), string("S3 listing from ", s.endpoint,
-                                                                   " is truncated but has no continuation token")))
     end
+    union!(s.listed, keys)
     return sort!(keys)
+end
+
+"""
+    check_listing(xml, endpoint)
+
+A ListObjectsV2 reply is trusted only when complete: one `ListBucketResult` element closed at the
+end, `IsTruncated` present (and a `NextContinuationToken` when true), every `Contents` closed with
+one `Key`, and `KeyCount` (when given) equal to the keys and prefixes present.  Otherwise
+`HTTPIntegrityError` (retried, then a `StoreError`): a listing cut short is never taken as the tree.
+"""
+function check_listing(xml::AbstractString, endpoint::AbstractString)
+    bad(why) = throw(HTTPIntegrityError(endpoint, string("the S3 listing reply ", why,
+                                                         ": not trusted (cut short or garbled)")))
+    body = strip(xml)
+    occursin("<ListBucketResult", body) || bad("has no ListBucketResult element")
+    endswith(body, "</ListBucketResult>") || bad("does not end with </ListBucketResult>")
+    trunc = xml_texts(body, "IsTruncated")
+    (length(trunc) == 1 && trunc[1] in ("true", "false")) || bad("has no single IsTruncated true/false")
+    trunc[1] == "true" && isempty(xml_text(body, "NextContinuationToken")) &&
+        bad("is truncated (IsTruncated) but has no NextContinuationToken")
+    nopen = length(collect(eachmatch(r"<Contents>", body)))
+    nclose = length(collect(eachmatch(r"</Contents>", body)))
+    nkeys = length(xml_texts(body, "Key"))
+    (nopen == nclose == nkeys) || bad(string("has ", nopen, " <Contents>, ", nclose, " </Contents> and ", nkeys,
+                                             " <Key> elements"))
+    kc = xml_text(body, "KeyCount")
+    if !isempty(kc)
+        nprefixes = length(collect(eachmatch(r"<CommonPrefixes>", body)))
+        tryparse(Int, kc) == nkeys + nprefixes || bad(string("says KeyCount ", kc, " but has ", nkeys, " keys"))
+    end
+    return nothing
+end
+
+# MD5 (RFC 1321) for Content-MD5 and ETag checks: the system's libcrypto when present, else Julia
+const LIBCRYPTO_MD5 = Ref{Ptr{Cvoid}}(C_NULL)
+const LIBCRYPTO_MD5_TRIED = Ref(false)
+
+function md5(data::AbstractVector{UInt8})
+    if !LIBCRYPTO_MD5_TRIED[]
+        LIBCRYPTO_MD5_TRIED[] = true
+        for name in ("libcrypto.so.3", "libcrypto.so.1.1", "libcrypto")
+            h = Libdl.dlopen_e(name)
+            f = h == C_NULL ? C_NULL : Libdl.dlsym_e(h, :MD5)
+            f == C_NULL || (LIBCRYPTO_MD5[] = f; break)
+        end
+    end
+    if LIBCRYPTO_MD5[] != C_NULL && data isa Vector{UInt8}
+        md = Vector{UInt8}(undef, 16)
+        ccall(LIBCRYPTO_MD5[], Ptr{UInt8}, (Ptr{UInt8}, Csize_t, Ptr{UInt8}), data, length(data), md)
+        return md
+    end
+    return md5_julia(data)
+end
+
+const MD5_S = UInt32[7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22,
+                     5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20,
+                     4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23,
+                     6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21]
+const MD5_K = [UInt32(floor(abs(sin(i + 1)) * 2.0^32)) for i in 0:63]
+
+function md5_julia(data::AbstractVector{UInt8})
+    n = length(data)
+    msg = Vector{UInt8}(undef, ((n + 8) ÷ 64 + 1) * 64)
+    copyto!(msg, 1, data, 1, n)
+    msg[n+1] = 0x80
+    fill!(view(msg, n+2:length(msg)), 0x00)
+    bits = UInt64(n) * 8
+    for i in 0:7
+        msg[end-7+i] = UInt8((bits >> (8i)) & 0xff)
+    end
+    a0, b0, c0, d0 = 0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476
+    M = Vector{UInt32}(undef, 16)
+    for chunk in 0:(length(msg) ÷ 64 - 1)
+        for j in 0:15
+            o = chunk * 64 + 4j
+            M[j+1] = UInt32(msg[o+1]) | UInt32(msg[o+2]) << 8 | UInt32(msg[o+3]) << 16 | UInt32(msg[o+4]) << 24
+        end
+        A, B, C, D = a0, b0, c0, d0
+        for i in 0:63
+            if i < 16
+                F = (B & C) | (~B & D); g = i
+            elseif i < 32
+                F = (D & B) | (~D & C); g = (5i + 1) % 16
+            elseif i < 48
+                F = B ⊻ C ⊻ D; g = (3i + 5) % 16
+            else
+                F = C ⊻ (B | ~D); g = (7i) % 16
+            end
+            F = F + A + MD5_K[i+1] + M[g+1]
+            A, D, C = D, C, B
+            B = B + bitrotate(F, Int(MD5_S[i+1]))
+        end
+        a0 += A; b0 += B; c0 += C; d0 += D
+    end
+    out = Vector{UInt8}(undef, 16)
+    for (k, w) in enumerate((a0, b0, c0, d0)), i in 0:3
+        out[4(k-1)+i+1] = UInt8((w >> (8i)) & 0xff)
+    end
+    return out
 end
 
 """

@@ -204,7 +204,7 @@ fake_store(ep; retries=2, timeout=5) =
         s = fake_store(srv.endpoint)
         err = try P3.writekey!(s, "x/.zarray", UInt8[1]); catch e; e; end
         @test err isa P3.StoreError && err.key == "x/.zarray"
-        @test err.msg == "access denied (403) by $(srv.endpoint): AccessDenied: Access Denied"
+        @test err.msg == "access denied (403) by $(srv.endpoint) for s3://bkt/p/x/.zarray: AccessDenied: Access Denied"
         @test srv.count[] == 1
         close(srv.server)
         srv = fake_server((n, req) -> http_reply(400, "<Error><Code>InvalidArgument</Code><Message>bad &amp; worse</Message></Error>"))
@@ -249,6 +249,58 @@ fake_store(ep; retries=2, timeout=5) =
         @test P3.readrange(fake_store(srv.endpoint), "k", 0, 4) === nothing
         @test srv.count[] == 2
         close(srv.server)
+
+        # a listing is trusted only when complete: a reply cut short (a well-formed HTTP reply) is retried, then a
+        # StoreError, never a partial listing; KeyCount must agree with the keys
+        full = "<?xml version=\"1.0\"?><ListBucketResult><KeyCount>2</KeyCount><IsTruncated>false</IsTruncated>" *
+               "<Contents><Key>p/a</Key></Contents><Contents><Key>p/b</Key></Contents></ListBucketResult>"
+        srv = fake_server((n, req) -> http_reply(200, n == 1 ? full[1:120] : full))
+        @test P3.listkeys(fake_store(srv.endpoint)) == ["a", "b"]
+        @test srv.count[] == 2
+        close(srv.server)
+        for bad in (full[1:150], replace(full, "<KeyCount>2" => "<KeyCount>3"), replace(full, "false" => "true"),
+                    replace(full, "<IsTruncated>false</IsTruncated>" => ""))
+            srv = fake_server((n, req) -> http_reply(200, bad))
+            err = try P3.listkeys(fake_store(srv.endpoint; retries=2)); catch e; e; end
+            @test err isa P3.StoreError && occursin("listing reply", err.msg) && occursin("3 attempts", err.msg)
+            @test srv.count[] == 3
+            close(srv.server)
+        end
+        # a 404 for a key the listing had is an error (retried first); for any other key, a missing key
+        srv = fake_server((n, req) -> occursin("list-type", req) ? http_reply(200, full) :
+                                      http_reply(404, "<Error><Code>NoSuchKey</Code></Error>"))
+        s = fake_store(srv.endpoint; retries=1)
+        @test P3.readkey(s, "c") === nothing
+        @test P3.listkeys(s) == ["a", "b"]
+        err = try P3.readkey(s, "a"); catch e; e; end
+        @test err isa P3.StoreError && err.key == "a" && occursin("404", err.msg) && occursin("listing", err.msg)
+        err = try P3.readrange(s, "b", 0, 2); catch e; e; end
+        @test err isa P3.StoreError && err.key == "b" && occursin("2 attempts", err.msg)
+        P3.deletekey!(s, "a")                      # deleted here: no longer listed, so missing again
+        @test P3.readkey(s, "a") === nothing
+        close(srv.server)
+        # uploads: Content-MD5 sent; an ETag that is not the MD5 of the bytes sent is retried, then a StoreError
+        data = UInt8[1, 2, 3]
+        heads = String[]
+        srv = fake_server((n, req) -> (push!(heads, req); http_reply(200, "";
+            extra="ETag: \"$(n == 1 ? "0"^32 : bytes2hex(P3.md5(data)))\"\r\n")))
+        P3.writekey!(fake_store(srv.endpoint), "k", data)
+        @test srv.count[] == 2
+        @test occursin("Content-MD5: $(P3.base64encode(P3.md5(data)))", heads[1])
+        close(srv.server)
+        srv = fake_server((n, req) -> occursin("DELETE", req) ? http_reply(204) :
+                                      http_reply(200, ""; extra="ETag: \"$("1"^32)\"\r\n"))
+        err = try P3.writekey!(fake_store(srv.endpoint; retries=1), "k", data); catch e; e; end
+        @test err isa P3.StoreError && err.key == "k" && occursin("upload integrity", err.msg)
+        @test srv.count[] == 3                     # two PUTs, then the DELETE of what the server kept
+        close(srv.server)
+        @test bytes2hex(P3.md5(UInt8[])) == "d41d8cd98f00b204e9800998ecf8427e"
+        for n in (0, 1, 55, 56, 63, 64, 65, 1000)
+            x = rand(UInt8, n)
+            @test P3.md5_julia(x) == P3.md5(x)
+        end
+        @test bytes2hex(P3.md5_julia(Vector{UInt8}("The quick brown fox jumps over the lazy dog"))) ==
+              "9e107d9d372bb6826bd81d3542a419d6"
 
         @test_throws P3.PathError P3.readkey(fake_store("http://127.0.0.1:1"), "../k")
         @test_throws P3.PathError P3.writekey!(fake_store("http://127.0.0.1:1"), "/k", UInt8[])
@@ -323,7 +375,8 @@ fake_store(ep; retries=2, timeout=5) =
                     r = P3.http_request("GET", "$ep/$bucket/root/sub/a/.zarray", Pair{String,String}[])
                     @test r.status == 403
                     err = try P3.s3_fail(s, r, "a/.zarray"); catch e; e; end
-                    @test err isa P3.StoreError && startswith(err.msg, "access denied (403) by $ep: ")
+                    @test err isa P3.StoreError &&
+                          startswith(err.msg, "access denied (403) by $ep for s3://$bucket/root/sub/a/.zarray: ")
                     # no credentials: unsigned requests, refused for private objects, with a hint
                     with_env("AWS_ACCESS_KEY_ID" => nothing) do
                         err = try P3.readkey(P3.S3Store("s3://$bucket/root/sub"; endpoint_url=ep), "a/.zarray"); catch e; e; end

@@ -296,7 +296,33 @@ def s3_options(endpoint_url: str | None = None, anon: bool | None = None) -> dic
 HTTP_RETRIES = 4  # extra attempts after a 5xx reply or a transport failure (5 attempts in all)
 HTTP_BACKOFF = 0.1  # seconds before the first retry; doubled each time (0.1, 0.2, 0.4, 0.8)
 HTTP_RETRY_BUDGET = 30.0  # no retry starts later than this many seconds after the first attempt
-HTTP_TIMEOUT = 30.0  # seconds to connect, and for each read
+HTTP_TIMEOUT = 15.0  # seconds to connect, and without a byte received while waiting for a reply (as s3fs)
+
+
+def _env_number(name: str, default: float) -> float:
+    v = os.environ.get(name, "")
+    try:
+        x = float(v) if v else default
+    except ValueError:
+        raise StoreError(name, f"{name} must be a number of seconds (or attempts), got {v!r}") from None
+    if not x >= 0:
+        raise StoreError(name, f"{name} must not be negative, got {v!r}")
+    return x
+
+
+def http_low_speed() -> float:
+    """``POLYZARR_HTTP_LOW_SPEED``: an S3 reply body arriving slower than this many bytes/s, averaged over a timeout
+    window, fails the attempt (a trickle; default 1024, 0: off)."""
+    return _env_number("POLYZARR_HTTP_LOW_SPEED", 1024.0)
+
+
+def http_settings() -> tuple[float, int, float]:
+    """(timeout, retries, budget) for S3 and HTTP(S) requests: ``POLYZARR_HTTP_TIMEOUT`` (connect, and idle while
+    reading; default 15 s), ``POLYZARR_HTTP_RETRIES`` (4), ``POLYZARR_HTTP_RETRY_BUDGET`` (30 s); see docs/CONTRACT.md
+    "S3 and HTTP robustness"."""
+    timeout = max(0.05, _env_number("POLYZARR_HTTP_TIMEOUT", HTTP_TIMEOUT))
+    retries = int(_env_number("POLYZARR_HTTP_RETRIES", HTTP_RETRIES))
+    return timeout, retries, _env_number("POLYZARR_HTTP_RETRY_BUDGET", HTTP_RETRY_BUDGET)
 
 
 def _is_cert_error(e: BaseException) -> bool:
@@ -351,7 +377,8 @@ class HttpStore(FsspecStore):
         try:
             import aiohttp
 
-            kwargs["timeout"] = aiohttp.ClientTimeout(total=None, sock_connect=HTTP_TIMEOUT, sock_read=HTTP_TIMEOUT)
+            self.timeout, self.retries, self.budget = http_settings()
+            kwargs["timeout"] = aiohttp.ClientTimeout(total=None, sock_connect=self.timeout, sock_read=self.timeout)
             fs = fsspec.filesystem("http", skip_instance_cache=True, **kwargs)
         except ImportError as e:
             raise StoreError(url, f"http(s) stores need aiohttp (pip install aiohttp): {e}") from None
@@ -376,7 +403,7 @@ class HttpStore(FsspecStore):
                 if raise_now is not None:
                     raise raise_now from None
                 delay = HTTP_BACKOFF * 2 ** (attempt - 1)
-                if attempt > HTTP_RETRIES or time.monotonic() - t0 + delay > HTTP_RETRY_BUDGET:
+                if attempt > self.retries or time.monotonic() - t0 + delay > self.budget:
                     raise StoreError(key, f"{what} {url} failed after {attempt} attempts: {_describe(e)}") from None
                 time.sleep(delay)
 
@@ -467,6 +494,313 @@ class HttpStore(FsspecStore):
         raise StoreError(key, f"store {self.url} is read-only (HTTP stores cannot be written)")
 
 
+# ---------------------------------------------------------------------------------------------------------
+# S3: s3fs/aiobotocore for the session (credentials, endpoint, TLS, anonymous access); the requests, retries and
+# checks here (docs/CONTRACT.md "S3 and HTTP robustness"), so the bounds hold whatever s3fs and botocore default to.
+
+
+class _Suspect(Exception):
+    """A reply that arrived but cannot be trusted (short body, cut listing, upload stored with other bytes, a listed
+    key answering 404): retried like a transport failure, then a StoreError with this message."""
+
+
+_S3_TRANSIENT_CODES = {
+    "SlowDown",
+    "InternalError",
+    "ServiceUnavailable",
+    "RequestTimeout",
+    "BadDigest",
+    "IncompleteBody",
+    "XAmzContentSHA256Mismatch",
+    "RequestTimeTooSkewed",
+}
+
+
+def _client_error(e: BaseException) -> tuple[int | None, str, str]:
+    """(HTTP status, S3 error code, message) of a botocore ClientError; (None, "", "") for anything else."""
+    resp = getattr(e, "response", None)
+    if not isinstance(resp, dict) or "Error" not in resp:
+        return None, "", ""
+    err = resp.get("Error") or {}
+    status = (resp.get("ResponseMetadata") or {}).get("HTTPStatusCode")
+    return (int(status) if status else None), str(err.get("Code", "")), str(err.get("Message", ""))
+
+
+def _s3_transient(e: BaseException) -> bool:
+    import asyncio
+
+    if isinstance(e, _Suspect):
+        return True
+    status, code, _ = _client_error(e)
+    if status is not None or code:
+        return (status or 0) >= 500 or code in _S3_TRANSIENT_CODES
+    name = type(e).__name__
+    if name in (
+        "ReadTimeoutError",
+        "ConnectTimeoutError",
+        "EndpointConnectionError",
+        "ConnectionClosedError",
+        "ResponseStreamingError",
+        "IncompleteReadError",
+        "ResponseParserError",
+        "ProxyConnectionError",
+        "HTTPClientError",
+    ):
+        return True
+    return _is_transient(e) or isinstance(e, (asyncio.TimeoutError, OSError))
+
+
+class S3Store(FsspecStore):
+    """``s3://bucket/prefix`` (path-style requests to the endpoint). Every request: a connect and idle-read timeout,
+    the contract's retry rule (``http_settings``), and these checks: a GET body shorter than its Content-Length and
+    a listing that is cut short, not well-formed or inconsistent (``IsTruncated`` without a continuation token,
+    ``KeyCount`` not the number of keys) are retried, then a StoreError; a PUT sends Content-MD5 and checks the ETag
+    the server answers against it (moto checks neither Content-MD5 nor checksums: the ETag is its MD5 of what it
+    stored); a key this store listed (and did not delete since) that answers 404 is an error, not a missing key."""
+
+    def __init__(self, url: str, rest: str, endpoint_url: str | None, read_only: bool):
+        self.timeout, self.retries, self.budget = http_settings()
+        self.low_speed = http_low_speed()
+        opts = s3_options(endpoint_url)
+        opts["config_kwargs"] = {
+            "connect_timeout": self.timeout,
+            "read_timeout": self.timeout,
+            "retries": {"total_max_attempts": 1, "mode": "standard"},  # botocore's retries: off
+            "request_checksum_calculation": "when_required",  # Content-MD5 instead (below)
+            "max_pool_connections": 32,  # io_pool's 16 threads never wait for a connection (botocore's default: 10)
+        }
+        try:
+            fs = fsspec.filesystem("s3", **opts)
+        except Exception as e:
+            raise StoreError(url, f"cannot set up S3: {type(e).__name__}: {e}") from None
+        fs.retries = 1  # s3fs's retry loop: off (ours below)
+        super().__init__(fs, rest, url, read_only)
+        self.bucket, _, self.prefix = rest.partition("/")
+        self.prefix = self.prefix.strip("/")
+        self.endpoint = opts.get("endpoint_url") or "AWS"
+        self._listed: set[str] = set()  # keys seen in a listing: a 404 on one of them is an error
+
+    def _okey(self, key: str) -> str:
+        check_key(key)
+        return f"{self.prefix}/{key}" if self.prefix else key
+
+    def _sync(self, coro):  # type: ignore[no-untyped-def]
+        from fsspec.asyn import sync
+
+        return sync(self.fs.loop, lambda: coro)
+
+    async def _retrying(self, key: str, what: str, op):  # type: ignore[no-untyped-def]
+        import asyncio
+
+        t0 = time.monotonic()
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return await op()
+            except Exception as e:
+                final = self._final(key, what, e)
+                if final is not None:
+                    raise final from None
+                delay = HTTP_BACKOFF * 2 ** (attempt - 1)
+                if attempt > self.retries or time.monotonic() - t0 + delay > self.budget:
+                    raise StoreError(
+                        key,
+                        f"{what} {self._where(key)} failed after {attempt} attempts (S3 endpoint {self.endpoint}): "
+                        f"{self._describe(e)}",
+                    ) from None
+                await asyncio.sleep(delay)
+
+    def _describe(self, e: BaseException) -> str:
+        status, code, msg = _client_error(e)
+        resp = getattr(e, "response", None)
+        meta = (resp.get("ResponseMetadata") if isinstance(resp, dict) else None) or {}
+        if code == str(status) and not meta.get("RequestId"):
+            # botocore's stand-in for a reply whose XML did not parse (it reports HTTP 500 whatever was sent)
+            return f"the reply did not parse as S3 XML (cut short or garbled; botocore says HTTP {status} {msg})"
+        if status is not None or code:
+            return f"HTTP {status}: {code}: {msg}" if msg else f"HTTP {status}: {code}"
+        return str(e) if isinstance(e, _Suspect) else _describe(e)
+
+    def _final(self, key: str, what: str, e: BaseException) -> StoreError | None:
+        """The StoreError to raise at once, or None when ``e`` is worth another attempt."""
+        if _is_cert_error(e):
+            return self._fail(key, what, e)
+        status, code, _msg = _client_error(e)
+        if status in (401, 403) or code in ("AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch"):
+            return StoreError(key, f"{what} {self._where(key)} denied (403/permission): {self._describe(e)}")
+        if _s3_transient(e):
+            return None
+        return StoreError(key, f"{what} {self._where(key)} failed (S3 endpoint {self.endpoint}): {self._describe(e)}")
+
+    def _where(self, key: str) -> str:
+        return f"{self.url}/" if key == "/" else f"{self.url}/{key}"
+
+    async def _get_once(self, key: str, rng: str | None) -> bytes | None:
+        s3 = await self.fs.set_session()
+        kw: dict = {"Bucket": self.bucket, "Key": self._okey(key)}
+        if rng:
+            kw["Range"] = rng
+        try:
+            resp = await s3.get_object(**kw)
+        except Exception as e:
+            status, code, _ = _client_error(e)
+            if code == "NoSuchKey" or (status == 404 and code != "NoSuchBucket"):
+                if key in self._listed:
+                    raise _Suspect(
+                        "HTTP 404 for a key this store's listing has (it vanished after the listing, or the store "
+                        "answers wrongly): not read as a missing chunk"
+                    ) from None
+                return None
+            if code == "InvalidRange" or status == 416:
+                return b""
+            raise
+        body = resp["Body"]
+        pieces = []
+        window, wbytes = time.monotonic(), 0
+        try:
+            while piece := await body.read(1 << 20):
+                pieces.append(piece)
+                wbytes += len(piece)
+                now = time.monotonic()
+                if now - window >= self.timeout:  # a trickle that the idle timeout alone never ends
+                    if wbytes < self.low_speed * (now - window):
+                        raise _Suspect(
+                            f"the reply came in at fewer than {self.low_speed:g} bytes/s for "
+                            f"{now - window:.1f} s (too slow)"
+                        )
+                    window, wbytes = now, 0
+        finally:
+            body.close()
+        data = b"".join(pieces)
+        n = resp.get("ContentLength")
+        if isinstance(n, int) and len(data) != n:
+            raise _Suspect(f"the reply body has {len(data)} of its {n} bytes (Content-Length)")
+        return data
+
+    def get(self, key: str) -> bytes | None:
+        return self._sync(self._retrying(key, "GET", lambda: self._get_once(key, None)))
+
+    def get_range(self, key: str, start: int, length: int | None) -> bytes | None:
+        if length == 0:
+            return b"" if self.get(key) is not None else None
+        if start < 0:
+            rng = f"bytes={start}"
+        else:
+            rng = f"bytes={start}-" if length is None else f"bytes={start}-{start + length - 1}"
+        return self._sync(self._retrying(key, "GET (range)", lambda: self._get_once(key, rng)))
+
+    def get_many(self, keys: builtins.list[str]) -> dict[str, bytes | None]:
+        import asyncio
+
+        async def all_of() -> list:
+            sem = asyncio.Semaphore(16)
+
+            async def one(k: str) -> bytes | None:
+                async with sem:
+                    return await self._retrying(k, "GET", lambda: self._get_once(k, None))
+
+            return await asyncio.gather(*(one(k) for k in keys))
+
+        return dict(zip(keys, self._sync(all_of())))
+
+    def set(self, key: str, value: bytes) -> None:
+        import base64
+        import hashlib
+
+        if self.read_only:
+            raise StoreError(key, f"store {self.url} is read-only")
+        value = bytes(value)
+        md5 = hashlib.md5(value)
+
+        async def put() -> None:
+            s3 = await self.fs.set_session()
+            resp = await s3.put_object(
+                Bucket=self.bucket,
+                Key=self._okey(key),
+                Body=value,
+                ContentType="application/octet-stream",
+                ContentMD5=base64.b64encode(md5.digest()).decode(),
+            )
+            etag = str(resp.get("ETag", "")).strip('"').lower()
+            # the ETag is the MD5 of the stored bytes, except for SSE-KMS / SSE-C objects
+            encrypted = resp.get("ServerSideEncryption") == "aws:kms" or resp.get("SSECustomerAlgorithm")
+            if re.fullmatch(r"[0-9a-f]{32}", etag) and not encrypted and etag != md5.hexdigest():
+                raise _Suspect(
+                    f"upload integrity: the server stored an object whose MD5 (ETag {etag}) is not that of the "
+                    f"{len(value)} bytes sent ({md5.hexdigest()}): the upload was cut short or altered"
+                )
+
+        try:
+            self._sync(self._retrying(key, "PUT", put))
+        except StoreError as e:
+            if "upload integrity" in str(e):  # what the server kept is not what was sent: remove it (best effort)
+                try:
+                    self.delete(key)
+                except StoreError:
+                    pass
+            raise
+
+    def delete(self, key: str) -> None:
+        if self.read_only:
+            raise StoreError(key, f"store {self.url} is read-only")
+
+        async def rm() -> None:
+            s3 = await self.fs.set_session()
+            try:
+                await s3.delete_object(Bucket=self.bucket, Key=self._okey(key))
+            except Exception as e:
+                status, code, _ = _client_error(e)
+                if not (code == "NoSuchKey" or (status == 404 and code != "NoSuchBucket")):
+                    raise
+
+        self._sync(self._retrying(key, "DELETE", rm))
+        self._listed.discard(key)
+
+    def list(self, prefix: str = "") -> builtins.list[str]:
+        if prefix:
+            check_key(prefix.rstrip("/"))
+        p = prefix.strip("/")
+        full = "/".join(x for x in (self.prefix, p) if x)
+        s3prefix = f"{full}/" if full else ""
+        skip = len(self.prefix) + 1 if self.prefix else 0
+        keys: builtins.list[str] = []
+        token: str | None = None
+        errkey = p or "/"
+        while True:
+
+            async def page(token: str | None = token) -> dict:
+                s3 = await self.fs.set_session()
+                kw: dict = {"Bucket": self.bucket, "Prefix": s3prefix, "MaxKeys": 1000}
+                if token:
+                    kw["ContinuationToken"] = token
+                resp = await s3.list_objects_v2(**kw)
+                contents = resp.get("Contents") or []
+                if "IsTruncated" not in resp:
+                    raise _Suspect("the listing reply has no IsTruncated: it was cut short")
+                if "KeyCount" in resp and resp["KeyCount"] != len(contents) + len(resp.get("CommonPrefixes") or []):
+                    raise _Suspect(f"the listing reply says KeyCount {resp['KeyCount']} but has {len(contents)} keys")
+                if any("Key" not in c for c in contents):
+                    raise _Suspect("the listing reply has an entry without a Key")
+                if resp["IsTruncated"] and not resp.get("NextContinuationToken"):
+                    raise _Suspect("the listing reply is truncated (IsTruncated) but has no NextContinuationToken")
+                return resp
+
+            resp = self._sync(self._retrying(errkey, "listing of", page))
+            for c in resp.get("Contents") or []:
+                k = c["Key"][skip:]
+                if k:
+                    keys.append(k)
+            if not resp["IsTruncated"]:
+                break
+            token = resp["NextContinuationToken"]
+        self._listed.update(keys)
+        return sorted(keys)
+
+    def close(self) -> None:
+        pass
+
+
 def _describe(e: BaseException) -> str:
     text = str(e)
     return f"{type(e).__name__}: {text}" if text else type(e).__name__
@@ -493,11 +827,7 @@ def open_store(url: str, mode: str = "r", endpoint_url: str | None = None) -> St
         rest = url[len("s3://") :].strip("/")
         if not rest:
             raise PathError(url, "an S3 URL needs a bucket: s3://bucket/prefix")
-        try:
-            fs = fsspec.filesystem("s3", **s3_options(endpoint_url))
-        except Exception as e:
-            raise StoreError(url, f"cannot set up S3: {type(e).__name__}: {e}") from None
-        return FsspecStore(fs, rest, url, read_only)
+        return S3Store(url, rest, endpoint_url, read_only)
     if url.startswith("memory://"):
         root = "/" + url[len("memory://") :].strip("/")
         return FsspecStore(fsspec.filesystem("memory"), root.rstrip("/") or "/", url, read_only)

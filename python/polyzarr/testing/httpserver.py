@@ -115,6 +115,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 class _Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 128  # clients send 16 requests at once: the default backlog (5) drops SYNs (1 s retransmits)
     root: Path
     lock: threading.Lock
     log: list
