@@ -49,11 +49,30 @@ def loads(data: bytes | None, key: str) -> Any:
     except UnicodeDecodeError as e:
         raise MetadataError(key, f"not UTF-8 at byte {e.start}") from None
     try:
-        return json.loads(text)
+        doc = json.loads(text)
     except json.JSONDecodeError as e:
         raise MetadataError(key, f"invalid JSON at byte {e.pos} (line {e.lineno}, column {e.colno}): {e.msg}") from None
     except RecursionError:
         raise MetadataError(key, "invalid JSON: nested too deeply") from None
+    except ValueError as e:  # an integer of more than 4300 digits
+        raise MetadataError(key, f"invalid JSON: {e}") from None
+    if "\\u" in text and _has_lone_surrogate(doc):  # only a \u escape can make one
+        raise MetadataError(key, "invalid JSON: a \\u escape is a lone surrogate (not a Unicode character)")
+    return doc
+
+
+def _has_lone_surrogate(v: Any) -> bool:
+    if isinstance(v, str):
+        try:
+            v.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(v, dict):
+        return any(_has_lone_surrogate(k) or _has_lone_surrogate(x) for k, x in v.items())
+    if isinstance(v, list):
+        return any(_has_lone_surrogate(x) for x in v)
+    return False
 
 
 def loads_object(data: bytes | None, key: str) -> dict:
