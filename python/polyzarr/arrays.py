@@ -105,6 +105,7 @@ class Array:
             self._attrs = meta.attributes
         else:
             self.meta_key = join(self.path, md.ZARRAY)
+            _check_object_codecs(meta, self.meta_key)
             self.pipeline = CodecPipeline.from_v2(meta.order, meta.filters, meta.compressor, self.meta_key)
         # v2: the chunk key separator. The metadata says it, except when the document leaves it out: then the
         # first chunk found settles it (_settle_separator), and that is this array's state, not the metadata's.
@@ -376,6 +377,19 @@ class Array:
         return bool((rows == fill).all())
 
 
+def _check_object_codecs(meta: md.ArrayMetadataV2, key: str) -> None:
+    """An object codec (vlen-*, json2, msgpack2, pickle; categorize with an object dtype) under a dtype that is
+    not |O would fill a typed array with Python objects: invalid metadata."""
+    if meta.dtype.kind == "O":
+        return
+    for i, f in enumerate(meta.filters or []):
+        is_object, _ = registry.v2_object_type(f["id"])
+        if is_object and (f["id"] != "categorize" or f.get("dtype") in ("|O", "O", "object")):
+            raise MetadataError(
+                f"{key}:filters[{i}]", f"{f['id']} is an object codec, but the dtype is {meta.dtype.str}, not |O"
+            )
+
+
 def _object_array(value: Any) -> np.ndarray:
     if isinstance(value, np.ndarray) and value.dtype.kind in "OUS":
         return value.astype(object)
@@ -461,6 +475,22 @@ def open_array(store: Store, path: str = "", meta: Metadata | dict | None = None
     """Open the array at ``path`` (v3 ``zarr.json`` or v2 ``.zarray``); ``meta`` may come from consolidated
     metadata (parsed, or the JSON document). An array whose write did not finish is a StoreError."""
     check_complete(store, path)
+    try:
+        return _open_array(store, path, meta)
+    except INVALID as e:
+        raise invalid_metadata(store, path, e) from None
+
+
+# what interpreting a document of the right JSON but the wrong shapes somewhere a check missed may raise
+INVALID = (TypeError, ValueError, AttributeError, KeyError, IndexError, RecursionError, OverflowError)
+
+
+def invalid_metadata(store: Store, path: str, e: Exception) -> MetadataError:
+    key = join(path, ZARR_JSON if store.get(join(path, ZARR_JSON)) is not None else md.ZARRAY)
+    return MetadataError(key, f"invalid metadata ({type(e).__name__}: {e})")
+
+
+def _open_array(store: Store, path: str, meta: Metadata | dict | None) -> Array:
     if isinstance(meta, dict):
         meta = parse_array_document(meta, path)
     if meta is None:

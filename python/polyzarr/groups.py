@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import metadata as md
-from .arrays import Array, incomplete_error, open_array, parse_array_document
+from .arrays import INVALID, Array, incomplete_error, invalid_metadata, open_array, parse_array_document
 from .errors import MetadataError, PolyZarrError
 from .metadata_v3 import ZARR_JSON, consolidated_of, group_doc, parse_node
 from .metadata_v3 import dumps as dumps_v3
@@ -105,7 +105,11 @@ def open_node_array(store: Store, node: Node) -> Array:
     """An Array for a walked node (reusing its already-read metadata)."""
     if node.error is not None:
         raise node.error
-    arr = open_array(store, node.path, parse_array_document(node.metadata, node.path, node.zarr_format))
+    try:
+        meta = parse_array_document(node.metadata, node.path, node.zarr_format)
+    except INVALID as e:
+        raise invalid_metadata(store, node.path, e) from None
+    arr = open_array(store, node.path, meta)
     arr._attrs = node.attributes
     return arr
 

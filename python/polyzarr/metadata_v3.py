@@ -140,11 +140,14 @@ def check_codec_chain(codecs: Any, where: str) -> list[dict]:
 
 def byte_order_of(codecs: list[dict]) -> str:
     """The endian of the array→bytes step (inside sharding: its inner codecs'), little by default."""
-    for c in codecs:
+    for c in codecs if isinstance(codecs, list) else []:
+        if not isinstance(c, dict):
+            continue
+        cfg = c.get("configuration") if isinstance(c.get("configuration"), dict) else {}
         if c.get("name") == "bytes":
-            return (c.get("configuration") or {}).get("endian", "little")
+            return cfg.get("endian", "little")
         if c.get("name") == "sharding_indexed":
-            return byte_order_of((c.get("configuration") or {}).get("codecs") or [])
+            return byte_order_of(cfg.get("codecs") or [])
     return "little"
 
 

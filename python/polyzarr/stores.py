@@ -322,7 +322,10 @@ class LocalStore(Store):
                 link = self._is_link(fd, name)
                 os.close(fd)
                 if link:
-                    raise PathError(key, f"{'/'.join(parts[: i + 1])} is a symbolic link (a store never follows links below its root)") from None
+                    raise PathError(
+                        key,
+                        f"{'/'.join(parts[: i + 1])} is a symbolic link (a store never follows links below its root)",
+                    ) from None
                 if create:
                     raise self._component_error(key, parts[: i + 1], e) from None
                 return None

@@ -15,7 +15,7 @@ from .codecs import blosc, registry
 from .errors import PolyZarrError, StoreError
 from .groups import ensure_groups, open_node_array, walk
 from .npy import npy_bytes, read_npy, to_npy_array
-from .stores import LocalStore, open_store, split_url
+from .stores import LocalStore, Store, open_store, split_url
 
 
 def v3_compressor(spec: dict | str | None, itemsize: int = 1) -> Any:
@@ -115,9 +115,7 @@ def import_npy(
     root, path = split_url(dest)
     store = open_store(root, "a", endpoint_url)
     if zarr_format == 3:
-        create: dict[str, Any] = dict(
-            compressor=v3_compressor(compressor, values.dtype.itemsize), zarr_format=3, **v3
-        )
+        create: dict[str, Any] = dict(compressor=v3_compressor(compressor, values.dtype.itemsize), zarr_format=3, **v3)
     else:
         create = dict(compressor=compressor, filters=filters, **v3)
     create.update(
@@ -146,6 +144,11 @@ def inspect_tree(src: str, endpoint_url: str | None = None) -> dict:
     store = open_store(src, "r", endpoint_url)
     if store.missing_root():
         raise StoreError(src, "no such file or directory")
+    return inspect_store(store)
+
+
+def inspect_store(store: Store) -> dict:
+    """The ``inspect --json`` tree of an open store."""
     nodes = []
     for node in walk(store):
         d: dict[str, Any] = {
@@ -183,33 +186,42 @@ def format_inspect(tree: dict) -> str:
         if "error" in n:
             lines.append(f"{name}  {n['kind']}  ERROR {n['error']['category']}: {n['error']['message']}")
             continue
-        if n["kind"] == "group":
-            lines.append(f"{name}  group" + ("  (v3)" if n.get("zarr_format") == 3 else ""))
-        elif n.get("zarr_format") == 3:
-            m = n["metadata"]
-            cke = m.get("chunk_key_encoding", {})
-            sep = (cke.get("configuration") or {}).get("separator", "." if cke.get("name") == "v2" else "/")
-            gcfg = m["chunk_grid"].get("configuration") or {}
-            # a rectilinear grid: its chunk_shapes JSON (as PolyZarr.jl prints it)
-            grid = tuple(gcfg["chunk_shape"]) if "chunk_shape" in gcfg else json.dumps(gcfg.get("chunk_shapes"))
-            lines.append(
-                f"{name}  array (v3)  shape={tuple(m['shape'])} chunks={grid} "
-                f"data_type={json.dumps(m['data_type'], sort_keys=True)} fill={json.dumps(m['fill_value'])} "
-                f"codecs={'+'.join(_codec_text(c) for c in m.get('codecs', []))} "
-                f"keys={cke.get('name', 'default')}{sep}"
-                + (f" dims={json.dumps(m['dimension_names'])}" if m.get("dimension_names") is not None else "")
-            )
-        else:
-            m = n["metadata"]
-            filters = "+".join(_codec_text(f) for f in m.get("filters") or []) or "-"
-            lines.append(
-                f"{name}  array  shape={tuple(m['shape'])} chunks={tuple(m['chunks'])} dtype={json.dumps(m['dtype'], sort_keys=True)} "
-                f"order={m['order']} fill={json.dumps(m['fill_value'])} compressor={_codec_text(m.get('compressor'))} "
-                f"filters={filters} sep={m.get('dimension_separator', '.')}"
-            )
-        if n["attributes"]:
-            lines.append(f"    attrs: {json.dumps(n['attributes'], sort_keys=True)}")
+        try:
+            lines.extend(_format_node(name, n))
+        except (KeyError, TypeError, AttributeError, ValueError, IndexError) as e:  # a document too broken to show
+            lines.append(f"{name}  {n['kind']}  ERROR MetadataError: {name}: cannot show its metadata ({e!r})")
     return "\n".join(lines)
+
+
+def _format_node(name: str, n: dict) -> list[str]:
+    lines: list[str] = []
+    if n["kind"] == "group":
+        lines.append(f"{name}  group" + ("  (v3)" if n.get("zarr_format") == 3 else ""))
+    elif n.get("zarr_format") == 3:
+        m = n["metadata"]
+        cke = m.get("chunk_key_encoding", {})
+        sep = (cke.get("configuration") or {}).get("separator", "." if cke.get("name") == "v2" else "/")
+        gcfg = m["chunk_grid"].get("configuration") or {}
+        # a rectilinear grid: its chunk_shapes JSON (as PolyZarr.jl prints it)
+        grid = tuple(gcfg["chunk_shape"]) if "chunk_shape" in gcfg else json.dumps(gcfg.get("chunk_shapes"))
+        lines.append(
+            f"{name}  array (v3)  shape={tuple(m['shape'])} chunks={grid} "
+            f"data_type={json.dumps(m['data_type'], sort_keys=True)} fill={json.dumps(m['fill_value'])} "
+            f"codecs={'+'.join(_codec_text(c) for c in m.get('codecs', []))} "
+            f"keys={cke.get('name', 'default')}{sep}"
+            + (f" dims={json.dumps(m['dimension_names'])}" if m.get("dimension_names") is not None else "")
+        )
+    else:
+        m = n["metadata"]
+        filters = "+".join(_codec_text(f) for f in m.get("filters") or []) or "-"
+        lines.append(
+            f"{name}  array  shape={tuple(m['shape'])} chunks={tuple(m['chunks'])} dtype={json.dumps(m['dtype'], sort_keys=True)} "
+            f"order={m['order']} fill={json.dumps(m['fill_value'])} compressor={_codec_text(m.get('compressor'))} "
+            f"filters={filters} sep={m.get('dimension_separator', '.')}"
+        )
+    if n["attributes"]:
+        lines.append(f"    attrs: {json.dumps(n['attributes'], sort_keys=True)}")
+    return lines
 
 
 def inspect_both(

@@ -20,10 +20,10 @@ def from_v3(cfg: dict, ctx: CodecContext, where: str) -> BytesBytesCodec:
     if ctx.name == "numcodecs.blosc":  # numcodecs' configuration: integer shuffle, typesize from the buffer
         return numcodecs_compressor_v3(cfg, ctx, where)
     cname = cfg.get("cname", "zstd")
-    if cname not in CNAMES:
+    if not isinstance(cname, str) or cname not in CNAMES:
         raise CodecError(where, f"blosc cname {cname!r} is not one of {', '.join(CNAMES)}")
     shuffle = cfg.get("shuffle", "noshuffle")
-    if shuffle not in SHUFFLE:
+    if not isinstance(shuffle, str) or shuffle not in SHUFFLE:
         raise CodecError(where, f"blosc shuffle must be noshuffle, shuffle or bitshuffle, got {shuffle!r}")
     dtype = ctx.dtype
     typesize = cfg_int(cfg, "typesize", where, 1, 2**31 - 1, max(dtype.itemsize, 1) if dtype.kind != "O" else 1)

@@ -25,7 +25,7 @@ import numpy as np
 from numcodecs.abc import Codec
 
 from .. import layout
-from ..errors import ChunkError, CodecError, PolyZarrError
+from ..errors import ChunkError, CodecError, MetadataError, PolyZarrError
 from . import registry
 from .registry import ARRAY_ARRAY, ARRAY_BYTES, CodecContext, numcodecs_codec
 
@@ -46,6 +46,7 @@ class ChunkSpec:
 
 
 BOUND_SLACK = 1024
+OBJECT_ITEM_BOUND = 2**20  # an object chunk (vlen, json2) decodes to at most 1 MiB an element
 
 
 def compressed_bound(n: int) -> int:
@@ -122,6 +123,8 @@ def fit(arr: Any, spec: ChunkSpec | None, key: str, what: str) -> np.ndarray:
     a = np.asarray(arr) if not isinstance(arr, (bytes, bytearray, memoryview)) else np.frombuffer(arr, dtype=np.uint8)
     if spec is None:
         return a
+    if a.dtype.kind == "O" and spec.dtype.kind != "O":
+        raise ChunkError(key, f"{what} decoded to Python objects, but the chunk holds {spec.dtype.str} values")
     if spec.dtype.kind == "O" or a.dtype.kind == "O":
         if a.size != math.prod(spec.shape):
             raise ChunkError(
@@ -168,8 +171,17 @@ class NumcodecsFilter(ArrayArrayCodec):
         precheck = PRECHECKS.get(self.codec.codec_id)
         if precheck is not None:
             precheck(arr, spec, key)
+        bounded = BOUNDED_DECODERS.get(self.codec.codec_id)
         try:
-            out = self.codec.decode(arr)
+            if bounded is not None:  # a compressor used as a filter: bounded as one
+                from ..metadata import max_chunk_bytes
+
+                bound = 16 * math.prod(spec.shape) + BOUND_SLACK if spec is not None else max_chunk_bytes()
+                out = bounded(self.codec, arr, key, bound)
+            else:
+                out = self.codec.decode(arr)
+        except PolyZarrError:
+            raise
         except Exception as e:
             raise codec_failure(self.codec, "decode", key, e) from None
         if (
@@ -229,6 +241,11 @@ class CodecPipeline:
             aa.append(NumcodecsFilter(codec, logical_lists=lists))
         bb: list[BytesBytesCodec] = []
         if compressor is not None:
+            entry = registry.by_v2_id(compressor.get("id", ""))
+            if entry is not None and entry.kind != registry.BYTES_BYTES:
+                raise MetadataError(
+                    f"{key}:compressor", f"{compressor['id']} is an {entry.kind} codec, not a compressor (bytes→bytes)"
+                )
             bb.append(NumcodecsCompressor(get_codec(compressor, f"{key}:compressor")))
         return cls(aa, RawBytes(), bb)
 
@@ -299,7 +316,7 @@ class CodecPipeline:
         if spec.dtype.kind == "O" or (encoded is not None and encoded.dtype.kind == "O"):
             from ..metadata import max_chunk_bytes
 
-            return max_chunk_bytes(), False
+            return min(max_chunk_bytes(), OBJECT_ITEM_BOUND * (math.prod(spec.shape) + 1)), False
         return 16 * math.prod(spec.shape) + BOUND_SLACK, False
 
     def decode(self, data: Any, spec: ChunkSpec, key: str) -> np.ndarray:

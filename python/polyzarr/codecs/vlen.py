@@ -9,7 +9,7 @@ from typing import Any
 import numcodecs
 import numpy as np
 
-from ..errors import ChunkError, CodecError
+from ..errors import ChunkError, MetadataError
 from .pipeline import PRECHECKS, ChunkSpec, NumcodecsArrayBytes
 from .registry import ARRAY_BYTES, CodecContext, CodecEntry, register
 
@@ -33,8 +33,8 @@ for _id in ("vlen-utf8", "vlen-bytes", "vlen-array"):
 
 def _from_v3(name: str):
     def build(cfg: dict, ctx: CodecContext, where: str) -> NumcodecsArrayBytes:
-        if ctx.dtype.kind != "O":
-            raise CodecError(where, f"{name} needs a string or bytes data type, not {ctx.dtype.str}")
+        if ctx.dtype.kind != "O":  # an object codec under a typed array: invalid metadata
+            raise MetadataError(where, f"{name} needs a string or bytes data type, not {ctx.dtype.str}")
         return NumcodecsArrayBytes(numcodecs.get_codec({"id": name}))
 
     return build
