@@ -285,6 +285,8 @@ class Array:
     def _read_box(self, start: Sequence[int], stop: Sequence[int]) -> np.ndarray:
         shape = tuple(b - a for a, b in zip(start, stop))
         self._check_alloc(shape)
+        if not self.store.read_only and not self._bulk:
+            check_complete(self.store, self.path)
         out = np.empty(shape, dtype=self.dtype)
         parts = list(chunk_parts(start, stop, self.shape, self._grid))
 
@@ -473,8 +475,10 @@ def write_new_array(store: Store, path: str, values: np.ndarray, **create: Any) 
 
 def open_array(store: Store, path: str = "", meta: Metadata | dict | None = None) -> Array:
     """Open the array at ``path`` (v3 ``zarr.json`` or v2 ``.zarray``); ``meta`` may come from consolidated
-    metadata (parsed, or the JSON document). An array whose write did not finish is a StoreError."""
-    check_complete(store, path)
+    metadata (parsed, or the JSON document). An array whose write did not finish is a StoreError (a read-only
+    store's at once; a writable one's when it is read, so that writers sharing the array can open it)."""
+    if store.read_only:
+        check_complete(store, path)
     try:
         return _open_array(store, path, meta)
     except INVALID as e:

@@ -286,9 +286,9 @@ class LocalStore(Store):
     checked by fstat, never read). Writes go to a temporary name in the same directory, then rename over the
     target: a file is never torn, and a symbolic link at the target is replaced, never written through."""
 
-    def __init__(self, root: str, url: str, read_only: bool = False):
+    def __init__(self, root: str, url: str | None = None, read_only: bool = False):
         self.root = os.path.abspath(root)
-        self.url = url
+        self.url = url or root
         self.read_only = read_only
 
     def missing_root(self) -> bool:
