@@ -287,7 +287,11 @@ class Array:
         self._check_alloc(shape)
         if not self.store.read_only and not self._bulk:
             check_complete(self.store, self.path)
-        out = np.empty(shape, dtype=self.dtype)
+        try:
+            out = np.empty(shape, dtype=self.dtype)
+        except MemoryError:
+            nbytes = math.prod(shape) * self.dtype.itemsize
+            raise MetadataError(self.meta_key, f"cannot allocate {nbytes} bytes to read {list(shape)}") from None
         parts = list(chunk_parts(start, stop, self.shape, self._grid))
 
         def one(part: ChunkPart) -> None:
@@ -330,8 +334,8 @@ class Array:
                 self.write_chunk(part.index, chunk)
             else:
                 with self.store.lock(self.path):  # read-modify-write: another writer must not slip in between
-                    chunk = self.read_chunk(part.index)
-                    chunk = self._fill_chunk(part.shape) if chunk is None else chunk_in_memory_order(chunk, self.order)
+                    old = self.read_chunk(part.index)
+                    chunk = self._fill_chunk(part.shape) if old is None else chunk_in_memory_order(old, self.order)
                     chunk[part.in_chunk] = value[part.in_region + (Ellipsis,)]
                     self.write_chunk(part.index, chunk)
 

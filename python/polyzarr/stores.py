@@ -273,8 +273,8 @@ def temp_name(name: str, kind: str = "tmp") -> str:
 
 
 def _not_regular(key: str, mode: int) -> PathError:
-    kinds = ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
-    kinds += ((stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a directory"), (stat.S_ISLNK, "a symbolic link"))
+    kinds = [(stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device")]
+    kinds += [(stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a directory"), (stat.S_ISLNK, "a symbolic link")]
     what = next((w for f, w in kinds if f(mode)), "not a file")
     return PathError(key, f"is {what}, not a regular file")
 

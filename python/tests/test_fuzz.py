@@ -14,9 +14,13 @@ from polyzarr.testing import fuzz
 
 @pytest.fixture(scope="module", autouse=True)
 def _seeds():
+    mp = pytest.MonkeyPatch()
+    mp.setenv("POLYZARR_MAX_BYTES", str(fuzz.READ_LIMIT))  # as the fuzzer runs: huge mutated shapes are refused
     fuzz.seeds()
     for kind in ("zstd", "lz4", "blosc", "zlib", "gzip"):
         fuzz.bomb(kind)  # made once, before any case measures its peak memory
+    yield
+    mp.undo()
 
 
 def _check(case):

@@ -160,8 +160,8 @@ class NumcodecsFilter(ArrayArrayCodec):
     def encode(self, arr: np.ndarray) -> Any:
         if self.logical_lists and isinstance(arr, np.ndarray) and arr.ndim > 1:
             arr = layout.f_memory_to_logical(arr)
-        if self.codec.codec_id in IN_PLACE and isinstance(arr, np.ndarray):
-            arr = arr.copy()  # it would change the chunk, which may be the caller's array
+        if isinstance(arr, np.ndarray) and (self.codec.codec_id in IN_PLACE or not arr.flags.writeable):
+            arr = arr.copy()  # it would change the chunk (the caller's array); numcodecs' vlen-bytes needs it writable
         try:
             return self.codec.encode(arr)
         except Exception as e:  # numcodecs raises anything from ValueError to RuntimeError
@@ -350,8 +350,9 @@ class NumcodecsArrayBytes(ArrayBytesCodec):
     codec: Codec
 
     def encode(self, arr: Any) -> Any:
+        arr = np.asarray(arr, dtype=object)
         try:
-            return self.codec.encode(np.asarray(arr, dtype=object))
+            return self.codec.encode(arr if arr.flags.writeable else arr.copy())  # vlen-bytes needs it writable
         except Exception as e:
             raise codec_failure(self.codec, "encode", "", e) from None
 

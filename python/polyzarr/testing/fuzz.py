@@ -33,7 +33,7 @@ import numpy as np
 
 from ..arrays import create_array
 from ..errors import PolyZarrError
-from ..groups import open_node_array, walk
+from ..groups import consolidate_metadata, open_node_array, walk
 from ..npy import to_npy_array
 from ..stores import Store, check_key
 from ..verbs import format_inspect, inspect_store
@@ -41,6 +41,7 @@ from ..verbs import format_inspect, inspect_store
 BAD = ("CRASH", "HANG", "BLOWUP", "WRONG")
 TIMEOUT = 5.0  # seconds a case may take
 MARGIN = 48 * 2**20  # bytes of peak RSS growth a case may use beyond 1.5 × its array
+READ_LIMIT = 32 * 2**20  # POLYZARR_MAX_BYTES while fuzzing (seeds are tiny; a mutated shape may not be)
 BOMB = 160 * 2**20  # what a bomb decodes to: well past MARGIN, so an unbounded decode shows
 METADATA_NAMES = (".zarray", ".zattrs", ".zgroup", "zarr.json", ".zmetadata")
 
@@ -114,6 +115,30 @@ def _seed_specs() -> list[tuple[str, np.ndarray, dict]]:
         _v2("v3-blosc-T", f8, chunks=(5, 2), zarr_format=3, codecs=_v3_codecs("blosc", transpose=True)),
         _v2("v3-vlen", strs.reshape(3, 2), chunks=(2, 2), zarr_format=3, object_codec="vlen-utf8"),
         _v2("v3-zstd-checksum", f8, chunks=(5, 4), zarr_format=3, codecs=_v3_codecs("zstd-checksum")),
+        _v2("v2-json2", strs.reshape(2, 3), chunks=(2, 2), object_codec="json2", compressor=None),
+        _v2("v2-vlen-bytes", np.array([b"a", b"", b"xyz", b"q"], dtype=object), chunks=(3,), object_codec="vlen-bytes"),
+        _v2("v2-packbits", np.array([True, False, True] * 5), chunks=(4,), filters=[{"id": "packbits"}]),
+        _v2("v2-quantize", f8, chunks=(5, 2), filters=[{"id": "quantize", "digits": 3, "dtype": "<f8"}]),
+        _v2("v2-M8", np.arange(6).astype("<M8[s]"), chunks=(4,), fill_value=-(2**63)),
+        _v2("v2-c16", (np.arange(6) + 1j).astype("<c16"), chunks=(4,), compressor={"id": "zlib", "level": 1}),
+        _v2(
+            "v2-S-shuffle",
+            np.array([b"ab", b"cd", b"e"], dtype="|S2"),
+            chunks=(2,),
+            filters=[{"id": "shuffle", "elementsize": 2}],
+        ),
+        _v2("v2-astype", f8, chunks=(5, 4), filters=[{"id": "astype", "encode_dtype": "<f4", "decode_dtype": "<f8"}]),
+        _v2("v3-rect", i4, chunks=[[1, 3], 6], zarr_format=3),
+        _v2(
+            "v3-vlen-bytes",
+            np.array([b"a", b"", b"xyz", b"q"], dtype=object),
+            chunks=(2,),
+            zarr_format=3,
+            object_codec="vlen-bytes",
+        ),
+        _v2("v3-numcodecs", i4, chunks=(2, 3), zarr_format=3, codecs=_v3_codecs("numcodecs.delta", "numcodecs.zlib")),
+        _v2("v3-shard-start", f8, chunks=(1, 2), shards=(5, 4), zarr_format=3, codecs=_v3_codecs("gzip")),
+        _v2("v3-big-endian", i4.astype(">i4"), chunks=(4, 3), zarr_format=3, endian="big"),
     ]
 
 
@@ -130,8 +155,13 @@ def _v3_codecs(*names: str, transpose: bool = False) -> list[dict]:
             "configuration": {"cname": "zstd", "clevel": 3, "shuffle": "shuffle", "typesize": 8, "blocksize": 0},
         },
         "zstd-checksum": {"name": "zstd", "configuration": {"level": 1, "checksum": True}},
+        "numcodecs.zlib": {"name": "numcodecs.zlib", "configuration": {"level": 1}},
     }
-    out.extend(table[n] for n in names)
+    for n in names:
+        if n == "numcodecs.delta":  # an array→array codec: before bytes
+            out.insert(0, {"name": "numcodecs.delta", "configuration": {"dtype": "<i4"}})
+        else:
+            out.append(table[n])
     return out
 
 
@@ -145,6 +175,8 @@ def seeds() -> list[Seed]:
             store.set(".zgroup" if kw.get("zarr_format", 2) == 2 else "zarr.json", _group_doc(kw))
             arr = create_array(store, "a", x.shape, x.dtype, attributes={"units": "m", "n": [1, 2]}, **kw)
             arr[...] = x
+            if len(_SEEDS) % 3 == 0:  # every third seed also has consolidated metadata
+                consolidate_metadata(store)
             meta = json.loads(store.files["a/zarr.json" if "a/zarr.json" in store.files else "a/.zarray"])
             _SEEDS.append(Seed(name, store.files, arr[...], tuple(_names_in(meta))))
     return _SEEDS
@@ -171,7 +203,7 @@ def _names_in(meta: dict) -> list[str]:
             elif c["name"] == "zstd" and (c.get("configuration") or {}).get("checksum"):
                 out.append("zstd-checksum")
             else:
-                out.append(c["name"])
+                out.append(c["name"].removeprefix("numcodecs."))
         return out
     return [c["id"] for c in [meta.get("compressor"), *(meta.get("filters") or [])] if c]
 
@@ -293,7 +325,7 @@ def _make_bomb(kind: str) -> bytes:
     if kind == "blosc":
         return numcodecs.Blosc(cname="lz4", clevel=1).encode(bytes(BOMB))
     piece = bytes(2**20)
-    streams = {
+    streams: dict[str, Any] = {
         "zlib": zlib.compressobj(1),
         "gzip": zlib.compressobj(1, zlib.DEFLATED, 31),
         "bz2": bz2.BZ2Compressor(1),
@@ -529,6 +561,7 @@ def main(argv: list[str] | None = None) -> int:
     import os
 
     os.environ.setdefault("POLYZARR_THREADS", "1")
+    os.environ.setdefault("POLYZARR_MAX_BYTES", str(READ_LIMIT))  # a mutated shape's legitimate huge read: refused
     seeds()
     for k in ("zstd", "lz4", "blosc", "zlib", "gzip", "bz2", "lzma"):
         bomb(k)  # made before the cap and the first peak reset
