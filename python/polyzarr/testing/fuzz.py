@@ -83,6 +83,9 @@ def _v2(name: str, x: np.ndarray, **kw: Any) -> tuple[str, np.ndarray, dict]:
     return name, x, kw
 
 
+DECLARED_F = {"order": "F"}  # a seed's .zarray field (layout.py lays the chunks out)
+
+
 def _seed_specs() -> list[tuple[str, np.ndarray, dict]]:
     f8 = np.arange(20, dtype="<f8").reshape(5, 4) / 3
     i4 = np.arange(24, dtype="<i4").reshape(4, 6)
@@ -99,7 +102,7 @@ def _seed_specs() -> list[tuple[str, np.ndarray, dict]]:
         _v2("v2-lz4", i4, chunks=(4, 6), compressor={"id": "lz4", "acceleration": 1}),
         _v2("v2-bz2", f8, chunks=(3, 4), compressor={"id": "bz2", "level": 1}),
         _v2("v2-lzma", i4, chunks=(4, 3), compressor={"id": "lzma"}),
-        _v2("v2-delta-F", i4, chunks=(3, 3), order="F", filters=[{"id": "delta", "dtype": "<i4"}]),
+        _v2("v2-delta-F", i4, chunks=(3, 3), filters=[{"id": "delta", "dtype": "<i4"}], **DECLARED_F),
         _v2(
             "v2-fso",
             f8,
