@@ -8,10 +8,10 @@ from typing import Any
 
 from . import metadata as md
 from .arrays import INVALID, Array, incomplete_error, invalid_metadata, open_array, parse_array_document
-from .errors import MetadataError, PolyZarrError
+from .errors import MetadataError, PathError, PolyZarrError
 from .metadata_v3 import ZARR_JSON, consolidated_of, group_doc, parse_node
 from .metadata_v3 import dumps as dumps_v3
-from .stores import MARKER, Store, join
+from .stores import MARKER, Store, check_key, join
 
 
 @dataclass
@@ -51,6 +51,7 @@ def walk(store: Store, prefix: str = "", use_consolidated: bool = True) -> Itera
     Nodes whose documents are broken are yielded with ``error`` set, so callers can report and go on.
     """
     docs: dict[str, Any] = {}
+    bad: list[Node] = []
     cons = _consolidated(store, prefix) if use_consolidated else None
     if cons is not None:
         docs.update(cons)
@@ -58,6 +59,11 @@ def walk(store: Store, prefix: str = "", use_consolidated: bool = True) -> Itera
         for k in store.list(prefix):
             name = k.rsplit("/", 1)[-1]
             if name in (md.ZARRAY, md.ZGROUP, md.ZATTRS, ZARR_JSON, MARKER):
+                try:
+                    check_key(k)
+                except PathError as e:  # a listing (a zip's, say) with a name no key may have: said, not read
+                    bad.append(Node(k.rpartition("/")[0], "array", error=e))
+                    continue
                 docs[k] = None  # read lazily below
     paths: dict[str, str] = {}
     for k in docs:
@@ -72,6 +78,7 @@ def walk(store: Store, prefix: str = "", use_consolidated: bool = True) -> Itera
         node, _, name = k.rpartition("/") if "/" in k else ("", "", k)
         if name == MARKER and store.uses_marker:
             paths[node] = "incomplete"
+    yield from bad
     # nothing inside an array is a node (a v3 array's chunk keys never end in zarr.json, but be safe)
     for path in sorted(paths):
         kind = paths[path]

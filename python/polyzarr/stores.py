@@ -120,7 +120,8 @@ class FsspecStore(Store):
         self.remote = not self._local and "memory" not in _protocols(fs) and "zip" not in _protocols(fs)
         self._lock = threading.Lock()
         self._made_dirs: set[str] = set()
-        self.uses_marker = "zip" not in _protocols(fs)
+        # a zip archive being written cannot delete the marker (it is written whole at close); read, it is checked
+        self.uses_marker = "zip" not in _protocols(fs) or read_only
 
     def _path(self, key: str) -> str:
         check_key(key)
@@ -454,8 +455,8 @@ class LocalStore(Store):
             os.close(dfd)
 
     def list(self, prefix: str = "") -> builtins.list[str]:
-        """Regular files only: symbolic links (to files or directories), special files and temporary names of
-        unfinished writes are skipped."""
+        """Regular files only: symbolic links (to files or directories), special files, temporary names of
+        unfinished writes and the lock file are skipped."""
         prefix = prefix.strip("/")
         parts = check_key(prefix).split("/") if prefix else []
         dfd = self._open_dir(prefix or "/", parts, False)
@@ -474,7 +475,7 @@ class LocalStore(Store):
         with os.scandir(dfd) as it:
             entries = list(it)
         for e in entries:
-            if is_temp_name(e.name):
+            if is_temp_name(e.name) or e.name == LOCK:  # bookkeeping of writes, never a key
                 continue
             k = f"{prefix}/{e.name}" if prefix else e.name
             if e.is_symlink():

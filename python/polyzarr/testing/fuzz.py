@@ -63,6 +63,7 @@ class DictStore(Store):
         self.files.pop(check_key(key), None)
 
     def list(self, prefix: str = "") -> builtins.list[str]:
+        """Every key, odd ones included (a listing of a store another tool wrote may hold anything)."""
         p = prefix.strip("/")
         return sorted(k for k in self.files if not p or k == p or k.startswith(p + "/"))
 
@@ -398,9 +399,36 @@ class Result:
     peak: int = 0
 
 
+_ODD_KEYS = (
+    "a/../x/.zarray",
+    "a/\x00",
+    "/abs/.zarray",
+    "a//b/.zarray",
+    "b\\c/.zarray",
+    "é/.zgroup",
+    "a/.",
+    "c/zarr.json",
+)
+
+
+def mutate_store(rng: random.Random, files: dict[str, bytes]) -> str:
+    """Keys a store may hold that no writer made: odd names, a stray marker, documents copied elsewhere."""
+    r = rng.random()
+    if r < 0.3:
+        files["a/.polyzarr-incomplete"] = rng.choice((b"", b"{}", b'{"pid": "x"}', b"\xff", b"[1]"))
+        return "marker"
+    docs = sorted(k for k in files if k.rsplit("/", 1)[-1] in METADATA_NAMES)
+    src = files[rng.choice(docs)]
+    key = rng.choice(_ODD_KEYS) if r < 0.7 else f"a/{rng.choice(('0', 'c', 'x'))}/{rng.choice(METADATA_NAMES)}"
+    files[key] = src
+    return f"odd key {key!r}"
+
+
 def generate(rng: random.Random, kind: str = "all") -> Case:
     seed = rng.choice(seeds())
     files = dict(seed.files)
+    if kind == "all" and rng.random() < 0.08:
+        return Case(seed, files, mutate_store(rng, files))
     if kind == "meta" or (kind == "all" and rng.random() < 0.5):
         return Case(seed, files, mutate_metadata(rng, files))
     what, visible = mutate_chunk(rng, files, seed)
