@@ -440,6 +440,7 @@ BAD_DOCS = [
     ("scale-nan", ".zarray", _v(V2, filters=[{"id": "fixedscaleoffset", "offset": 0, "scale": float("nan"), "dtype": "<f8"}]), MetadataError),
     ("vlen-as-bool", ".zarray", _v(V2, dtype="|b1", fill_value=False, filters=[{"id": "vlen-utf8"}]), MetadataError),
     ("vlen-as-compressor", ".zarray", _v(V2, compressor={"id": "vlen-utf8"}), MetadataError),
+    ("json2-as-compressor", ".zarray", _v(V2, compressor={"id": "json2"}), MetadataError),
     ("v3-vlen-as-int", "zarr.json", _v(V3, codecs=[{"name": "vlen-utf8"}]), MetadataError),
     ("transpose-junk", "zarr.json", _v(V3, codecs=[{"name": "transpose", "configuration": {"order": [[0]]}}, V3["codecs"][0]]), PolyZarrError),
 ]

@@ -242,10 +242,8 @@ class CodecPipeline:
         bb: list[BytesBytesCodec] = []
         if compressor is not None:
             entry = registry.by_v2_id(compressor.get("id", ""))
-            if entry is not None and entry.kind != registry.BYTES_BYTES:
-                raise MetadataError(
-                    f"{key}:compressor", f"{compressor['id']} is an {entry.kind} codec, not a compressor (bytes→bytes)"
-                )
+            if entry is not None and entry.object_codec:  # (pcodec and zfpy are v2 compressors: they take arrays)
+                raise MetadataError(f"{key}:compressor", f"{compressor['id']} is an object codec, not a compressor")
             bb.append(NumcodecsCompressor(get_codec(compressor, f"{key}:compressor")))
         return cls(aa, RawBytes(), bb)
 
