@@ -442,6 +442,7 @@ BAD_DOCS = [
     ("vlen-as-compressor", ".zarray", _v(V2, compressor={"id": "vlen-utf8"}), MetadataError),
     ("json2-as-compressor", ".zarray", _v(V2, compressor={"id": "json2"}), MetadataError),
     ("v3-vlen-as-int", "zarr.json", _v(V3, codecs=[{"name": "vlen-utf8"}]), MetadataError),
+    ("rectilinear-huge-run", "zarr.json", _v(V3, chunk_grid={"name": "rectilinear", "configuration": {"kind": "inline", "chunk_shapes": [[[1, 2**40]]]}}), MetadataError),
     ("transpose-junk", "zarr.json", _v(V3, codecs=[{"name": "transpose", "configuration": {"order": [[0]]}}, V3["codecs"][0]]), PolyZarrError),
 ]
 
