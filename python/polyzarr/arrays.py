@@ -249,10 +249,11 @@ class Array:
     def read_chunk(self, index: Sequence[int]) -> np.ndarray | None:
         unsure = self._separator_unsure  # read before the key: a thread that settles sets the separator first
         key = self.chunk_key(index)
-        data = self.store.get(key)
+        shape = self.chunk_shape(index)
+        data = self.store.get_bounded(key, self.pipeline_for(shape).stored_bound(self._spec(shape)))
         if unsure:
             data, key = self._settle_separator(index, key, data)
-        return None if data is None else self.decode_chunk(data, key, self.chunk_shape(index))
+        return None if data is None else self.decode_chunk(data, key, shape)
 
     def _settle_separator(self, index: Sequence[int], key: str, data: bytes | None) -> tuple[bytes | None, str]:
         """A v2 document without ``dimension_separator`` says ".", but zarr < 2.8's NestedDirectoryStore (OME-Zarr

@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import fsspec
 
-from .errors import PathError, PolyZarrError, StoreError
+from .errors import ChunkError, PathError, PolyZarrError, StoreError
 
 _BAD_CHARS = re.compile(r"[\\\x00]")
 
@@ -73,6 +73,14 @@ class Store(ABC):
 
     def get_many(self, keys: builtins.list[str]) -> dict[str, bytes | None]:
         return {k: self.get(k) for k in keys}
+
+    def get_bounded(self, key: str, limit: int) -> bytes | None:
+        """``get``, refusing a value longer than ``limit`` (a chunk no codec could have made): a ChunkError, before
+        reading it where the store can tell the size first (local files)."""
+        data = self.get(key)
+        if data is not None and len(data) > limit:
+            raise too_long(key, len(data), limit)
+        return data
 
     def get_range(self, key: str, start: int, length: int | None) -> bytes | None:
         """``length`` bytes from ``start``; a negative ``start`` (with ``length`` None) is a suffix of that many
@@ -264,6 +272,10 @@ _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_
 _FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
 
 
+def too_long(key: str, n: int, limit: int) -> ChunkError:
+    return ChunkError(key, f"the stored chunk is {n} bytes, more than a chunk of this array can encode to ({limit})")
+
+
 def is_temp_name(name: str) -> bool:
     """A temporary name of an unfinished local write (a file or a sibling directory), never a key."""
     return bool(_TEMP_NAME.search(name))
@@ -379,12 +391,17 @@ class LocalStore(Store):
     def get(self, key: str) -> bytes | None:
         return self.get_range(key, 0, None)
 
-    def get_range(self, key: str, start: int, length: int | None) -> bytes | None:
+    def get_bounded(self, key: str, limit: int) -> bytes | None:
+        return self.get_range(key, 0, None, limit)
+
+    def get_range(self, key: str, start: int, length: int | None, limit: int | None = None) -> bytes | None:
         fd = self._open_file(key)
         if fd is None:
             return None
         try:
             size = os.fstat(fd).st_size
+            if limit is not None and size > limit:
+                raise too_long(key, size, limit)
             if start < 0:
                 start = max(0, size + start)
             end = size if length is None else min(size, start + length)

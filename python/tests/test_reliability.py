@@ -366,6 +366,16 @@ def test_decompression_bombs_are_refused_before_allocating(tmp_path):
     assert out["grown_kib"] < 64 * 1024, out  # 256 MiB per bomb; a few MiB of work at most
 
 
+def test_a_huge_chunk_file_is_refused_before_reading(tmp_path):
+    make_array(tmp_path / "s.zarr", "a", compressor={"id": "zlib", "level": 1})
+    with open(tmp_path / "s.zarr/a/0.0", "r+b") as f:
+        f.truncate(8 * 2**30)  # sparse: 8 GiB that reading would have to allocate
+    t0 = time.monotonic()
+    with pytest.raises(ChunkError, match="more than a chunk of this array can encode to"):
+        pz.open_array(open_store(str(tmp_path / "s.zarr")), "a")[...]
+    assert time.monotonic() - t0 < 2
+
+
 def test_shard_index_out_of_bounds_is_a_chunk_error(tmp_path):
     x = np.arange(24, dtype="<i4").reshape(4, 6)
     store = open_store(str(tmp_path / "s.zarr"), "w")

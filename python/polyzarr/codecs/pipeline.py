@@ -317,6 +317,16 @@ class CodecPipeline:
             return min(max_chunk_bytes(), OBJECT_ITEM_BOUND * (math.prod(spec.shape) + 1)), False
         return 16 * math.prod(spec.shape) + BOUND_SLACK, False
 
+    def stored_bound(self, spec: ChunkSpec) -> int:
+        """The most bytes a stored chunk of ``spec`` can be (each bytes→bytes stage may add a little)."""
+        encoded: ChunkSpec | None = spec
+        for c in self.array_array:
+            encoded = c.resolve(encoded)
+        bound, _ = self.bytes_bound(spec, encoded)
+        for _ in self.bytes_bytes:
+            bound = compressed_bound(bound)
+        return compressed_bound(bound)  # and room for a codec whose output size is not known here
+
     def decode(self, data: Any, spec: ChunkSpec, key: str) -> np.ndarray:
         specs: list[ChunkSpec | None] = [spec]
         for c in self.array_array:
