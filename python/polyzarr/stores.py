@@ -160,6 +160,15 @@ class FsspecStore(Store):
         if stat.S_IFMT(mode) not in (0, stat.S_IFREG):  # no type bits: a writer that kept only permissions
             raise _not_regular(key, mode)
 
+    def get_bounded(self, key: str, limit: int) -> bytes | None:
+        zf = getattr(self.fs, "zip", None)
+        if zf is not None:  # a zip member says its size: a deflate bomb is refused before it is inflated
+            with contextlib.suppress(KeyError):
+                size = zf.getinfo(self._path(key)).file_size
+                if size > limit:
+                    raise too_long(key, size, limit)
+        return super().get_bounded(key, limit)
+
     def get(self, key: str) -> bytes | None:
         path = self._path(key)
         self._check_member(key, path)

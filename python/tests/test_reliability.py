@@ -376,6 +376,16 @@ def test_a_huge_chunk_file_is_refused_before_reading(tmp_path):
     assert time.monotonic() - t0 < 2
 
 
+def test_a_zip_member_bomb_is_refused_before_inflating(tmp_path):
+    z = _zip_of(tmp_path, skip=("a/0.0",))
+    with zipfile.ZipFile(z, "a", compression=zipfile.ZIP_DEFLATED) as zf:
+        with zf.open("a/0.0", "w", force_zip64=True) as f:
+            for _ in range(256):
+                f.write(bytes(2**20))  # 256 MiB of zeros, a few hundred KiB in the archive
+    with pytest.raises(ChunkError, match="268435456 bytes, more than"):
+        pz.open_array(open_store(str(z)), "a")[0:3]
+
+
 def test_shard_index_out_of_bounds_is_a_chunk_error(tmp_path):
     x = np.arange(24, dtype="<i4").reshape(4, 6)
     store = open_store(str(tmp_path / "s.zarr"), "w")
