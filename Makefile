@@ -6,7 +6,7 @@ PY    := $(VENV)/bin/python
 JULIA ?= $(CURDIR)/.cache/julia/bin/julia
 export JULIA
 
-.PHONY: setup setup-python setup-debs setup-julia setup-peers test lint matrix golden bench lint-docker clean help
+.PHONY: setup setup-python setup-debs setup-julia setup-peers test lint matrix golden bench fuzz lint-docker clean help
 
 help:
 	@echo "make test    install what is missing, then run the whole suite (Python, Julia, S3 via moto)"
@@ -14,6 +14,7 @@ help:
 	@echo "make matrix  install what is missing, then run the interop matrix; reports in reports/ (MATRIX_ARGS=...)"
 	@echo "make golden  regenerate interop_tests/golden from its cases.json (all three writers)"
 	@echo "make bench   benchmarks against zarr-python (not part of the tests)"
+	@echo "make fuzz    the seeded fuzzers, N cases per language (default N=10000; SEED=1)"
 	@echo "make setup   only install (venv, Debian codec libraries, Julia 1.5+ with the libunwind fix, the matrix peers)"
 
 setup: setup-python setup-debs setup-julia setup-peers
@@ -54,6 +55,18 @@ golden: setup
 bench: setup
 	$(PY) benchmarks/bench_v2.py $(BENCH_ARGS)
 	$(PY) benchmarks/bench_matrix.py
+
+# Mutated metadata and chunks through both implementations (docs/CONTRACT.md "Bounded decoding"); exit 1 on any
+# crash, hang, blow-up or silent wrong value. The Julia fuzzer runs when julia/test/fuzz.jl is there.
+N ?= 10000
+SEED ?= 1
+fuzz: setup-python
+	$(PY) -m polyzarr.testing.fuzz -n $(N) --seed $(SEED)
+	@if [ -f julia/test/fuzz.jl ]; then \
+		$(MAKE) --no-print-directory setup-julia && \
+		echo "$(JULIA) --project=julia julia/test/fuzz.jl $(N) $(SEED)" && \
+		$(JULIA) --project=julia julia/test/fuzz.jl $(N) $(SEED); \
+	else echo "julia/test/fuzz.jl is not there: Julia fuzzer skipped"; fi
 
 # hadolint and the GitHub-workflow / compose JSON schemas, from PyPI (the Docker files are not run here).
 lint-docker: setup

@@ -6,9 +6,12 @@ releases the GIL); F-order chunks are viewed in Fortran layout, never transposed
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import datetime
 import json
 import math
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -32,7 +35,7 @@ from .layout import (
 from .metadata_v3 import ZARR_JSON, ArrayMetadataV3, ChunkKeyEncoding, byte_order_of, rectilinear_grid
 from .metadata_v3 import decode_fill_value as decode_v3_fill
 from .metadata_v3 import default_fill_value as default_v3_fill
-from .stores import Store, io_pool, join
+from .stores import MARKER, Store, io_pool, join
 
 DEFAULT_COMPRESSOR = {"id": "zstd", "level": 0}  # zarr-python 3's default for zarr_format=2
 
@@ -102,6 +105,7 @@ class Array:
             self._attrs = meta.attributes
         else:
             self.meta_key = join(self.path, md.ZARRAY)
+            _check_object_codecs(meta, self.meta_key)
             self.pipeline = CodecPipeline.from_v2(meta.order, meta.filters, meta.compressor, self.meta_key)
         # v2: the chunk key separator. The metadata says it, except when the document leaves it out: then the
         # first chunk found settles it (_settle_separator), and that is this array's state, not the metadata's.
@@ -117,6 +121,18 @@ class Array:
         self._pipelines: dict[tuple[int, ...], CodecPipeline] = {tuple(meta.chunks): self.pipeline}
         self.sharding = self.pipeline.array_bytes if isinstance(self.pipeline.array_bytes, ShardingCodec) else None
         self._set_shard_fill(self.pipeline, tuple(meta.chunks))
+        self._pending_all: list[tuple[str, bytes]] = []
+        self._pending: list[tuple[str, bytes]] = []  # metadata documents not yet written (publish writes them)
+        self._written: set[str] | None = None  # chunk keys written, tracked while a new array is being written
+        self._bulk = False  # inside the import protocol: the caller holds the marker
+
+    def publish(self) -> None:
+        """Write the metadata documents held back by ``create_array(..., publish=False)`` (v2 .zarray then
+        .zattrs; v3 zarr.json): the last step of a write, so an array is complete once it has metadata."""
+        while self._pending:
+            key, doc = self._pending[0]
+            self.store.set(key, doc)
+            self._pending.pop(0)
 
     def _set_shard_fill(self, pipeline: CodecPipeline, shape: tuple[int, ...]) -> None:
         if isinstance(pipeline.array_bytes, ShardingCodec):
@@ -233,10 +249,11 @@ class Array:
     def read_chunk(self, index: Sequence[int]) -> np.ndarray | None:
         unsure = self._separator_unsure  # read before the key: a thread that settles sets the separator first
         key = self.chunk_key(index)
-        data = self.store.get(key)
+        shape = self.chunk_shape(index)
+        data = self.store.get_bounded(key, self.pipeline_for(shape).stored_bound(self._spec(shape)))
         if unsure:
             data, key = self._settle_separator(index, key, data)
-        return None if data is None else self.decode_chunk(data, key, self.chunk_shape(index))
+        return None if data is None else self.decode_chunk(data, key, shape)
 
     def _settle_separator(self, index: Sequence[int], key: str, data: bytes | None) -> tuple[bytes | None, str]:
         """A v2 document without ``dimension_separator`` says ".", but zarr < 2.8's NestedDirectoryStore (OME-Zarr
@@ -269,7 +286,13 @@ class Array:
     def _read_box(self, start: Sequence[int], stop: Sequence[int]) -> np.ndarray:
         shape = tuple(b - a for a, b in zip(start, stop))
         self._check_alloc(shape)
-        out = np.empty(shape, dtype=self.dtype)
+        if not self.store.read_only and not self._bulk:
+            check_complete(self.store, self.path)
+        try:
+            out = np.empty(shape, dtype=self.dtype)
+        except MemoryError:
+            nbytes = math.prod(shape) * self.dtype.itemsize
+            raise MetadataError(self.meta_key, f"cannot allocate {nbytes} bytes to read {list(shape)}") from None
         parts = list(chunk_parts(start, stop, self.shape, self._grid))
 
         def one(part: ChunkPart) -> None:
@@ -305,14 +328,21 @@ class Array:
 
         def one(part: ChunkPart) -> None:
             if part.whole and part.interior:
-                chunk = value[part.in_region + (Ellipsis,)]  # Ellipsis: a 0-d view, not a scalar
-            else:
-                chunk = None if part.whole else self.read_chunk(part.index)
-                chunk = self._fill_chunk(part.shape) if chunk is None else chunk_in_memory_order(chunk, self.order)
+                self.write_chunk(part.index, value[part.in_region + (Ellipsis,)])  # Ellipsis: a 0-d view
+            elif part.whole:
+                chunk = self._fill_chunk(part.shape)
                 chunk[part.in_chunk] = value[part.in_region + (Ellipsis,)]
-            self.write_chunk(part.index, chunk)
+                self.write_chunk(part.index, chunk)
+            else:
+                with self.store.lock(self.path):  # read-modify-write: another writer must not slip in between
+                    old = self.read_chunk(part.index)
+                    chunk = self._fill_chunk(part.shape) if old is None else chunk_in_memory_order(old, self.order)
+                    chunk[part.in_chunk] = value[part.in_region + (Ellipsis,)]
+                    self.write_chunk(part.index, chunk)
 
-        _run(one, list(chunk_parts(box.start, box.stop, self.shape, self._grid)), self.store.remote)
+        parts = list(chunk_parts(box.start, box.stop, self.shape, self._grid))
+        with contextlib.nullcontext() if self._bulk else writing(self.store, self.path):
+            _run(one, parts, self.store.remote)
 
     def write(self, value: Any) -> None:
         self[...] = value
@@ -330,6 +360,8 @@ class Array:
         if isinstance(pipeline.array_bytes, ShardingCodec) and pipeline.array_bytes.all_empty(data):
             self.store.delete(key)  # every inner chunk is fill: no shard, as zarr-python
             return
+        if self._written is not None:
+            self._written.add(key)
         self.store.set(key, data)
 
     def _is_fill(self, chunk: np.ndarray) -> bool:
@@ -352,6 +384,19 @@ class Array:
         return bool((rows == fill).all())
 
 
+def _check_object_codecs(meta: md.ArrayMetadataV2, key: str) -> None:
+    """An object codec (vlen-*, json2, msgpack2, pickle; categorize with an object dtype) under a dtype that is
+    not |O would fill a typed array with Python objects: invalid metadata."""
+    if meta.dtype.kind == "O":
+        return
+    for i, f in enumerate(meta.filters or []):
+        is_object, _ = registry.v2_object_type(f["id"])
+        if is_object and (f["id"] != "categorize" or f.get("dtype") in ("|O", "O", "object")):
+            raise MetadataError(
+                f"{key}:filters[{i}]", f"{f['id']} is an object codec, but the dtype is {meta.dtype.str}, not |O"
+            )
+
+
 def _object_array(value: Any) -> np.ndarray:
     if isinstance(value, np.ndarray) and value.dtype.kind in "OUS":
         return value.astype(object)
@@ -369,9 +414,92 @@ def _run(fn: Any, parts: list, remote: bool) -> None:
         f.result()
 
 
+# ---------------------------------------------------------------------------------------------------------
+# The write protocol (docs/CONTRACT.md "Write guarantees"): marker first, chunks, metadata last, marker deleted
+
+
+def marker_document() -> bytes:
+    started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return json.dumps({"writer": "polyzarr-python", "pid": os.getpid(), "started": started}).encode()
+
+
+def incomplete_error(store: Store, path: str, data: bytes | None = None) -> StoreError:
+    """The error a reader gives for an array whose write never finished (its marker is there)."""
+    key = join(path, MARKER)
+    data = store.get(key) if data is None else data
+    try:
+        doc = json.loads(data or b"{}")
+        pid, started = doc.get("pid", "?"), doc.get("started", "?")
+    except (ValueError, AttributeError, UnicodeDecodeError):
+        pid, started = "?", "?"
+    return StoreError(
+        key,
+        f"the array is incomplete: a polyzarr write (pid {pid}, started {started}) did not finish; "
+        "rewrite it or delete the marker",
+    )
+
+
+def check_complete(store: Store, path: str) -> None:
+    """StoreError when the array at ``path`` carries the marker of an unfinished write."""
+    data = store.get(join(path, MARKER)) if store.uses_marker else None
+    if data is not None:
+        raise incomplete_error(store, path, data)
+
+
+@contextlib.contextmanager
+def writing(store: Store, path: str) -> Any:
+    """The marker is there while the block runs, and stays when it fails (the array is then incomplete)."""
+    if not store.uses_marker or store.read_only:  # read-only: the first chunk's write says so
+        yield
+        return
+    key = join(path, MARKER)
+    store.set(key, marker_document())
+    yield
+    store.delete(key)
+
+
+def write_new_array(store: Store, path: str, values: np.ndarray, **create: Any) -> Array:
+    """Create the array at ``path`` and write ``values`` into it by the write protocol: the marker first, then
+    the chunks, the metadata last, then the marker is deleted. On any failure what was written is deleted (best
+    effort) and the error raised; a crash leaves no metadata, or the marker."""
+    arr = create_array(store, path, values.shape, values.dtype, publish=False, **create)
+    arr._written, arr._bulk = set(), True
+    try:
+        with writing(store, path):
+            arr.write(values)
+            arr.publish()
+    except BaseException:
+        for k in [k for k, _ in arr._pending_all] + sorted(arr._written) + [join(path, MARKER)]:
+            with contextlib.suppress(Exception):
+                store.delete(k)
+        raise
+    finally:
+        arr._written, arr._bulk = None, False
+    return arr
+
+
 def open_array(store: Store, path: str = "", meta: Metadata | dict | None = None) -> Array:
     """Open the array at ``path`` (v3 ``zarr.json`` or v2 ``.zarray``); ``meta`` may come from consolidated
-    metadata (parsed, or the JSON document)."""
+    metadata (parsed, or the JSON document). An array whose write did not finish is a StoreError (a read-only
+    store's at once; a writable one's when it is read, so that writers sharing the array can open it)."""
+    if store.read_only:
+        check_complete(store, path)
+    try:
+        return _open_array(store, path, meta)
+    except INVALID as e:
+        raise invalid_metadata(store, path, e) from None
+
+
+# what interpreting a document of the right JSON but the wrong shapes somewhere a check missed may raise
+INVALID = (TypeError, ValueError, AttributeError, KeyError, IndexError, RecursionError, OverflowError)
+
+
+def invalid_metadata(store: Store, path: str, e: Exception) -> MetadataError:
+    key = join(path, ZARR_JSON if store.get(join(path, ZARR_JSON)) is not None else md.ZARRAY)
+    return MetadataError(key, f"invalid metadata ({type(e).__name__}: {e})")
+
+
+def _open_array(store: Store, path: str, meta: Metadata | dict | None) -> Array:
     if isinstance(meta, dict):
         meta = parse_array_document(meta, path)
     if meta is None:
@@ -400,11 +528,23 @@ def parse_array_document(doc: dict, path: str, zarr_format: int | None = None) -
     return md.ArrayMetadataV2.from_dict(doc, join(path, md.ZARRAY))
 
 
+NODE_DOCUMENTS = (ZARR_JSON, md.ZARRAY, md.ZGROUP, md.ZATTRS)
+
+
+def node_exists(store: Store, path: str) -> str | None:
+    """The key that makes ``path`` a node (a metadata document, or an unfinished write's marker), or None."""
+    names = (md.ZARRAY, md.ZGROUP, ZARR_JSON) + ((MARKER,) if store.uses_marker else ())
+    return next((k for k in (join(path, n) for n in names) if store.exists(k)), None)
+
+
 def _existing_node(store: Store, path: str, overwrite: bool) -> None:
-    existing = [k for k in (join(path, md.ZARRAY), join(path, md.ZGROUP), join(path, ZARR_JSON)) if store.exists(k)]
+    existing = node_exists(store, path)
     if existing:
         if not overwrite:
-            raise StoreError(existing[0], "a node already exists here; pass overwrite=True (--overwrite) to replace it")
+            raise StoreError(existing, "a node already exists here; pass overwrite=True (--overwrite) to replace it")
+        # the metadata first: from then on no reader takes what is left for a complete array
+        for name in NODE_DOCUMENTS:
+            store.delete(join(path, name))
         for k in store.list(path):
             store.delete(k)
 
@@ -425,6 +565,7 @@ def create_array(
     overwrite: bool = False,
     write_empty_chunks: bool = False,
     zarr_format: int = 2,
+    publish: bool = True,
     **v3: Any,
 ) -> Array:
     """Create an array's metadata (no chunks). Refuses to replace an existing node unless ``overwrite``.
@@ -453,6 +594,7 @@ def create_array(
             object_codec=object_codec,
             overwrite=overwrite,
             write_empty_chunks=write_empty_chunks,
+            publish=publish,
             **v3,
         )
     if zarr_format != 2:
@@ -484,10 +626,16 @@ def create_array(
     meta = md.ArrayMetadataV2(shape, tuple(chunks), dt, compressor, filters, fill, order, dimension_separator or ".")
     meta = md.ArrayMetadataV2.from_dict(meta.to_dict(), key)  # one validation path for written and read metadata
     _existing_node(store, path, overwrite)
-    store.set(key, meta.to_json())
-    if attributes:
-        store.set(join(path, md.ZATTRS), md.dumps(attributes))
-    return Array(store, path, meta, write_empty_chunks)
+    docs = [(key, meta.to_json())] + ([(join(path, md.ZATTRS), md.dumps(attributes))] if attributes else [])
+    return _publishing(Array(store, path, meta, write_empty_chunks), docs, publish)
+
+
+def _publishing(arr: Array, docs: list[tuple[str, bytes]], publish: bool) -> Array:
+    arr._pending = list(docs)
+    arr._pending_all = list(docs)
+    if publish:
+        arr.publish()
+    return arr
 
 
 DEFAULT_V3_COMPRESSOR = {"name": "zstd", "configuration": {"level": 0, "checksum": False}}  # zarr-python 3's
@@ -537,6 +685,7 @@ def create_array_v3(
     object_codec: str | None = None,
     overwrite: bool = False,
     write_empty_chunks: bool = False,
+    publish: bool = True,
 ) -> Array:
     """Create a v3 array (docs/V3.md). ``codecs`` is used as given; otherwise zarr-python 3's defaults, with
     ``transpose``, ``compressor`` (a v3 codec object, a list, or None) and ``endian``. With ``shards``, the chunk
@@ -599,8 +748,7 @@ def create_array_v3(
     )
     meta = ArrayMetadataV3.from_dict(json.loads(meta.to_json()), key)  # one validation path for written and read
     _existing_node(store, path, overwrite)
-    store.set(key, meta.to_json())
-    return Array(store, path, meta, write_empty_chunks)
+    return _publishing(Array(store, path, meta, write_empty_chunks), [(key, meta.to_json())], publish)
 
 
 def _v3_object_type(name: str) -> type | None:

@@ -318,6 +318,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, OSError, IndexError) as e:
         print(f"{type(e).__name__}: {e}", file=sys.stderr)
         return 1
+    except Exception as e:  # a bug, never a traceback: said as Julia's worker says it
+        print(f"InternalError: {type(e).__name__}: {e}", file=sys.stderr)
+        return 1
     return 2
 
 

@@ -113,11 +113,31 @@ def _parse_shape(v: Any, where: str) -> tuple[int, ...]:
         isinstance(x, int) and not isinstance(x, bool) and x >= 0 for x in v
     ):
         raise DtypeError(where, f"sub-array shape must be a list of non-negative integers, got {v!r}")
+    if math.prod(v) > MAX_ITEMSIZE:
+        raise DtypeError(where, f"sub-array shape {list(v)} has more than {MAX_ITEMSIZE} elements")
     return tuple(v)
+
+
+MAX_ITEMSIZE = 2**31 - 1  # numpy's limit for one element (sub-arrays and structured types included)
+
+
+def _guarded(parse: Any, spec: Any, key: str, *args: Any) -> np.dtype:
+    """numpy's own failures on absurd types (huge sub-array shapes, overflowing item sizes) as a DtypeError."""
+    try:
+        dt = parse(spec, *args, key)
+    except (TypeError, ValueError, OverflowError, MemoryError, RecursionError) as e:
+        raise DtypeError(key, f"not a valid data type ({type(e).__name__}: {e})") from None
+    if dt.itemsize > MAX_ITEMSIZE:
+        raise DtypeError(key, f"an element of {dt.itemsize} bytes is larger than {MAX_ITEMSIZE}")
+    return dt
 
 
 def parse_dtype(spec: Any, key: str = "") -> np.dtype:
     """Parse a Zarr v2 ``dtype`` field: a typestring or a structured field list."""
+    return _guarded(_parse_dtype, spec, key)
+
+
+def _parse_dtype(spec: Any, key: str = "") -> np.dtype:
     if isinstance(spec, str):
         return parse_typestr(spec, key)
     if not isinstance(spec, list) or not spec:
@@ -250,6 +270,10 @@ def parse_v3_dtype(spec: Any, endian: str = "little", key: str = "") -> np.dtype
     """A v3 ``data_type`` (name or {name, configuration}) → numpy dtype in the given byte order.
 
     vlen ``string`` / ``variable_length_bytes`` are object dtypes (``|O``)."""
+    return _guarded(_parse_v3_dtype, spec, key, endian)
+
+
+def _parse_v3_dtype(spec: Any, endian: str = "little", key: str = "") -> np.dtype:
     where = key or "data_type"
     if isinstance(spec, str):
         if spec in V3_CORE:

@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import metadata as md
-from .arrays import Array, open_array, parse_array_document
-from .errors import MetadataError, PolyZarrError
+from .arrays import INVALID, Array, incomplete_error, invalid_metadata, open_array, parse_array_document
+from .errors import MetadataError, PathError, PolyZarrError
 from .metadata_v3 import ZARR_JSON, consolidated_of, group_doc, parse_node
 from .metadata_v3 import dumps as dumps_v3
-from .stores import Store, join
+from .stores import MARKER, Store, check_key, join
 
 
 @dataclass
@@ -51,13 +51,19 @@ def walk(store: Store, prefix: str = "", use_consolidated: bool = True) -> Itera
     Nodes whose documents are broken are yielded with ``error`` set, so callers can report and go on.
     """
     docs: dict[str, Any] = {}
+    bad: list[Node] = []
     cons = _consolidated(store, prefix) if use_consolidated else None
     if cons is not None:
         docs.update(cons)
     else:
         for k in store.list(prefix):
             name = k.rsplit("/", 1)[-1]
-            if name in (md.ZARRAY, md.ZGROUP, md.ZATTRS, ZARR_JSON):
+            if name in (md.ZARRAY, md.ZGROUP, md.ZATTRS, ZARR_JSON, MARKER):
+                try:
+                    check_key(k)
+                except PathError as e:  # a listing (a zip's, say) with a name no key may have: said, not read
+                    bad.append(Node(k.rpartition("/")[0], "array", error=e))
+                    continue
                 docs[k] = None  # read lazily below
     paths: dict[str, str] = {}
     for k in docs:
@@ -68,10 +74,17 @@ def walk(store: Store, prefix: str = "", use_consolidated: bool = True) -> Itera
             paths[node] = "array"
         elif name == md.ZGROUP:
             paths.setdefault(node, "group")
+    for k in docs:  # an unfinished write's marker: an incomplete array, whatever metadata it has
+        node, _, name = k.rpartition("/") if "/" in k else ("", "", k)
+        if name == MARKER and store.uses_marker:
+            paths[node] = "incomplete"
+    yield from bad
     # nothing inside an array is a node (a v3 array's chunk keys never end in zarr.json, but be safe)
     for path in sorted(paths):
         kind = paths[path]
         try:
+            if kind == "incomplete":
+                raise incomplete_error(store, path)
             if kind == "v3":
                 key = join(path, ZARR_JSON)
                 raw = docs[key]
@@ -91,14 +104,19 @@ def walk(store: Store, prefix: str = "", use_consolidated: bool = True) -> Itera
             attrs = araw if araw is not None else md.parse_attrs(store.get(akey), akey)
             yield Node(path, kind, meta, attrs)
         except PolyZarrError as e:
-            yield Node(path, "array" if kind == "v3" else kind, error=e, zarr_format=3 if paths[path] == "v3" else 2)
+            failed = "array" if kind in ("v3", "incomplete") else kind
+            yield Node(path, failed, error=e, zarr_format=3 if paths[path] == "v3" else 2)
 
 
 def open_node_array(store: Store, node: Node) -> Array:
     """An Array for a walked node (reusing its already-read metadata)."""
     if node.error is not None:
         raise node.error
-    arr = open_array(store, node.path, parse_array_document(node.metadata, node.path, node.zarr_format))
+    try:
+        meta = parse_array_document(node.metadata, node.path, node.zarr_format)
+    except INVALID as e:
+        raise invalid_metadata(store, node.path, e) from None
+    arr = open_array(store, node.path, meta)
     arr._attrs = node.attributes
     return arr
 

@@ -49,11 +49,39 @@ def loads(data: bytes | None, key: str) -> Any:
     except UnicodeDecodeError as e:
         raise MetadataError(key, f"not UTF-8 at byte {e.start}") from None
     try:
-        return json.loads(text)
+        doc = json.loads(text)
     except json.JSONDecodeError as e:
         raise MetadataError(key, f"invalid JSON at byte {e.pos} (line {e.lineno}, column {e.colno}): {e.msg}") from None
     except RecursionError:
         raise MetadataError(key, "invalid JSON: nested too deeply") from None
+    except ValueError as e:  # an integer of more than 4300 digits
+        raise MetadataError(key, f"invalid JSON: {e}") from None
+    surrogates = "\\u" in text  # only a \u escape can make a lone surrogate
+    if surrogates or text.count("[") + text.count("{") >= MAX_JSON_DEPTH:
+        _check_tree(doc, key, surrogates)
+    return doc
+
+
+MAX_JSON_DEPTH = 128  # deeper documents are refused (nothing in Zarr nests so deep; printing them would recurse)
+
+
+def _check_tree(doc: Any, key: str, surrogates: bool) -> None:
+    """No nesting deeper than MAX_JSON_DEPTH, and (``surrogates``) no lone surrogate in any string."""
+    stack = [(doc, 1)]
+    while stack:
+        v, depth = stack.pop()
+        if isinstance(v, (dict, list)):
+            if depth > MAX_JSON_DEPTH:
+                raise MetadataError(key, f"invalid JSON: nested more than {MAX_JSON_DEPTH} deep")
+            items = [*v.keys(), *v.values()] if isinstance(v, dict) else v
+            stack.extend((x, depth + 1) for x in items)
+        elif surrogates and isinstance(v, str):
+            try:
+                v.encode("utf-8")
+            except UnicodeEncodeError:
+                raise MetadataError(
+                    key, "invalid JSON: a \\u escape is a lone surrogate (not a Unicode character)"
+                ) from None
 
 
 def loads_object(data: bytes | None, key: str) -> dict:

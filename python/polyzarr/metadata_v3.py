@@ -140,11 +140,14 @@ def check_codec_chain(codecs: Any, where: str) -> list[dict]:
 
 def byte_order_of(codecs: list[dict]) -> str:
     """The endian of the array→bytes step (inside sharding: its inner codecs'), little by default."""
-    for c in codecs:
+    for c in codecs if isinstance(codecs, list) else []:
+        if not isinstance(c, dict):
+            continue
+        cfg = c.get("configuration") if isinstance(c.get("configuration"), dict) else {}
         if c.get("name") == "bytes":
-            return (c.get("configuration") or {}).get("endian", "little")
+            return cfg.get("endian", "little")
         if c.get("name") == "sharding_indexed":
-            return byte_order_of((c.get("configuration") or {}).get("codecs") or [])
+            return byte_order_of(cfg.get("codecs") or [])
     return "little"
 
 
@@ -292,6 +295,7 @@ class ArrayMetadataV3:
 
 
 RECTILINEAR_KINDS = ("inline",)
+MAX_SPARE_EDGES = 2**16  # chunk edges allowed beyond an axis's extent (room to grow; no more)
 
 
 def _edge(v: Any, where: str) -> int:
@@ -333,13 +337,19 @@ def parse_chunk_grid(grid: Any, shape: tuple[int, ...], where: str) -> tuple[tup
         if not axis:
             raise MetadataError(f"{w}[{i}]", "an axis needs at least one chunk edge length")
         edges: list[int] = []
+        most = max(extent, 1) + MAX_SPARE_EDGES  # each edge is at least 1: more could never hold data
         for j, e in enumerate(axis):
             if isinstance(e, list):
                 if len(e) != 2:
                     raise MetadataError(f"{w}[{i}][{j}]", f"a run is [size, count], got {e!r}")
-                edges.extend([_edge(e[0], f"{w}[{i}][{j}][0]")] * _edge(e[1], f"{w}[{i}][{j}][1]"))
+                size, count = _edge(e[0], f"{w}[{i}][{j}][0]"), _edge(e[1], f"{w}[{i}][{j}][1]")
+                if len(edges) + count > most:  # checked before the run is expanded
+                    raise MetadataError(f"{w}[{i}][{j}][1]", f"more than {most} chunk edges for an axis of {extent}")
+                edges.extend([size] * count)
             else:
                 edges.append(_edge(e, f"{w}[{i}][{j}]"))
+            if len(edges) > most:
+                raise MetadataError(f"{w}[{i}]", f"more than {most} chunk edges for an axis of {extent}")
         if sum(edges) < extent:
             raise MetadataError(
                 f"{w}[{i}]", f"the chunk edges sum to {sum(edges)}, less than axis {i}'s extent {extent}"

@@ -3,6 +3,9 @@ exact dtype, byte order included; object arrays become fixed-width strings or by
 
 from __future__ import annotations
 
+import io
+import os
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +38,21 @@ def read_npy(path: str | Path) -> np.ndarray:
     return np.load(path, allow_pickle=False)
 
 
+def npy_bytes(values: Any) -> bytes:
+    """The .npy file of ``values`` (never pickled objects)."""
+    buf = io.BytesIO()
+    np.save(buf, values, allow_pickle=False)
+    return buf.getvalue()
+
+
 def write_npy(path: str | Path, values: Any) -> None:
-    """Write values as .npy (never pickled objects); parent directories are created."""
+    """Write values as .npy (never pickled objects); parent directories are created. Written to a temporary
+    name beside the target and renamed over it: never torn, and a link at the target is replaced."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    np.save(target, values, allow_pickle=False)
+    tmp = target.parent / f".{target.name}.tmp-{uuid.uuid4().hex[:16]}"
+    try:
+        tmp.write_bytes(npy_bytes(values))
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)

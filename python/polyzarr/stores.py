@@ -8,18 +8,24 @@ file, then rename), so an interrupted write never leaves a half-written chunk ov
 from __future__ import annotations
 
 import builtins
+import contextlib
+import errno
+import fcntl
 import json
 import os
 import re
+import shutil
+import stat
 import threading
 import time
 import uuid
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import fsspec
 
-from .errors import PathError, StoreError
+from .errors import ChunkError, PathError, PolyZarrError, StoreError
 
 _BAD_CHARS = re.compile(r"[\\\x00]")
 
@@ -68,6 +74,14 @@ class Store(ABC):
     def get_many(self, keys: builtins.list[str]) -> dict[str, bytes | None]:
         return {k: self.get(k) for k in keys}
 
+    def get_bounded(self, key: str, limit: int) -> bytes | None:
+        """``get``, refusing a value longer than ``limit`` (a chunk no codec could have made): a ChunkError, before
+        reading it where the store can tell the size first (local files)."""
+        data = self.get(key)
+        if data is not None and len(data) > limit:
+            raise too_long(key, len(data), limit)
+        return data
+
     def get_range(self, key: str, start: int, length: int | None) -> bytes | None:
         """``length`` bytes from ``start``; a negative ``start`` (with ``length`` None) is a suffix of that many
         bytes. None when the key is missing. Stores that can fetch ranges (files, S3) override this."""
@@ -83,6 +97,17 @@ class Store(ABC):
 
     def close(self) -> None:  # noqa: B027 - most stores have nothing to close
         pass
+
+    def missing_root(self) -> bool:
+        """True when the store's root does not exist at all (a local directory that is not there)."""
+        return False
+
+    def lock(self, path: str) -> contextlib.AbstractContextManager:
+        """Held around a partial chunk's read-modify-write under node ``path``: local stores flock a file;
+        others promise nothing (S3: the last writer of a chunk wins)."""
+        return contextlib.nullcontext()
+
+    uses_marker = True  # writes publish through the .polyzarr-incomplete marker (a zip is written at close)
 
     def __enter__(self) -> Store:
         return self
@@ -103,6 +128,8 @@ class FsspecStore(Store):
         self.remote = not self._local and "memory" not in _protocols(fs) and "zip" not in _protocols(fs)
         self._lock = threading.Lock()
         self._made_dirs: set[str] = set()
+        # a zip archive being written cannot delete the marker (it is written whole at close); read, it is checked
+        self.uses_marker = "zip" not in _protocols(fs) or read_only
 
     def _path(self, key: str) -> str:
         check_key(key)
@@ -121,8 +148,30 @@ class FsspecStore(Store):
             return StoreError(key, f"{action} denied (403/permission) at {self.url}: {e}")
         return StoreError(key, f"{action} failed at {self.url}: {type(e).__name__}: {e}")
 
+    def _check_member(self, key: str, path: str) -> None:
+        """A zip member that is a symbolic link or a special file (by its Unix mode) is refused."""
+        zf = getattr(self.fs, "zip", None)
+        if zf is None:
+            return
+        try:
+            mode = zf.getinfo(path).external_attr >> 16
+        except KeyError:
+            return
+        if stat.S_IFMT(mode) not in (0, stat.S_IFREG):  # no type bits: a writer that kept only permissions
+            raise _not_regular(key, mode)
+
+    def get_bounded(self, key: str, limit: int) -> bytes | None:
+        zf = getattr(self.fs, "zip", None)
+        if zf is not None:  # a zip member says its size: a deflate bomb is refused before it is inflated
+            with contextlib.suppress(KeyError):
+                size = zf.getinfo(self._path(key)).file_size
+                if size > limit:
+                    raise too_long(key, size, limit)
+        return super().get_bounded(key, limit)
+
     def get(self, key: str) -> bytes | None:
         path = self._path(key)
+        self._check_member(key, path)
         try:
             return self.fs.cat_file(path)
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
@@ -132,6 +181,7 @@ class FsspecStore(Store):
 
     def get_range(self, key: str, start: int, length: int | None) -> bytes | None:
         path = self._path(key)
+        self._check_member(key, path)
         end = None if length is None else start + length
         try:
             return self.fs.cat_file(path, start=start, end=end)
@@ -219,6 +269,320 @@ class FsspecStore(Store):
     def close(self) -> None:
         if "zip" in _protocols(self.fs) and not self.read_only:
             self.fs.close()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Local directories: confined to the store root (docs/CONTRACT.md "Store-root confinement", "Write guarantees")
+
+MARKER = ".polyzarr-incomplete"  # an array's key while a polyzarr write is in progress (written first)
+LOCK = ".polyzarr-lock"  # flock'd around a partial chunk's read-modify-write
+_TEMP_NAME = re.compile(r"^\..*\.(tmp-[0-9a-f]{8,}|polyzarr-tmp-[0-9a-f]{8,}|polyzarr-old-[0-9a-f]{8,})$|\.partial$")
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
+_FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
+
+
+def too_long(key: str, n: int, limit: int) -> ChunkError:
+    return ChunkError(key, f"the stored chunk is {n} bytes, more than a chunk of this array can encode to ({limit})")
+
+
+def is_temp_name(name: str) -> bool:
+    """A temporary name of an unfinished local write (a file or a sibling directory), never a key."""
+    return bool(_TEMP_NAME.search(name))
+
+
+def temp_name(name: str, kind: str = "tmp") -> str:
+    return f".{name}.{kind}-{uuid.uuid4().hex[:16]}"
+
+
+def _not_regular(key: str, mode: int) -> PathError:
+    kinds = [(stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device")]
+    kinds += [(stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a directory"), (stat.S_ISLNK, "a symbolic link")]
+    what = next((w for f, w in kinds if f(mode)), "not a file")
+    return PathError(key, f"is {what}, not a regular file")
+
+
+class LocalStore(Store):
+    """A directory store. Every key is reached from the root one component at a time (``openat`` with
+    O_NOFOLLOW), so no read or write follows a symbolic link below the root (the root itself may be reached
+    through links); only regular files are read (a FIFO, device or socket is a PathError, opened O_NONBLOCK and
+    checked by fstat, never read). Writes go to a temporary name in the same directory, then rename over the
+    target: a file is never torn, and a symbolic link at the target is replaced, never written through."""
+
+    def __init__(self, root: str, url: str | None = None, read_only: bool = False):
+        self.root = os.path.abspath(root)
+        self.url = url or root
+        self.read_only = read_only
+
+    def missing_root(self) -> bool:
+        return not os.path.isdir(self.root)
+
+    # -- walking the path ------------------------------------------------------------------------------------
+    def _open_root(self) -> int | None:
+        try:
+            return os.open(self.root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        except OSError as e:
+            raise StoreError("/", f"cannot open the store root {self.root}: {e}") from None
+
+    def _open_dir(self, key: str, parts: list[str], create: bool) -> int | None:
+        """A descriptor of the directory ``parts`` below the root (made when ``create``), None when missing."""
+        if create and not os.path.isdir(self.root):
+            os.makedirs(self.root, exist_ok=True)
+        fd = self._open_root()
+        if fd is None:
+            return None
+        for i, name in enumerate(parts):
+            try:
+                if create:
+                    try:
+                        os.mkdir(name, dir_fd=fd)
+                    except FileExistsError:
+                        pass
+                nfd = os.open(name, _DIR_FLAGS, dir_fd=fd)
+            except (FileNotFoundError, NotADirectoryError) as e:
+                link = self._is_link(fd, name)
+                os.close(fd)
+                if link:
+                    raise PathError(
+                        key,
+                        f"{'/'.join(parts[: i + 1])} is a symbolic link (a store never follows links below its root)",
+                    ) from None
+                if create:
+                    raise self._component_error(key, parts[: i + 1], e) from None
+                return None
+            except OSError as e:
+                os.close(fd)
+                raise self._component_error(key, parts[: i + 1], e) from None
+            os.close(fd)
+            fd = nfd
+        return fd
+
+    @staticmethod
+    def _is_link(dfd: int, name: str) -> bool:
+        try:
+            return stat.S_ISLNK(os.lstat(name, dir_fd=dfd).st_mode)
+        except OSError:
+            return False
+
+    def _component_error(self, key: str, parts: list[str], e: OSError) -> PolyZarrError:
+        where = "/".join(parts)
+        if e.errno == errno.ELOOP:
+            return PathError(key, f"{where} is a symbolic link (a store never follows links below its root)")
+        if isinstance(e, NotADirectoryError):
+            return PathError(key, f"{where} is not a directory")
+        return StoreError(key, f"cannot open {where} in {self.url}: {e}")
+
+    def _open_file(self, key: str) -> int | None:
+        parts = check_key(key).split("/")
+        dfd = self._open_dir(key, parts[:-1], False)
+        if dfd is None:
+            return None
+        try:
+            fd = os.open(parts[-1], _FILE_FLAGS, dir_fd=dfd)
+        except FileNotFoundError:
+            return None
+        except OSError as e:
+            if e.errno == errno.ELOOP:
+                raise PathError(key, "is a symbolic link (a store never follows links below its root)") from None
+            if e.errno == errno.ENXIO:
+                raise PathError(key, "is a socket, not a regular file") from None
+            raise StoreError(key, f"read failed at {self.url}: {type(e).__name__}: {e}") from None
+        finally:
+            os.close(dfd)
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            os.close(fd)
+            raise _not_regular(key, mode)
+        return fd
+
+    # -- Store -----------------------------------------------------------------------------------------------
+    def get(self, key: str) -> bytes | None:
+        return self.get_range(key, 0, None)
+
+    def get_bounded(self, key: str, limit: int) -> bytes | None:
+        return self.get_range(key, 0, None, limit)
+
+    def get_range(self, key: str, start: int, length: int | None, limit: int | None = None) -> bytes | None:
+        fd = self._open_file(key)
+        if fd is None:
+            return None
+        try:
+            size = os.fstat(fd).st_size
+            if limit is not None and size > limit:
+                raise too_long(key, size, limit)
+            if start < 0:
+                start = max(0, size + start)
+            end = size if length is None else min(size, start + length)
+            chunks = []
+            pos = start
+            while pos < end:
+                b = os.pread(fd, end - pos, pos)
+                if not b:
+                    break
+                chunks.append(b)
+                pos += len(b)
+            return b"".join(chunks)
+        except OSError as e:
+            raise StoreError(key, f"read failed at {self.url}: {type(e).__name__}: {e}") from None
+        finally:
+            os.close(fd)
+
+    def _writable(self, key: str) -> None:
+        if self.read_only:
+            raise StoreError(key, f"store {self.url} is read-only")
+
+    def set(self, key: str, value: bytes) -> None:
+        self._writable(key)
+        parts = check_key(key).split("/")
+        try:
+            dfd = self._open_dir(key, parts[:-1], True)
+        except PermissionError as e:
+            raise StoreError(key, f"write denied (permission) at {self.url}: {e}") from None
+        assert dfd is not None
+        tmp = temp_name(parts[-1])
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644, dir_fd=dfd)
+            try:
+                view = memoryview(value).cast("B")
+                while view:
+                    view = view[os.write(fd, view) :]
+            finally:
+                os.close(fd)
+            try:
+                os.replace(tmp, parts[-1], src_dir_fd=dfd, dst_dir_fd=dfd)
+            except IsADirectoryError:
+                raise PathError(key, "is a directory, not a regular file") from None
+        except PolyZarrError:
+            _unlink(tmp, dfd)
+            raise
+        except OSError as e:
+            _unlink(tmp, dfd)
+            what = "write denied (permission)" if isinstance(e, PermissionError) else "write failed"
+            raise StoreError(key, f"{what} at {self.url}: {type(e).__name__}: {e}") from None
+        finally:
+            os.close(dfd)
+
+    def delete(self, key: str) -> None:
+        self._writable(key)
+        parts = check_key(key).split("/")
+        dfd = self._open_dir(key, parts[:-1], False)
+        if dfd is None:
+            return
+        try:
+            os.unlink(parts[-1], dir_fd=dfd)
+        except FileNotFoundError:
+            pass
+        except IsADirectoryError:
+            raise PathError(key, "is a directory, not a regular file") from None
+        except OSError as e:
+            raise StoreError(key, f"delete failed at {self.url}: {type(e).__name__}: {e}") from None
+        finally:
+            os.close(dfd)
+
+    def list(self, prefix: str = "") -> builtins.list[str]:
+        """Regular files only: symbolic links (to files or directories), special files, temporary names of
+        unfinished writes and the lock file are skipped."""
+        prefix = prefix.strip("/")
+        parts = check_key(prefix).split("/") if prefix else []
+        dfd = self._open_dir(prefix or "/", parts, False)
+        if dfd is None:
+            return []
+        out: builtins.list[str] = []
+        try:
+            self._walk(dfd, prefix, out)
+        except OSError as e:
+            raise StoreError(prefix or "/", f"list failed at {self.url}: {type(e).__name__}: {e}") from None
+        finally:
+            os.close(dfd)
+        return sorted(out)
+
+    def _walk(self, dfd: int, prefix: str, out: builtins.list[str]) -> None:
+        with os.scandir(dfd) as it:
+            entries = list(it)
+        for e in entries:
+            if is_temp_name(e.name) or e.name == LOCK:  # bookkeeping of writes, never a key
+                continue
+            k = f"{prefix}/{e.name}" if prefix else e.name
+            if e.is_symlink():
+                continue
+            if e.is_dir(follow_symlinks=False):
+                try:
+                    sub = os.open(e.name, _DIR_FLAGS, dir_fd=dfd)
+                except OSError:
+                    continue  # replaced by a link (or removed) since the scan
+                try:
+                    self._walk(sub, k, out)
+                finally:
+                    os.close(sub)
+            elif e.is_file(follow_symlinks=False):
+                out.append(k)
+
+    @contextlib.contextmanager
+    def lock(self, path: str) -> Iterator[None]:
+        """An exclusive flock on ``<path>/.polyzarr-lock`` (between processes, and between threads: each holder
+        opens the file anew)."""
+        key = join(path, LOCK)
+        parts = check_key(key).split("/")
+        dfd = self._open_dir(key, parts[:-1], True)
+        assert dfd is not None
+        try:
+            fd = os.open(parts[-1], os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644, dir_fd=dfd)
+        except OSError as e:
+            raise StoreError(key, f"cannot open the lock file in {self.url}: {type(e).__name__}: {e}") from None
+        finally:
+            os.close(dfd)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # releases the lock
+
+    # -- whole directories (import --overwrite) ----------------------------------------------------------------
+    def node_dir(self, path: str) -> str:
+        """The directory of node ``path`` (confined: no component below the root is a symbolic link)."""
+        if not path:
+            return self.root
+        parts = check_key(path).split("/")
+        dfd = self._open_dir(path, parts[:-1], False)
+        if dfd is not None:
+            try:
+                if self._is_link(dfd, parts[-1]):
+                    raise PathError(path, "is a symbolic link (a store never follows links below its root)")
+            finally:
+                os.close(dfd)
+        return os.path.join(self.root, *parts)
+
+    @contextlib.contextmanager
+    def replacing(self, path: str) -> Iterator[LocalStore]:
+        """A store rooted at a new sibling directory of node ``path``; when the block ends without an error the
+        sibling replaces the node by rename (the old one is renamed aside, then removed), so a crash leaves the
+        old node or the new one, complete. On an error the sibling is removed and the old node stays."""
+        self._writable(path)
+        target = self.node_dir(path)
+        parent, name = os.path.split(target)
+        tmp = os.path.join(parent, temp_name(name, "polyzarr-tmp"))
+        os.makedirs(tmp)
+        try:
+            yield LocalStore(tmp, f"{self.url} (new {path or '/'})")
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        old = os.path.join(parent, temp_name(name, "polyzarr-old"))
+        try:
+            os.rename(target, old)
+        except FileNotFoundError:
+            old = ""
+        os.rename(tmp, target)
+        if old:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def _unlink(name: str, dfd: int) -> None:
+    try:
+        os.unlink(name, dir_fd=dfd)
+    except OSError:
+        pass
 
 
 class _NoLock:
@@ -838,13 +1202,35 @@ def open_store(url: str, mode: str = "r", endpoint_url: str | None = None) -> St
         if read_only and not os.path.isfile(archive):
             raise StoreError(url, "zip archive not found")
         zmode = "r" if read_only else ("a" if os.path.isfile(archive) else "w")
+        if os.path.exists(archive) and not os.path.isfile(archive):
+            raise _not_regular(url, os.stat(archive).st_mode)
         try:
             fs = fsspec.filesystem("zip", fo=archive, mode=zmode, skip_instance_cache=True)
         except Exception as e:
             raise StoreError(url, f"cannot open zip archive: {type(e).__name__}: {e}") from None
+        if zmode != "w":
+            _check_zip(fs, archive, url)
         return FsspecStore(fs, inner, url, read_only)
-    fs = fsspec.filesystem("file", auto_mkdir=True)
-    return FsspecStore(fs, os.path.abspath(path), url, read_only)
+    return LocalStore(path, url, read_only)
+
+
+def _check_zip(fs: fsspec.AbstractFileSystem, archive: str, url: str) -> None:
+    """The central directory must hold as many entries as the end record says (zipfile reads a cut or
+    mislabelled directory as fewer entries, or none, without a word)."""
+    with open(archive, "rb") as f:
+        f.seek(0, os.SEEK_END)
+        size = f.tell()
+        f.seek(max(0, size - 65557))
+        tail = f.read()
+    i = tail.rfind(b"PK\x05\x06")
+    if i < 0 or len(tail) < i + 22:
+        raise StoreError(url, "cannot open zip archive: no end-of-central-directory record")
+    declared = int.from_bytes(tail[i + 10 : i + 12], "little")
+    found = len(fs.zip.infolist())
+    if declared != 0xFFFF and declared != found:  # 0xFFFF: zip64 keeps the count elsewhere
+        raise StoreError(
+            url, f"cannot open zip archive: the central directory lists {found} entries, its end record says {declared}"
+        )
 
 
 _STORE_ROOT = re.compile(r"^(.*?\.(?:zarr|zip))(?:/(.*))?$")

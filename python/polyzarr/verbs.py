@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from . import metadata as md
-from .arrays import create_array
+from .arrays import node_exists, write_new_array
 from .codecs import blosc, registry
-from .errors import PolyZarrError
+from .errors import PolyZarrError, StoreError
 from .groups import ensure_groups, open_node_array, walk
-from .npy import read_npy, to_npy_array, write_npy
-from .stores import open_store, split_url
+from .npy import npy_bytes, read_npy, to_npy_array
+from .stores import LocalStore, Store, open_store, split_url
 
 
 def v3_compressor(spec: dict | str | None, itemsize: int = 1) -> Any:
@@ -49,9 +49,11 @@ def export_tree(
 ) -> tuple[list[dict], list[dict]]:
     """Export every array under ``src`` to ``outdir`` as .npy; returns (exported, failed)."""
     store = open_store(src, "r", endpoint_url)
+    if store.missing_root():
+        raise StoreError(src, "no such file or directory")
     exported: list[dict] = []
     failed: list[dict] = []
-    out = Path(outdir)
+    out = LocalStore(outdir, outdir)  # confined: never writes through a link already in OUTDIR
     for node in walk(store):
         if node.kind != "array":
             if node.error is not None:
@@ -62,9 +64,9 @@ def export_tree(
         try:
             arr = open_node_array(store, node)
             values = to_npy_array(arr.read(), arr.object_type, arr.meta_key)
-            target = out / f"{rel}.npy"
-            write_npy(target, values)
-        except (PolyZarrError, TypeError, ValueError, OSError) as e:
+            out.set(f"{rel}.npy", npy_bytes(values))
+            target = Path(outdir) / f"{rel}.npy"
+        except Exception as e:  # one array's failure, whatever it is, never stops the others
             cat = e.category if isinstance(e, PolyZarrError) else type(e).__name__
             msg = str(e)
             failed.append({"path": rel, "category": cat, "message": msg})
@@ -112,44 +114,27 @@ def import_npy(
         values = values.astype(object)
     root, path = split_url(dest)
     store = open_store(root, "a", endpoint_url)
+    if zarr_format == 3:
+        create: dict[str, Any] = dict(compressor=v3_compressor(compressor, values.dtype.itemsize), zarr_format=3, **v3)
+    else:
+        create = dict(compressor=compressor, filters=filters, **v3)
+    create.update(
+        chunks=chunks,
+        order=order,
+        fill_value=fill_value,
+        dimension_separator=dimension_separator if zarr_format == 3 else dimension_separator or ".",
+        attributes=attrs,
+        object_codec=object_codec,
+    )
     try:
         if path:
             ensure_groups(store, path.rpartition("/")[0], zarr_format)
-        if zarr_format == 3:
-            arr = create_array(
-                store,
-                path,
-                values.shape,
-                values.dtype,
-                chunks=chunks,
-                order=order,
-                compressor=v3_compressor(compressor, values.dtype.itemsize),
-                fill_value=fill_value,
-                dimension_separator=dimension_separator,
-                attributes=attrs,
-                object_codec=object_codec,
-                overwrite=overwrite,
-                zarr_format=3,
-                **v3,
-            )
+        if overwrite and isinstance(store, LocalStore) and node_exists(store, path):
+            # built beside the old array and swapped in by rename: a crash leaves the old one or the new one
+            with store.replacing(path) as fresh:
+                write_new_array(fresh, "", values, **create)
         else:
-            arr = create_array(
-                store,
-                path,
-                values.shape,
-                values.dtype,
-                chunks=chunks,
-                order=order,
-                compressor=compressor,
-                filters=filters,
-                fill_value=fill_value,
-                dimension_separator=dimension_separator or ".",
-                attributes=attrs,
-                object_codec=object_codec,
-                overwrite=overwrite,
-                **v3,
-            )
-        arr.write(values)
+            write_new_array(store, path, values, overwrite=overwrite, **create)
     finally:
         store.close()
     return {"path": dest, "shape": list(values.shape), "dtype": md.encode_dtype(values.dtype)}
@@ -157,6 +142,13 @@ def import_npy(
 
 def inspect_tree(src: str, endpoint_url: str | None = None) -> dict:
     store = open_store(src, "r", endpoint_url)
+    if store.missing_root():
+        raise StoreError(src, "no such file or directory")
+    return inspect_store(store)
+
+
+def inspect_store(store: Store) -> dict:
+    """The ``inspect --json`` tree of an open store."""
     nodes = []
     for node in walk(store):
         d: dict[str, Any] = {
@@ -194,33 +186,42 @@ def format_inspect(tree: dict) -> str:
         if "error" in n:
             lines.append(f"{name}  {n['kind']}  ERROR {n['error']['category']}: {n['error']['message']}")
             continue
-        if n["kind"] == "group":
-            lines.append(f"{name}  group" + ("  (v3)" if n.get("zarr_format") == 3 else ""))
-        elif n.get("zarr_format") == 3:
-            m = n["metadata"]
-            cke = m.get("chunk_key_encoding", {})
-            sep = (cke.get("configuration") or {}).get("separator", "." if cke.get("name") == "v2" else "/")
-            gcfg = m["chunk_grid"].get("configuration") or {}
-            # a rectilinear grid: its chunk_shapes JSON (as PolyZarr.jl prints it)
-            grid = tuple(gcfg["chunk_shape"]) if "chunk_shape" in gcfg else json.dumps(gcfg.get("chunk_shapes"))
-            lines.append(
-                f"{name}  array (v3)  shape={tuple(m['shape'])} chunks={grid} "
-                f"data_type={json.dumps(m['data_type'], sort_keys=True)} fill={json.dumps(m['fill_value'])} "
-                f"codecs={'+'.join(_codec_text(c) for c in m.get('codecs', []))} "
-                f"keys={cke.get('name', 'default')}{sep}"
-                + (f" dims={json.dumps(m['dimension_names'])}" if m.get("dimension_names") is not None else "")
-            )
-        else:
-            m = n["metadata"]
-            filters = "+".join(_codec_text(f) for f in m.get("filters") or []) or "-"
-            lines.append(
-                f"{name}  array  shape={tuple(m['shape'])} chunks={tuple(m['chunks'])} dtype={json.dumps(m['dtype'], sort_keys=True)} "
-                f"order={m['order']} fill={json.dumps(m['fill_value'])} compressor={_codec_text(m.get('compressor'))} "
-                f"filters={filters} sep={m.get('dimension_separator', '.')}"
-            )
-        if n["attributes"]:
-            lines.append(f"    attrs: {json.dumps(n['attributes'], sort_keys=True)}")
+        try:
+            lines.extend(_format_node(name, n))
+        except (KeyError, TypeError, AttributeError, ValueError, IndexError) as e:  # a document too broken to show
+            lines.append(f"{name}  {n['kind']}  ERROR MetadataError: {name}: cannot show its metadata ({e!r})")
     return "\n".join(lines)
+
+
+def _format_node(name: str, n: dict) -> list[str]:
+    lines: list[str] = []
+    if n["kind"] == "group":
+        lines.append(f"{name}  group" + ("  (v3)" if n.get("zarr_format") == 3 else ""))
+    elif n.get("zarr_format") == 3:
+        m = n["metadata"]
+        cke = m.get("chunk_key_encoding", {})
+        sep = (cke.get("configuration") or {}).get("separator", "." if cke.get("name") == "v2" else "/")
+        gcfg = m["chunk_grid"].get("configuration") or {}
+        # a rectilinear grid: its chunk_shapes JSON (as PolyZarr.jl prints it)
+        grid = tuple(gcfg["chunk_shape"]) if "chunk_shape" in gcfg else json.dumps(gcfg.get("chunk_shapes"))
+        lines.append(
+            f"{name}  array (v3)  shape={tuple(m['shape'])} chunks={grid} "
+            f"data_type={json.dumps(m['data_type'], sort_keys=True)} fill={json.dumps(m['fill_value'])} "
+            f"codecs={'+'.join(_codec_text(c) for c in m.get('codecs', []))} "
+            f"keys={cke.get('name', 'default')}{sep}"
+            + (f" dims={json.dumps(m['dimension_names'])}" if m.get("dimension_names") is not None else "")
+        )
+    else:
+        m = n["metadata"]
+        filters = "+".join(_codec_text(f) for f in m.get("filters") or []) or "-"
+        lines.append(
+            f"{name}  array  shape={tuple(m['shape'])} chunks={tuple(m['chunks'])} dtype={json.dumps(m['dtype'], sort_keys=True)} "
+            f"order={m['order']} fill={json.dumps(m['fill_value'])} compressor={_codec_text(m.get('compressor'))} "
+            f"filters={filters} sep={m.get('dimension_separator', '.')}"
+        )
+    if n["attributes"]:
+        lines.append(f"    attrs: {json.dumps(n['attributes'], sort_keys=True)}")
+    return lines
 
 
 def inspect_both(

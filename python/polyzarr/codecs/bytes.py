@@ -25,6 +25,9 @@ class RawBytes(ArrayBytesCodec):
             return np.ascontiguousarray(arr)
         return arr  # an object codec already produced bytes
 
+    def max_encoded(self, spec: ChunkSpec | None) -> tuple[int, bool] | None:
+        return None if spec is None or spec.dtype.kind == "O" else (spec.nbytes, True)
+
     def decode(self, buf: Any, spec: ChunkSpec | None, key: str) -> np.ndarray:
         return fit(buf, spec, key, "chunk")
 

@@ -8,16 +8,18 @@ from typing import Any
 import numcodecs
 
 from ..errors import ChunkError, CodecError
-from .pipeline import BytesBytesCodec, NumcodecsCompressor
+from .pipeline import BytesBytesCodec, NumcodecsCompressor, too_big
 from .registry import BYTES_BYTES, CodecContext, CodecEntry, numcodecs_v3_codec, register
 
 
 class Checksum(NumcodecsCompressor):
     """A numcodecs checksum (4 bytes): a mismatch on decode is a damaged chunk (ChunkError), not a codec failure."""
 
-    def decode(self, buf: Any, key: str) -> Any:
+    def decode(self, buf: Any, key: str, bound: int | None = None, exact: bool = False) -> Any:
         data = bytes(buf)
         name = self.codec.codec_id
+        if bound is not None and len(data) - 4 > bound:
+            raise too_big(key, name, bound, exact)
         if len(data) < 4:
             raise ChunkError(key, f"{name}: {len(data)} bytes cannot hold the 4-byte checksum")
         try:

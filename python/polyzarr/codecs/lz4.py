@@ -2,7 +2,23 @@
 
 from __future__ import annotations
 
-from .pipeline import numcodecs_compressor_v3
+from typing import Any
+
+from ..errors import ChunkError
+from .pipeline import BOUNDED_DECODERS, numcodecs_compressor_v3
 from .registry import BYTES_BYTES, CodecEntry, register
 
+
+def bounded_decode(codec: Any, buf: Any, key: str, bound: int) -> Any:
+    """The size prefix is checked against the bound before numcodecs allocates it."""
+    data = memoryview(buf).cast("B")
+    if len(data) < 4:
+        raise ChunkError(key, f"lz4 chunk of {len(data)} bytes is shorter than its 4-byte size prefix")
+    size = int.from_bytes(data[:4], "little")
+    if size > bound:
+        raise ChunkError(key, f"lz4 size prefix says {size} bytes, more than the {bound} expected")
+    return codec.decode(data)
+
+
+BOUNDED_DECODERS["lz4"] = bounded_decode
 register(CodecEntry("lz4", BYTES_BYTES, "lz4", ("numcodecs.lz4",), numcodecs_compressor_v3))

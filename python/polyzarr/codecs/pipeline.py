@@ -25,7 +25,7 @@ import numpy as np
 from numcodecs.abc import Codec
 
 from .. import layout
-from ..errors import ChunkError, CodecError
+from ..errors import ChunkError, CodecError, MetadataError, PolyZarrError
 from . import registry
 from .registry import ARRAY_ARRAY, ARRAY_BYTES, CodecContext, numcodecs_codec
 
@@ -43,6 +43,30 @@ class ChunkSpec:
     @property
     def nbytes(self) -> int:
         return math.prod(self.shape) * self.dtype.itemsize
+
+
+BOUND_SLACK = 1024
+OBJECT_ITEM_BOUND = 2**20  # an object chunk (vlen, json2) decodes to at most 1 MiB an element
+
+
+def compressed_bound(n: int) -> int:
+    """The most bytes any compressor or checksum turns ``n`` bytes into (zstd, lz4, blosc, deflate, bz2, xz
+    all stay below n + n/8 + 1 KiB): the bound of an outer bytes→bytes stage's output."""
+    return n + n // 8 + BOUND_SLACK
+
+
+def too_big(key: str, what: str, bound: int, exact: bool) -> ChunkError:
+    expected = f"expected {bound}" if exact else f"at most {bound} expected"
+    return ChunkError(key, f"{what} decodes to more than {bound} bytes ({expected})")
+
+
+# codec id → decode(codec, buf, key, bound) that never produces (or allocates) more than ``bound`` bytes;
+# each compressor's module registers its own (codecs/zstd.py, blosc.py, lz4.py, zlib.py, bz2.py, lzma.py)
+BoundedDecoder = Callable[[Codec, Any, str, int], Any]
+BOUNDED_DECODERS: dict[str, BoundedDecoder] = {}
+# codec id → check(buf, spec, key) run before an object codec decodes (codecs/vlen.py: the item count)
+Precheck = Callable[[Any, "ChunkSpec | None", str], None]
+PRECHECKS: dict[str, Precheck] = {}
 
 
 def codec_failure(codec: Codec, action: str, key: str, e: Exception) -> CodecError:
@@ -80,13 +104,18 @@ class ArrayBytesCodec(ABC):
     @abstractmethod
     def decode(self, buf: Any, spec: ChunkSpec | None, key: str) -> np.ndarray: ...
 
+    def max_encoded(self, spec: ChunkSpec | None) -> tuple[int, bool] | None:
+        """(the most bytes a chunk of ``spec`` encodes to, whether that size is exact); None when unknown."""
+        return None
+
 
 class BytesBytesCodec(ABC):
     @abstractmethod
     def encode(self, buf: Any) -> Any: ...
 
     @abstractmethod
-    def decode(self, buf: Any, key: str) -> Any: ...
+    def decode(self, buf: Any, key: str, bound: int | None = None, exact: bool = False) -> Any:
+        """Inverse of encode, producing at most ``bound`` bytes (ChunkError beyond, before allocating them)."""
 
 
 def fit(arr: Any, spec: ChunkSpec | None, key: str, what: str) -> np.ndarray:
@@ -94,6 +123,8 @@ def fit(arr: Any, spec: ChunkSpec | None, key: str, what: str) -> np.ndarray:
     a = np.asarray(arr) if not isinstance(arr, (bytes, bytearray, memoryview)) else np.frombuffer(arr, dtype=np.uint8)
     if spec is None:
         return a
+    if a.dtype.kind == "O" and spec.dtype.kind != "O":
+        raise ChunkError(key, f"{what} decoded to Python objects, but the chunk holds {spec.dtype.str} values")
     if spec.dtype.kind == "O" or a.dtype.kind == "O":
         if a.size != math.prod(spec.shape):
             raise ChunkError(
@@ -129,16 +160,28 @@ class NumcodecsFilter(ArrayArrayCodec):
     def encode(self, arr: np.ndarray) -> Any:
         if self.logical_lists and isinstance(arr, np.ndarray) and arr.ndim > 1:
             arr = layout.f_memory_to_logical(arr)
-        if self.codec.codec_id in IN_PLACE and isinstance(arr, np.ndarray):
-            arr = arr.copy()  # it would change the chunk, which may be the caller's array
+        if isinstance(arr, np.ndarray) and (self.codec.codec_id in IN_PLACE or not arr.flags.writeable):
+            arr = arr.copy()  # it would change the chunk (the caller's array); numcodecs' vlen-bytes needs it writable
         try:
             return self.codec.encode(arr)
         except Exception as e:  # numcodecs raises anything from ValueError to RuntimeError
             raise codec_failure(self.codec, "encode", "", e) from None
 
     def decode(self, arr: Any, spec: ChunkSpec | None, key: str) -> np.ndarray:
+        precheck = PRECHECKS.get(self.codec.codec_id)
+        if precheck is not None:
+            precheck(arr, spec, key)
+        bounded = BOUNDED_DECODERS.get(self.codec.codec_id)
         try:
-            out = self.codec.decode(arr)
+            if bounded is not None:  # a compressor used as a filter: bounded as one
+                from ..metadata import max_chunk_bytes
+
+                bound = 16 * math.prod(spec.shape) + BOUND_SLACK if spec is not None else max_chunk_bytes()
+                out = bounded(self.codec, arr, key, bound)
+            else:
+                out = self.codec.decode(arr)
+        except PolyZarrError:
+            raise
         except Exception as e:
             raise codec_failure(self.codec, "decode", key, e) from None
         if (
@@ -162,11 +205,19 @@ class NumcodecsCompressor(BytesBytesCodec):
         except Exception as e:
             raise codec_failure(self.codec, "encode", "", e) from None
 
-    def decode(self, buf: Any, key: str) -> Any:
+    def decode(self, buf: Any, key: str, bound: int | None = None, exact: bool = False) -> Any:
+        bounded = BOUNDED_DECODERS.get(self.codec.codec_id) if bound is not None else None
         try:
-            return self.codec.decode(buf)
+            out = bounded(self.codec, buf, key, bound) if bounded is not None and bound is not None else None
+            if out is None:
+                out = self.codec.decode(buf)
+        except PolyZarrError:
+            raise
         except Exception as e:
             raise codec_failure(self.codec, "decode", key, e) from None
+        if bound is not None and memoryview(out).nbytes > bound:
+            raise too_big(key, self.codec.codec_id, bound, exact)
+        return out
 
 
 @dataclass
@@ -190,6 +241,9 @@ class CodecPipeline:
             aa.append(NumcodecsFilter(codec, logical_lists=lists))
         bb: list[BytesBytesCodec] = []
         if compressor is not None:
+            entry = registry.by_v2_id(compressor.get("id", ""))
+            if entry is not None and entry.object_codec:  # (pcodec and zfpy are v2 compressors: they take arrays)
+                raise MetadataError(f"{key}:compressor", f"{compressor['id']} is an object codec, not a compressor")
             bb.append(NumcodecsCompressor(get_codec(compressor, f"{key}:compressor")))
         return cls(aa, RawBytes(), bb)
 
@@ -250,12 +304,41 @@ class CodecPipeline:
             data = b.encode(data)
         return data.tobytes() if isinstance(data, np.ndarray) else bytes(data)
 
+    def bytes_bound(self, spec: ChunkSpec, encoded: ChunkSpec | None) -> tuple[int, bool]:
+        """The most bytes the array→bytes step's input may have (and whether exactly that many): the encoded
+        chunk's size when known; else 16 bytes an element (a v2 filter changes the item size by at most that);
+        for object chunks the chunk limit."""
+        found = self.array_bytes.max_encoded(encoded)
+        if found is not None:
+            return found
+        if spec.dtype.kind == "O" or (encoded is not None and encoded.dtype.kind == "O"):
+            from ..metadata import max_chunk_bytes
+
+            return min(max_chunk_bytes(), OBJECT_ITEM_BOUND * (math.prod(spec.shape) + 1)), False
+        return 16 * math.prod(spec.shape) + BOUND_SLACK, False
+
+    def stored_bound(self, spec: ChunkSpec) -> int:
+        """The most bytes a stored chunk of ``spec`` can be (each bytes→bytes stage may add a little)."""
+        encoded: ChunkSpec | None = spec
+        for c in self.array_array:
+            encoded = c.resolve(encoded)
+        bound, _ = self.bytes_bound(spec, encoded)
+        for _ in self.bytes_bytes:
+            bound = compressed_bound(bound)
+        return compressed_bound(bound)  # and room for a codec whose output size is not known here
+
     def decode(self, data: Any, spec: ChunkSpec, key: str) -> np.ndarray:
         specs: list[ChunkSpec | None] = [spec]
         for c in self.array_array:
             specs.append(c.resolve(specs[-1]))
-        for b in reversed(self.bytes_bytes):
-            data = b.decode(data, key)
+        if self.bytes_bytes:
+            bound, exact = self.bytes_bound(spec, specs[-1])
+            bounds = []
+            for _ in self.bytes_bytes:  # the first stage feeds the array→bytes step; each outer one may be bigger
+                bounds.append((bound, exact))
+                bound, exact = compressed_bound(bound), False
+            for b, (lim, ex) in zip(reversed(self.bytes_bytes), reversed(bounds)):
+                data = b.decode(data, key, lim, ex)
         arr = self.array_bytes.decode(data, specs[-1], key)
         for c, s in zip(reversed(self.array_array), reversed(specs[:-1])):
             arr = c.decode(arr, s, key)
@@ -275,12 +358,16 @@ class NumcodecsArrayBytes(ArrayBytesCodec):
     codec: Codec
 
     def encode(self, arr: Any) -> Any:
+        arr = np.asarray(arr, dtype=object)
         try:
-            return self.codec.encode(np.asarray(arr, dtype=object))
+            return self.codec.encode(arr if arr.flags.writeable else arr.copy())  # vlen-bytes needs it writable
         except Exception as e:
             raise codec_failure(self.codec, "encode", "", e) from None
 
     def decode(self, buf: Any, spec: ChunkSpec | None, key: str) -> np.ndarray:
+        precheck = PRECHECKS.get(self.codec.codec_id)
+        if precheck is not None:
+            precheck(buf, spec, key)
         try:
             out = self.codec.decode(buf)
         except Exception as e:
@@ -366,6 +453,9 @@ class NumcodecsV3Serializer(ArrayBytesCodec):
             return self.codec.encode(native(arr))
         except Exception as e:
             raise codec_failure(self.codec, "encode", "", e) from None
+
+    def max_encoded(self, spec: ChunkSpec | None) -> tuple[int, bool] | None:
+        return None if spec is None else (compressed_bound(spec.nbytes), False)
 
     def decode(self, buf: Any, spec: ChunkSpec | None, key: str) -> np.ndarray:
         try:

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..errors import ChunkError, CodecError
 from .crc32c import Crc32c
-from .pipeline import ArrayBytesCodec, ChunkSpec, CodecPipeline
+from .pipeline import ArrayBytesCodec, ChunkSpec, CodecPipeline, compressed_bound
 from .registry import ARRAY_BYTES, CodecContext, CodecEntry, register
 
 EMPTY = 2**64 - 1
@@ -140,6 +140,15 @@ class ShardingCodec(ArrayBytesCodec):
         raw_index = self.index.encode(index.astype(self.index_dtype))
         body = b"".join(parts)
         return raw_index + body if self.index_location == "start" else body + raw_index
+
+    def max_encoded(self, spec: ChunkSpec | None) -> tuple[int, bool] | None:
+        inner = ChunkSpec(self.chunk_shape, self.dtype)
+        one = self.inner.array_bytes.max_encoded(inner)
+        if one is None:
+            return None
+        for _ in self.inner.bytes_bytes:
+            one = (compressed_bound(one[0]), False)
+        return one[0] * math.prod(self.grid) + self.index_nbytes, False
 
     def all_empty(self, shard: bytes) -> bool:
         return len(shard) == self.index_nbytes

@@ -43,7 +43,11 @@ def v3_permutation(cfg: dict, ndim: int, where: str) -> tuple[int, ...]:
     order = cfg.get("order")
     if order in ("C", "F"):  # spellings from before the spec settled on a permutation
         return layout.memory_permutation(ndim, order)
-    if not isinstance(order, list) or sorted(order) != list(range(ndim)) or any(isinstance(x, bool) for x in order):
+    if (
+        not isinstance(order, list)
+        or not all(isinstance(x, int) and not isinstance(x, bool) for x in order)
+        or sorted(order) != list(range(ndim))
+    ):
         raise CodecError(where, f"transpose order must be a permutation of 0..{ndim - 1}, got {order!r}")
     return tuple(order)
 

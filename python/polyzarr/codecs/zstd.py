@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numcodecs
 
-from ..errors import CodecError
-from .pipeline import BytesBytesCodec, NumcodecsCompressor, numcodecs_compressor_v3
+from ..errors import ChunkError, CodecError
+from .pipeline import BOUNDED_DECODERS, BytesBytesCodec, NumcodecsCompressor, numcodecs_compressor_v3
 from .registry import BYTES_BYTES, CodecContext, CodecEntry, cfg_int, register
 
 
@@ -18,5 +20,73 @@ def from_v3(cfg: dict, ctx: CodecContext, where: str) -> BytesBytesCodec:
     level = cfg_int(cfg, "level", where, -131072, 22, 0)
     return NumcodecsCompressor(numcodecs.Zstd(level=level, checksum=checksum))
 
+
+ZSTD_MAGIC = 0xFD2FB528
+BLOCK_MAX = 128 * 1024  # a block never regenerates more than this
+
+
+def frames_bound(data: bytes) -> tuple[int, bool, bool]:
+    """(an upper bound on what the frames decode to, whether every frame declares its size, whether the frames
+    are complete), read from the frame and block headers alone (a block regenerates at most 128 KiB)."""
+    pos, total, declared = 0, 0, True
+    n = len(data)
+    while pos < n:
+        if n - pos < 6:
+            return total, declared, False
+        magic = int.from_bytes(data[pos : pos + 4], "little")
+        if magic & 0xFFFFFFF0 == 0x184D2A50:  # a skippable frame
+            pos += 8 + int.from_bytes(data[pos + 4 : pos + 8], "little")
+            continue
+        if magic != ZSTD_MAGIC:
+            return total, declared, False
+        fhd = data[pos + 4]
+        single, fcs_flag, did_flag, checksum = fhd >> 5 & 1, fhd >> 6, fhd & 3, fhd >> 2 & 1
+        fcs_size = (1 if single else 0, 2, 4, 8)[fcs_flag]
+        at = pos + 5 + (0 if single else 1) + (0, 1, 2, 4)[did_flag]
+        if at + fcs_size > n:
+            return total, False, False
+        fcs = int.from_bytes(data[at : at + fcs_size], "little") + (256 if fcs_size == 2 else 0)
+        at += fcs_size
+        if fcs_size:
+            total += fcs
+        regenerated = 0
+        while True:
+            if at + 3 > n:
+                return total, declared and fcs_size > 0, False
+            h = int.from_bytes(data[at : at + 3], "little")
+            last, btype, bsize = h & 1, h >> 1 & 3, h >> 3
+            at += 3
+            if btype == 3 or bsize > BLOCK_MAX:
+                return total, declared and fcs_size > 0, False
+            regenerated += bsize if btype in (0, 1) else BLOCK_MAX
+            at += 1 if btype == 1 else bsize
+            if last:
+                break
+        if at + 4 * checksum > n:
+            return total, declared and fcs_size > 0, False
+        pos = at + 4 * checksum
+        if not fcs_size:
+            declared = False
+            total += regenerated
+    return total, declared, True
+
+
+def bounded_decode(codec: Any, buf: Any, key: str, bound: int) -> Any:
+    data = bytes(buf)
+    upper, declared, complete = frames_bound(data)
+    if declared and upper > bound:
+        raise ChunkError(key, f"zstd frame header says {upper} bytes, more than the {bound} expected")
+    if not complete:
+        raise CodecError(key, "zstd decode failed: the frames are truncated or not zstd frames")
+    if upper <= bound:
+        return codec.decode(data)
+    try:  # sizes not declared: decoding into a buffer of the bound fails when the frames need more
+        codec.decode(data, out=bytearray(bound))
+    except Exception as e:
+        raise ChunkError(key, f"zstd decodes to more than {bound} bytes, or is corrupt ({e})") from None
+    return codec.decode(data)  # now known to fit
+
+
+BOUNDED_DECODERS["zstd"] = bounded_decode
 
 register(CodecEntry("zstd", BYTES_BYTES, "zstd", ("zstd", "numcodecs.zstd"), from_v3))
