@@ -157,7 +157,7 @@ function inflate_all(data::Vector{UInt8}, sizehint::Int, kind::Symbol, key::Stri
     finish = libfunc(LIBZ, :inflateEnd, key)
     version = zlib_version(key)
     n = length(data)
-    limit = max_chunk_bytes()
+    limit = decode_limit()
     if kind === :gzip && sizehint <= 0 && n >= 18
         sizehint = le_uint32(data, n - 3)        # ISIZE: the last member's size mod 2^32
     end
