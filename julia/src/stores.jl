@@ -193,8 +193,9 @@ function readrange(s::DirectoryStore, key::AbstractString, offset::Integer, leng
     length < 0 && throw(ArgumentError("negative length"))
     return _read_confined(_open_confined(s, key), s, key, io -> begin
         n = filesize(io)
-        seek(io, offset < 0 ? max(0, n - length) : min(offset, n))
-        read(io, length)
+        lo = offset < 0 ? max(0, n - length) : min(offset, n)
+        seek(io, lo)
+        read(io, min(length, n - lo))       # clipped first: read(io, k) allocates k bytes
     end)
 end
 

@@ -31,6 +31,8 @@ encoded_itemsize(f::FixedScaleOffsetFilter, input::Int) = f.astype.itemsize
 
 function fixedscaleoffset_from_v2(cfg::AbstractDict, key::String)
     dt = _cfg_dtype(cfg, "dtype", key)
+    _numeric(dt, key, "fixedscaleoffset")
+    _numeric(_cfg_dtype(cfg, "astype", key; default=dt), key, "fixedscaleoffset")
     scale = _cfg_number(cfg, "scale", key)
     # decoding divides by the scale: 0 would read every value as ±Inf
     (isfinite(scale) && scale != 0) ||
