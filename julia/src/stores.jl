@@ -488,7 +488,7 @@ function Base.close(z::ZipStore)
     z.closed = true
     isempty(z.pending) && return nothing
     names = listkeys(z)
-    tmp = z.path * ".tmp-" * string(getpid())
+    tmp = joinpath(dirname(z.path), string(".", basename(z.path), ".tmp-", getpid(), "-", string(rand(UInt32); base=16)))
     try
         open(tmp, "w") do io
             central = IOBuffer()
@@ -530,7 +530,7 @@ function Base.close(z::ZipStore)
                   htol(UInt16(min(length(names), 0xffff))), htol(UInt16(min(length(names), 0xffff))),
                   htol(UInt32(min(length(cd), 0xffffffff))), htol(UInt32(min(cdoff, 0xffffffff))), htol(UInt16(0)))
         end
-        mv(tmp, z.path; force=true)
+        Base.Filesystem.rename(tmp, z.path)
     catch e
         rm(tmp; force=true)
         e isa PolyZarrError && rethrow()

@@ -176,9 +176,12 @@ function run_case(rng, seed)
     stats = @timed try
         a = open_array(s, "a")
         nbytes = length(a) * max(1, a.pipeline.dtype.itemsize)
-        A = read_array(a)
-        if size(A) != size(a)
-            outcome, detail = "WRONG", "read $(size(A)) for $(size(a))"
+        # a legitimately large grid takes long to read: then only its first chunk
+        nchunks = reduce(*, map((n, c) -> cld(n, c), size(a), a.jchunks); init=1)
+        rs = nchunks <= 4096 ? map(n -> 1:n, size(a)) : map((n, c) -> 1:min(n, c), size(a), a.jchunks)
+        A = isempty(rs) ? read_array(a) : a[rs...]
+        if size(A) != map(length, rs)
+            outcome, detail = "WRONG", "read $(size(A)) for $(map(length, rs))"
         elseif what == :chunk && seed.checked && !isequal(A, seed.values)
             outcome, detail = "WRONG", "a damaged checksummed chunk read back without an error"
         end
@@ -196,6 +199,8 @@ function run_case(rng, seed)
     elseif stats.bytes > 1.5 * nbytes + SLACK_BYTES
         outcome, detail = "BLOWUP", "allocated $(stats.bytes) bytes"
     end
+    # what to reproduce it with
+    outcome in ("ok", "vocab-error") || what != :meta || (detail *= "\n    " * String(copy(meta))[1:min(end, 600)])
     return outcome, detail, what
 end
 
