@@ -488,7 +488,8 @@ function Base.close(z::ZipStore)
     z.closed = true
     isempty(z.pending) && return nothing
     names = listkeys(z)
-    tmp = joinpath(dirname(z.path), string(".", basename(z.path), ".tmp-", getpid(), "-", string(rand(UInt32); base=16)))
+    tag = string(getpid(), "-", string(rand(UInt32); base=16))
+    tmp = joinpath(dirname(z.path), string(".", basename(z.path), ".tmp-", tag))
     try
         open(tmp, "w") do io
             central = IOBuffer()

@@ -29,7 +29,8 @@ function seed_arrays()
         ("v2_blosc", ".zarray", () -> write_array(s, "v2_blosc", f; chunks=(8,),
             compressor=Dict("id" => "blosc", "cname" => "lz4", "clevel" => 5, "shuffle" => 1)), false),
         ("v2_zlib_shuffle", ".zarray", () -> write_array(s, "v2_zlib_shuffle", f; chunks=(8,),
-            compressor=Dict("id" => "zlib", "level" => 1), filters=[Dict("id" => "shuffle", "elementsize" => 8)]), true),
+            compressor=Dict("id" => "zlib", "level" => 1),
+            filters=[Dict("id" => "shuffle", "elementsize" => 8)]), true),
         ("v2_lz4", ".zarray", () -> write_array(s, "v2_lz4", v; chunks=(8,), compressor=Dict("id" => "lz4")), false),
         ("v2_bz2", ".zarray", () -> write_array(s, "v2_bz2", reshape(v, 4, 6); chunks=(2, 3),
             compressor=Dict("id" => "bz2", "level" => 1)), true),
@@ -102,8 +103,13 @@ function mutate_doc(rng, bytes::Vector{UInt8})
             isempty(b) && break
             k = rand(rng, 1:3)
             i = rand(rng, 1:length(b))
-            k == 1 ? (b[i] = rand(rng, UInt8[0x22, 0x5c, 0x7b, 0x7d, 0x5b, 0x5d, 0x2c, 0x3a, 0x30, 0x39, 0xff, 0x00])) :
-            k == 2 ? resize!(b, i) : splice!(b, i:i - 1, codeunits(rand(rng, ["\\ud800", "1e999", "-", "99999999999999999999"])))
+            if k == 1
+                b[i] = rand(rng, UInt8[0x22, 0x5c, 0x7b, 0x7d, 0x5b, 0x5d, 0x2c, 0x3a, 0x30, 0x39, 0xff, 0x00])
+            elseif k == 2
+                resize!(b, i)
+            else
+                splice!(b, i:i - 1, codeunits(rand(rng, ["\\ud800", "1e999", "-", "99999999999999999999"])))
+            end
         end
         return b
     end

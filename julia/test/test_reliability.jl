@@ -80,6 +80,9 @@ end
         # a missing SRC is an error, not an empty export
         @test raises(() -> export_tree(joinpath(dir, "nope.zarr"), out; log=devnull), StoreError, "nope.zarr",
                      "no such file")
+        err = IOBuffer()
+        @test PZ.cli_main(["export", joinpath(dir, "nope.zarr"), out]; out=devnull, err=err) == 1
+        @test occursin("StoreError", String(take!(err)))
     end
 
     @testset "write protocol" begin
