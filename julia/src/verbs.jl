@@ -347,6 +347,7 @@ function inspect_tree(src::AbstractString; endpoint_url=nothing)
             node = Dict{String,Any}("path" => rel, "kind" => String(kind), "zarr_format" => fmt,
                                     "metadata" => Dict{String,Any}(), "attributes" => Dict{String,Any}())
             try
+                kind == :array && cons === nothing && check_complete(store, p)     # a half-written array
                 raw = cons !== nothing && haskey(cons, key) ? cons[key] : parse_json(readkey(store, key); key=key)
                 raw isa AbstractDict || throw(MetadataError(key, "must be a JSON object, got $(_jtype(raw))"))
                 if fmt == 3       # as for v2: the document as stored, not validated here

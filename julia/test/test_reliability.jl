@@ -100,6 +100,8 @@ end
         @test raises(() -> open_array(s, "g/w"), StoreError, "g/w/.polyzarr-incomplete", "incomplete")
         r = export_tree(joinpath(root, "g"), joinpath(dir, "out2"); log=devnull)
         @test length(r.failed) == 1 && r.failed[1]["category"] == "StoreError"
+        node = only(n for n in inspect_tree(joinpath(root, "g"))["nodes"] if n["path"] == "w")
+        @test node["error"]["category"] == "StoreError" && occursin("incomplete", node["error"]["message"])
         # overwrite swaps a new directory in; nothing is left beside it
         import_npy(npy, dest; chunks=[3], overwrite=true)
         @test open_array(s, "g/w")[:] == collect(Int32, 1:6) && open_array(s, "g/w").meta.chunks == [3]
