@@ -103,6 +103,7 @@ function open_array(store::AbstractStore, path::AbstractString=""; consolidated=
         meta = parse_zarray(consolidated[key]; key=key)
         attrs = haskey(consolidated, akey) ? parse_zattrs(consolidated[akey]; key=akey) : Dict{String,Any}()
     else
+        check_complete(store, path)
         jb = readkey(store, jkey)
         if jb !== nothing
             meta = parse_array_v3(jb; key=jkey)
@@ -212,7 +213,7 @@ function _decode_plain!(ptr::Ptr{UInt8}, n::Int, a::ZArray, b::Vector{UInt8}, ke
         got = length(b)
         got == n && GC.@preserve b unsafe_copyto!(ptr, pointer(b), n)
     else
-        got = decode!(codec, ptr, n, b; key=key)
+        got = with_decode_bound(() -> decode!(codec, ptr, n, b; key=key), n)
     end
     got == n ||
         throw(ChunkError(key, "decoded to $got bytes, expected $n (chunk $(p.chunks) × $(p.dtype.itemsize) bytes)"))
@@ -364,8 +365,13 @@ end
 # A new array for a read's result.  Faulting in fresh memory 4 KiB at a time costs ~0.1 s per
 # 256 MiB here, as much as lz4 takes to decode it; transparent huge pages (Linux, on madvise)
 # cut that ~6×.  Only advice: ignored where unsupported.
-function _result_array(::Type{T}, dims::Dims) where {T}
-    A = Array{T}(undef, dims)
+function _result_array(::Type{T}, dims::Dims, key::AbstractString="") where {T}
+    A = try
+        Array{T}(undef, dims)
+    catch e
+        e isa OutOfMemoryError || rethrow()
+        throw(MetadataError(key, "cannot allocate $(prod(dims)) elements of $(sizeof(T)) bytes: out of memory"))
+    end
     Sys.islinux() && isbitstype(T) && sizeof(A) >= 1 << 23 && _advise_hugepages(A)
     return A
 end
@@ -413,7 +419,7 @@ end
 "Read the whole array as a Julia `Array` (size `size(a)`)."
 function read_array(a::ZArray{T,N}) where {T,N}
     _check_region_bytes(a, prod(a.jsize))
-    dest = _result_array(T, a.jsize)
+    dest = _result_array(T, a.jsize, joinkey(a.path, metadata_key(a.meta)))
     return read_region!(dest, a, map(s -> 1:s, a.jsize))
 end
 
@@ -427,7 +433,7 @@ it is copied (never the whole array).
 function read_numpy_order(a::ZArray{T,N}) where {T,N}
     zorder(a) == 'C' && return read_array(a)
     _check_region_bytes(a, prod(a.jsize))
-    dest = _result_array(T, reverse_axes(a.jsize))
+    dest = _result_array(T, reverse_axes(a.jsize), joinkey(a.path, metadata_key(a.meta)))
     read_region!(relayout(dest, 'C', zorder(a)), a, map(s -> 1:s, a.jsize))
     return dest
 end
@@ -444,7 +450,7 @@ function Base.getindex(a::ZArray{T,N}, I...) where {T,N}
     length(idx) == N || throw(BoundsError(a, I))
     rs = map(_as_range, idx)
     _check_region_bytes(a, prod(map(length, rs)))
-    buf = _result_array(T, map(length, rs))
+    buf = _result_array(T, map(length, rs), joinkey(a.path, metadata_key(a.meta)))
     read_region!(buf, a, rs)
     if all(i -> i isa Integer || i isa AbstractUnitRange, idx)
         all(i -> i isa Integer, idx) && return buf[1]
@@ -535,14 +541,43 @@ function write_region!(a::ZArray{T,N}, src::AbstractArray, rs::NTuple{N,Abstract
         end
         if inter == cr
             map(length, inter) == a.jchunks || fill!(chunk, a.fillvalue)   # edge chunk: pad with fill
+            _copy_block!(chunk, cidx_in, src, sidx)
+            _write_chunk!(a, key, chunk, bufs)
         else
-            found = _read_chunk!(chunk, whole, a, key, whole, bufs)
-            found || fill!(chunk, a.fillvalue)
+            with_chunk_lock(a) do
+                found = _read_chunk!(chunk, whole, a, key, whole, bufs)
+                found || fill!(chunk, a.fillvalue)
+                _copy_block!(chunk, cidx_in, src, sidx)
+                _write_chunk!(a, key, chunk, bufs)
+            end
         end
-        _copy_block!(chunk, cidx_in, src, sidx)
-        _write_chunk!(a, key, chunk, bufs)
     end
     return a
+end
+
+const LOCK_EX = Cint(2)
+const O_RDWR_CREAT = Cint(0o102)          # Linux O_RDWR | O_CREAT
+
+"""
+    with_chunk_lock(f, a::ZArray)
+
+Run `f()` (a partial chunk's read-modify-write) holding an exclusive flock on `<array>/.polyzarr-lock`:
+two processes updating regions that share a chunk then both land.  Local stores only; other
+stores make no locking promise (S3: the last writer of a chunk wins).
+"""
+function with_chunk_lock(f, a::ZArray)
+    a.store isa DirectoryStore || return f()
+    key = joinkey(a.path, ".polyzarr-lock")
+    p = _make_dirs(a.store, key)
+    fd = ccall(:open, Cint, (Cstring, Cint, Cint), p, O_RDWR_CREAT | Cint(O_NOFOLLOW), Cint(0o644))
+    fd < 0 && throw(StoreError(key, "cannot open the lock file $(p): $(Libc.strerror(Libc.errno()))"))
+    try
+        ccall(:flock, Cint, (Cint, Cint), fd, LOCK_EX) == 0 ||
+            throw(StoreError(key, "cannot lock $(p): $(Libc.strerror(Libc.errno()))"))
+        return f()
+    finally
+        ccall(:close, Cint, (Cint,), fd)       # releases the lock
+    end
 end
 
 function Base.setindex!(a::ZArray{T,N}, v, I...) where {T,N}
@@ -586,9 +621,10 @@ _dtype_of(dtype) = dtype isa ZDtype ? dtype :
 
 """
     create_array(store, path; shape or juliasize, chunks, dtype, zarr_format=2, fill_value=:default,
-                 attrs=nothing, overwrite=false, write_empty_chunks=false, <format options>) -> ZArray
+                 attrs=nothing, overwrite=false, write_empty_chunks=false, publish=true, <format options>) -> ZArray
 
-Create an array (writes its metadata).  `shape`/`chunks` are in Zarr order, or give `juliasize`
+Create an array (writes its metadata; with `publish=false` only the incomplete-write marker, and
+`publish!` writes the metadata once the chunks are written).  `shape`/`chunks` are in Zarr order, or give `juliasize`
 and then `chunks` is in Julia order too.  `dtype` is a typestring, the structured list form, a
 Julia type, a ZDtype, or (v3) a v3 `data_type`.  `fill_value` is a Julia value or its JSON
 encoding (`:default`: the dtype's default).
@@ -609,7 +645,7 @@ function create_array(store::AbstractStore, path::AbstractString=""; shape=nothi
                       filters=nothing, fill_value=:default, dimension_separator=nothing, attrs=nothing,
                       object_codec=nothing, overwrite::Bool=false, write_empty_chunks::Bool=false,
                       zarr_format=2, codecs=nothing, shards=nothing, transpose=nothing, dimension_names=nothing,
-                      chunk_key_encoding="default", endian=nothing, index_location="end")
+                      chunk_key_encoding="default", endian=nothing, index_location="end", publish::Bool=true)
     path = String(strip(path, '/'))
     isempty(path) || checkkey(path)
     zarr_format in (2, 3) || throw(MetadataError("zarr_format", "must be 2 or 3, got $(repr(zarr_format))"))
@@ -627,7 +663,8 @@ function create_array(store::AbstractStore, path::AbstractString=""; shape=nothi
                                 attrs=attrs, object_codec=object_codec, overwrite=overwrite,
                                 write_empty_chunks=write_empty_chunks, codecs=codecs, shards=shards,
                                 transpose=transpose, dimension_names=dimension_names,
-                                chunk_key_encoding=chunk_key_encoding, endian=endian, index_location=index_location)
+                                chunk_key_encoding=chunk_key_encoding, endian=endian, index_location=index_location,
+                                publish=publish)
     end
     key = joinkey(path, ".zarray")
     for (name, v) in (("codecs", codecs), ("shards", shards), ("transpose", transpose), ("dimension_names",
@@ -656,12 +693,12 @@ function create_array(store::AbstractStore, path::AbstractString=""; shape=nothi
                          "filters" => fl, "fill_value" => fv, "order" => o,
                          "dimension_separator" => string(something(dimension_separator, ".")))
     meta = parse_zarray(d; key=key)          # the same validation as on read
-    _clear_node!(store, path, key, overwrite)
-    writekey!(store, key, Vector{UInt8}(codeunits(json_string(zarray_dict(meta)))))
     at = attrs === nothing ? Dict{String,Any}() : Dict{String,Any}(String(k) => v for (k, v) in attrs)
-    # zarr-python writes .zattrs ({} when empty) next to every .zarray
-    writekey!(store, joinkey(path, ".zattrs"), Vector{UInt8}(codeunits(json_string(at))))
-    return ZArray(store, path, meta, at; write_empty_chunks=write_empty_chunks)
+    a = ZArray(store, path, meta, at; write_empty_chunks=write_empty_chunks)
+    _clear_node!(store, path, key, overwrite)
+    _begin_write!(a)
+    publish && publish!(a)
+    return a
 end
 
 "Is there an array or group (v2 or v3) at `path`?"
@@ -669,16 +706,65 @@ node_exists(store::AbstractStore, path::AbstractString) =
     any(n -> readkey(store, joinkey(path, n)) !== nothing, (".zarray", ".zgroup", "zarr.json"))
 
 # An existing node at `path` is an error, or with `overwrite` deleted with everything under it.
+# The metadata documents go first, so that a reader never takes the half-deleted node for whole.
 function _clear_node!(store::AbstractStore, path::AbstractString, key::AbstractString, overwrite::Bool)
     node_exists(store, path) || return nothing
     overwrite || throw(StoreError(key, "an array or group already exists here (use overwrite)"))
+    for k in (".zarray", ".zgroup", ".zattrs", "zarr.json")
+        deletekey!(store, joinkey(path, k))
+    end
     for k in listkeys(store, path)
         deletekey!(store, k)
     end
-    isempty(path) || for k in (".zarray", ".zgroup", ".zattrs", "zarr.json")
-        deletekey!(store, joinkey(path, k))
-    end
     return nothing
+end
+
+# ---------------------------------------------------------------------------------------------
+# the write protocol (docs/CONTRACT.md "Write guarantees"): a marker first, then the chunks, the
+# metadata last, then the marker is deleted; a reader that finds the marker refuses the array
+
+const INCOMPLETE_MARKER = ".polyzarr-incomplete"
+
+marker_key(path::AbstractString) = joinkey(path, INCOMPLETE_MARKER)
+
+function _begin_write!(a::ZArray)
+    doc = Dict{String,Any}("writer" => "PolyZarr.jl", "pid" => getpid(),
+                           "started" => string(Dates.now(Dates.UTC), "Z"))
+    writekey!(a.store, marker_key(a.path), Vector{UInt8}(codeunits(json_string(doc))))
+    return nothing
+end
+
+"""
+    publish!(a::ZArray)
+
+Write the array's metadata documents (v2 `.zarray` then `.zattrs`; v3 `zarr.json`) and delete its
+incomplete-write marker: the last steps of a write (`create_array(...; publish=false)`).
+"""
+function publish!(a::ZArray)
+    if a.meta isa ArrayMetadataV3
+        writekey!(a.store, joinkey(a.path, "zarr.json"), zarr_json_bytes(zarr_json_dict(a.meta)))
+    else
+        writekey!(a.store, joinkey(a.path, ".zarray"), Vector{UInt8}(codeunits(json_string(zarray_dict(a.meta)))))
+        # zarr-python writes .zattrs ({} when empty) next to every .zarray
+        writekey!(a.store, joinkey(a.path, ".zattrs"), Vector{UInt8}(codeunits(json_string(a.attrs))))
+    end
+    deletekey!(a.store, marker_key(a.path))
+    return a
+end
+
+# A marker left by a write that did not finish: StoreError, whatever else is there.
+function check_complete(store::AbstractStore, path::AbstractString)
+    b = readkey(store, marker_key(path))
+    b === nothing && return nothing
+    doc = try
+        parse_json(b)
+    catch
+        nothing
+    end
+    pid = doc isa AbstractDict ? get(doc, "pid", "?") : "?"
+    started = doc isa AbstractDict ? get(doc, "started", "?") : "?"
+    throw(StoreError(marker_key(path), "the array is incomplete: a polyzarr write (pid $pid, started $started) did " *
+        "not finish; rewrite it or delete the marker"))
 end
 
 # Chunks (or shards) given per axis as edge-length lists: a rectilinear chunk grid.
@@ -708,7 +794,8 @@ end
 
 function _create_array_v3(store::AbstractStore, path::String; shape, juliasize, chunks, dtype, compressor,
                           fill_value, dimension_separator, attrs, object_codec, overwrite, write_empty_chunks,
-                          codecs, shards, transpose, dimension_names, chunk_key_encoding, endian, index_location)
+                          codecs, shards, transpose, dimension_names, chunk_key_encoding, endian, index_location,
+                          publish)
     key = joinkey(path, "zarr.json")
     (shape === nothing) == (juliasize === nothing) && throw(ArgumentError("give exactly one of shape, juliasize"))
     zs = shape !== nothing ? collect(Int, shape) : zarr_shape(juliasize, 'C')
@@ -795,7 +882,8 @@ function _create_array_v3(store::AbstractStore, path::String; shape, juliasize, 
     meta = parse_array_v3(d; key=key)
     a = ZArray(store, path, meta, meta.attributes; write_empty_chunks=write_empty_chunks)  # codecs included
     _clear_node!(store, path, key, overwrite)
-    writekey!(store, key, zarr_json_bytes(zarr_json_dict(meta)))
+    _begin_write!(a)
+    publish && publish!(a)
     return a
 end
 

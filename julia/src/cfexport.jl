@@ -88,7 +88,7 @@ function export_cf(src::AbstractString, outdir::AbstractString; endpoint_url=not
             push!(exported, Dict{String,Any}("path" => name, "shape" => shape, "dtype" => typestr, "file" => file))
             println(log, "exported ", name, " ", _pyshape(shape), " ", typestr)
         catch e
-            (e isa InterruptException || e isa OutOfMemoryError) && rethrow()
+            e isa InterruptException && rethrow()     # one variable's failure never stops the export
             push!(failed, Dict{String,Any}("path" => name, "category" => _errcat(e), "message" => _errtext(e)))
             println(log, "FAILED ", name, ": ", _errcat(e), ": ", _errtext(e))
         end

@@ -193,7 +193,10 @@ function parse_dtype(ts::AbstractVector; key::AbstractString="")
                 dtype_error(ts, "field $(repr(f[1])): shape must be a list of non-negative integers")
             shape = Int.(f[3])
         end
-        n = reduce(*, shape; init=1)
+        n, of = _checked_prod(shape)
+        (of || n * sub.itemsize > MAX_TUPLE_LENGTH) &&
+            dtype_error(ts, "field $(repr(f[1])): a sub-array of $(shape) × $(sub.itemsize) bytes (PolyZarr.jl holds " *
+                "at most $MAX_TUPLE_LENGTH bytes per field)")
         name = String(f[1])
         if !isempty(name)   # numpy writes unnamed padding as ["", "|Vn"]: keep its bytes, not a field
             Symbol(name) in names && dtype_error(ts, "duplicate field name $(repr(name))")
@@ -210,6 +213,22 @@ end
 _plain_json(x::AbstractVector) = Any[_plain_json(y) for y in x]
 _plain_json(x::AbstractString) = String(x)
 _plain_json(x) = x
+
+# Fixed-size values are Julia tuples: the compiler cannot handle tuples of many thousand elements
+# (LLVM crashes at 65536), so longer ones are refused before any type is built.
+const MAX_TUPLE_LENGTH = 4096
+
+_check_tuple_length(s, n) = n > MAX_TUPLE_LENGTH &&
+    dtype_error(s, "$n elements per item: PolyZarr.jl holds at most $MAX_TUPLE_LENGTH")
+
+function _checked_prod(xs)
+    n, of = 1, false
+    for x in xs
+        n, o = Base.Checked.mul_with_overflow(n, Int(x))
+        of |= o
+    end
+    return n, of
+end
 
 function parse_dtype(ts::AbstractString; key::AbstractString="")
     s = String(ts)
@@ -240,6 +259,7 @@ function parse_dtype(ts::AbstractString; key::AbstractString="")
         n = length(body) >= 2 && all(isdigit, body[2:end]) ? tryparse(Int, body[2:end]) : nothing
         n === nothing && dtype_error(s, "$(kind) type needs a size, e.g. $(kind == 'U' ? "<U5" : "|$(kind)5")")
         n >= 1 || dtype_error(s, "zero-size $(kind) type")
+        _check_tuple_length(s, n)
         if kind == 'U'
             bo == '|' && dtype_error(s, "U type needs byte order '<' or '>'")
             return ZDtype(s, FixedUTF32String{n}, 4n, bo, 'U', ZField[])

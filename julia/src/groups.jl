@@ -159,20 +159,20 @@ function _list_nodes(store::AbstractStore, path::AbstractString=""; consolidated
             nodes[rel] = (nt == "group" ? :group : :array, 3)
         elseif get(nodes, rel, (:group, 2))[2] == 3
             return
-        elseif b == ".zarray"
+        elseif b == ".zarray" || b == INCOMPLETE_MARKER      # a half-written array: opening it says so
             nodes[rel] = (:array, 2)
         else
             get(nodes, rel, (:group, 2))[1] == :array || (nodes[rel] = (:group, 2))
         end
     end
     for k in ks
-        basename(k) in NODE_DOCUMENTS || continue
+        (basename(k) in NODE_DOCUMENTS || basename(k) == INCOMPLETE_MARKER) || continue
         (k == joinkey(path, basename(k))) && continue        # the node at `path`: below
         doc = basename(k) == "zarr.json" ? (consolidated !== nothing ? consolidated[k] : readkey(store, k)) : nothing
         add!(k, doc)
     end
     # the node at `path` itself
-    for n in NODE_DOCUMENTS
+    for n in (NODE_DOCUMENTS..., INCOMPLETE_MARKER)
         k = joinkey(path, n)
         doc = consolidated !== nothing && haskey(consolidated, k) ? consolidated[k] : readkey(store, k)
         doc === nothing || add!(k, doc)

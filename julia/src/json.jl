@@ -214,8 +214,8 @@ function parse_string!(p::JSONParser)
         elseif e == UInt8('t'); write(io, 0x09)
         elseif e == UInt8('u')
             u = hex4!(p)
-            # a high surrogate followed by a low one is one code point; a lone surrogate is kept
-            # as is (Python does the same), written back as the same \u escape
+            # a high surrogate followed by a low one is one code point; a lone surrogate is no
+            # character at all (UTF-8 cannot hold it, Python cannot encode it): refused
             if 0xd800 <= u <= 0xdbff && p.pos + 5 <= length(s) &&
                     s[p.pos] == UInt8('\\') && s[p.pos+1] == UInt8('u')
                 save = p.pos
@@ -227,6 +227,7 @@ function parse_string!(p::JSONParser)
                     p.pos = save
                 end
             end
+            0xd800 <= u <= 0xdfff && (p.pos -= 6; json_error(p, "lone surrogate \\u$(string(u; base=16))"))
             print(io, Char(u))
         else
             p.pos -= 2
@@ -288,6 +289,9 @@ function parse_number!(p::JSONParser)
     end
     x = tryparse(Int64, txt)
     x !== nothing && return x
+    # Python refuses to convert more digits than this (CPython's int_max_str_digits)
+    ndigits = i - start - neg
+    ndigits > 4300 && (p.pos = start; json_error(p, "integer with $ndigits digits (more than 4300)"))
     y = tryparse(Int128, txt)
     y !== nothing && return y
     return parse(BigInt, txt)

@@ -201,9 +201,16 @@ function write_npy(io::IO, A::AbstractArray, dtype; shape=zarr_shape(size(A), 'C
     end
     return nothing
 end
+# A temp file in the same directory renamed over `path`: never a torn file, and a link already at
+# `path` is replaced, not written through.
 function write_npy(path::AbstractString, A::AbstractArray, dtype; kwargs...)
-    tmp = string(path, ".tmp-", getpid())
-    open(io -> write_npy(io, A, dtype; kwargs...), tmp, "w")
-    mv(tmp, path; force=true)
+    tmp = joinpath(dirname(path), string(".", basename(path), ".tmp-", getpid(), "-", string(rand(UInt32); base=16)))
+    try
+        open(io -> write_npy(io, A, dtype; kwargs...), tmp, "w")
+        Base.Filesystem.rename(tmp, path)
+    catch
+        rm(tmp; force=true)
+        rethrow()
+    end
     return path
 end

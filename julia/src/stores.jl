@@ -109,87 +109,183 @@ end
 
 _path(s::DirectoryStore, key) = joinpath(s.root, split(checkkey(key), '/')...)
 
-function readkey(s::DirectoryStore, key::AbstractString)
-    p = _path(s, key)
-    isfile(p) || return nothing
-    try
-        return read(p)
+# Linux open(2) flags Base does not name: the last component is never followed, and a FIFO opens
+# without waiting for a writer (fstat then refuses it).
+const O_NOFOLLOW = 0o400000
+const O_NONBLOCK = 0o4000
+
+function _special_kind(st)
+    islink(st) && return "is a symbolic link"
+    isfifo(st) && return "is a FIFO, not a regular file"
+    ischardev(st) && return "is a character device, not a regular file"
+    isblockdev(st) && return "is a block device, not a regular file"
+    issocket(st) && return "is a socket, not a regular file"
+    isdir(st) && return "is a directory, not a regular file"
+    return "is not a regular file"
+end
+
+"""
+    confined_path(s::DirectoryStore, key) -> (path, exists)
+
+The file of `key`, after checking every directory below the root with lstat: a symbolic link on
+the way is a PathError (the root itself may be reached through links); a component that is
+missing or not a directory means the key does not exist.
+"""
+function confined_path(s::DirectoryStore, key::AbstractString)
+    k = checkkey(key)
+    parts = split(k, '/')
+    p = s.root
+    for i in 1:length(parts) - 1
+        p = joinpath(p, parts[i])
+        st = lstat(p)
+        islink(st) && throw(PathError(k, "$(join(parts[1:i], '/')) is a symbolic link"))
+        isdir(st) || return (joinpath(p, parts[end]), false)
+    end
+    return (joinpath(p, parts[end]), true)
+end
+
+# Open `key` for reading: nothing when it does not exist (or is a directory, as a prefix of other
+# keys is); a link or special file is a PathError, decided on the open descriptor.
+function _open_confined(s::DirectoryStore, key::AbstractString)
+    p, ok = confined_path(s, key)
+    ok || return nothing
+    st = lstat(p)
+    ispath(st) || return nothing
+    isdir(st) && return nothing
+    isfile(st) || throw(PathError(String(key), _special_kind(st)))
+    f = try
+        Base.Filesystem.open(p, Base.Filesystem.JL_O_RDONLY | O_NOFOLLOW | O_NONBLOCK)
     catch e
+        islink(lstat(p)) && throw(PathError(String(key), "is a symbolic link"))
+        ispath(p) || return nothing                       # removed since the lstat
         throw(StoreError(String(key), "cannot read $(p): $(sprint(showerror, e))"))
+    end
+    fst = stat(f)
+    isfile(fst) || (close(f); throw(PathError(String(key), _special_kind(fst))))
+    return f
+end
+
+function _read_confined(f, s::DirectoryStore, key, p)
+    f === nothing && return nothing
+    try
+        return p(f)
+    catch e
+        e isa PolyZarrError && rethrow()
+        throw(StoreError(String(key), "cannot read $(_path(s, key)): $(sprint(showerror, e))"))
+    finally
+        close(f)
     end
 end
 
+readkey(s::DirectoryStore, key::AbstractString) = _read_confined(_open_confined(s, key), s, key, read)
+
 # Into a buffer reused from chunk to chunk: a new vector per file costs page faults.
 function readkey!(s::DirectoryStore, key::AbstractString, buf::Vector{UInt8})
-    p = _path(s, key)
-    isfile(p) || return nothing
-    try
-        return open(p) do io
-            n = readbytes!(io, resize!(buf, filesize(io)))
-            resize!(buf, n)
-            eof(io) || append!(buf, read(io))          # the file grew since it was opened
-            return buf
-        end
-    catch e
-        throw(StoreError(String(key), "cannot read $(p): $(sprint(showerror, e))"))
-    end
+    return _read_confined(_open_confined(s, key), s, key, io -> begin
+        n = readbytes!(io, resize!(buf, filesize(io)))
+        resize!(buf, n)
+        eof(io) || append!(buf, read(io))          # the file grew since it was opened
+        buf
+    end)
 end
 
 function readrange(s::DirectoryStore, key::AbstractString, offset::Integer, length::Integer)
     length < 0 && throw(ArgumentError("negative length"))
-    p = _path(s, key)
-    isfile(p) || return nothing
-    try
-        return open(p) do io
-            n = filesize(io)
-            seek(io, offset < 0 ? max(0, n - length) : min(offset, n))
-            return read(io, length)
-        end
-    catch e
-        throw(StoreError(String(key), "cannot read $(p): $(sprint(showerror, e))"))
-    end
+    return _read_confined(_open_confined(s, key), s, key, io -> begin
+        n = filesize(io)
+        lo = offset < 0 ? max(0, n - length) : min(offset, n)
+        seek(io, lo)
+        read(io, min(length, n - lo))       # clipped first: read(io, k) allocates k bytes
+    end)
 end
 
-function writekey!(s::DirectoryStore, key::AbstractString, data::AbstractVector{UInt8})
-    p = _path(s, key)
-    dir = dirname(p)
-    # a temp file in the same directory, renamed over the target: readers never see half a chunk
-    tmp = ""
+# Directories of `key` below the root, made where missing; a link or a file in the way is refused.
+function _make_dirs(s::DirectoryStore, key::AbstractString)
+    k = checkkey(key)
+    parts = split(k, '/')
+    p = s.root
+    isdir(p) || mkpath(p)                       # the root itself may be reached through links
+    for i in 1:length(parts) - 1
+        p = joinpath(p, parts[i])
+        st = lstat(p)
+        if !ispath(st)
+            mkdir(p)
+        elseif islink(st)
+            throw(PathError(k, "$(join(parts[1:i], '/')) is a symbolic link"))
+        elseif !isdir(st)
+            throw(StoreError(k, "$(p) is not a directory"))
+        end
+    end
+    return joinpath(p, parts[end])
+end
+
+"""
+    write_file_atomic(path, data)
+
+Write `data` to a temp file `.<name>.tmp-<random>` next to `path` and rename it over `path`: a
+reader never sees half a file, and a link already at `path` is replaced, not written through.
+"""
+function write_file_atomic(path::AbstractString, data)
+    tmp = joinpath(dirname(path), string(".", basename(path), ".tmp-", getpid(), "-", string(rand(UInt32); base=16)))
     try
-        mkpath(dir)
-        isdir(p) && throw(StoreError(String(key), "$(p) is a directory"))
-        tmp = joinpath(dir, string(".", basename(p), ".tmp-", getpid(), "-", rand(UInt32)))
         open(tmp, "w") do io
             write(io, data)
         end
-        Base.Filesystem.rename(tmp, p)
+        Base.Filesystem.rename(tmp, path)
+    catch
+        rm(tmp; force=true)
+        rethrow()
+    end
+    return nothing
+end
+
+function writekey!(s::DirectoryStore, key::AbstractString, data::AbstractVector{UInt8})
+    try
+        p = _make_dirs(s, key)
+        isdir(lstat(p)) && throw(StoreError(String(key), "$(p) is a directory"))
+        write_file_atomic(p, data)
     catch e
-        isempty(tmp) || rm(tmp; force=true)
         e isa PolyZarrError && rethrow()
-        throw(StoreError(String(key), "cannot write $(p): $(sprint(showerror, e))"))
+        throw(StoreError(String(key), "cannot write $(_path(s, key)): $(sprint(showerror, e))"))
     end
     return nothing
 end
 
 function deletekey!(s::DirectoryStore, key::AbstractString)
-    p = _path(s, key)
+    p, ok = confined_path(s, key)
+    ok || return nothing
     try
-        isfile(p) && rm(p)
+        st = lstat(p)
+        (isfile(st) || islink(st)) && rm(p)           # a link itself, never what it points to
     catch e
         throw(StoreError(String(key), "cannot delete $(p): $(sprint(showerror, e))"))
     end
     return nothing
 end
 
+# An overwrite's sibling directories (arrays.jl) hold no keys of the store until swapped in.
+_in_swap_dir(rel) = occursin(".polyzarr-tmp-", rel) || occursin(".polyzarr-old-", rel)
+
+# Only regular files are keys; links (to files or directories) and special files are not.
 function listkeys(s::DirectoryStore, prefix::AbstractString="")
     p = _normprefix(prefix)
-    base = isempty(p) ? s.root : joinpath(s.root, split(p, '/')...)
     out = String[]
+    if isempty(p)
+        base = s.root
+    else
+        base, ok = confined_path(s, p)
+        ok || return out
+        st = lstat(base)
+        islink(st) && throw(PathError(p, "is a symbolic link"))
+        isdir(st) || return out
+    end
     isdir(base) || return out
     for (dir, _, files) in walkdir(base)
         rel = relpath(dir, s.root)
         for f in files
             occursin(".tmp-", f) && startswith(f, ".") && continue   # in-flight atomic writes
+            isfile(lstat(joinpath(dir, f))) || continue
+            _in_swap_dir(rel) && continue
             k = rel == "." ? f : string(replace(rel, '\\' => '/'), "/", f)
             push!(out, k)
         end
@@ -224,6 +320,8 @@ end
 
 function ZipStore(path::AbstractString)
     p = String(abspath(path))
+    # the archive is the store root: links to it are fine, a FIFO or device is not
+    ispath(p) && !isfile(p) && throw(PathError(basename(p), _special_kind(stat(p))))
     entries = isfile(p) ? _zip_entries(p) : Dict{String,ZipEntry}()
     return ZipStore(p, entries, Dict{String,Union{Vector{UInt8},Nothing}}(), false)
 end
@@ -233,7 +331,16 @@ _le32(b, i) = Int(b[i]) | Int(b[i + 1]) << 8 | Int(b[i + 2]) << 16 | Int(b[i + 3
 _le64(b, i) = _le32(b, i) | _le32(b, i + 4) << 32
 
 function _zip_entries(path)
-    bytes = read(path)
+    try
+        return _zip_entries(path, read(path))
+    catch e
+        # a record whose lengths point outside the file
+        e isa BoundsError || e isa ArgumentError || rethrow()
+        throw(StoreError(basename(path), "not a valid zip file: a record points outside the file"))
+    end
+end
+
+function _zip_entries(path, bytes::Vector{UInt8})
     n = length(bytes)
     err(msg) = throw(StoreError(basename(path), "not a valid zip file: $msg"))
     # end of central directory: last signature within the final 64 KiB + 22 bytes
@@ -264,6 +371,7 @@ function _zip_entries(path)
         usize = _le32(bytes, pos + 24)
         nlen, elen, clen = _le16(bytes, pos + 28), _le16(bytes, pos + 30), _le16(bytes, pos + 32)
         off = _le32(bytes, pos + 42)
+        pos + 45 + nlen + elen + clen <= n || err("truncated central directory entry")
         name = String(bytes[pos + 46:pos + 45 + nlen])
         # zip64 extra field: the 0xffffffff fields, in order
         e = pos + 46 + nlen
@@ -295,7 +403,7 @@ function _zip_read(z::ZipStore, e::ZipEntry)
     if e.method == 0
         return data
     elseif e.method == 8
-        out = inflate_raw(data, e.usize; key=e.name)      # codecs/zlib.jl
+        out = with_decode_bound(() -> inflate_raw(data, e.usize; key=e.name), e.usize)   # codecs/zlib.jl
         length(out) == e.usize ||
             throw(StoreError(e.name, "zip entry inflated to $(length(out)) bytes, expected $(e.usize)"))
         crc32(out) == e.crc || throw(StoreError(e.name, "zip entry fails its CRC-32 check"))
@@ -380,7 +488,8 @@ function Base.close(z::ZipStore)
     z.closed = true
     isempty(z.pending) && return nothing
     names = listkeys(z)
-    tmp = z.path * ".tmp-" * string(getpid())
+    tag = string(getpid(), "-", string(rand(UInt32); base=16))
+    tmp = joinpath(dirname(z.path), string(".", basename(z.path), ".tmp-", tag))
     try
         open(tmp, "w") do io
             central = IOBuffer()
@@ -422,7 +531,7 @@ function Base.close(z::ZipStore)
                   htol(UInt16(min(length(names), 0xffff))), htol(UInt16(min(length(names), 0xffff))),
                   htol(UInt32(min(length(cd), 0xffffffff))), htol(UInt32(min(cdoff, 0xffffffff))), htol(UInt16(0)))
         end
-        mv(tmp, z.path; force=true)
+        Base.Filesystem.rename(tmp, z.path)
     catch e
         rm(tmp; force=true)
         e isa PolyZarrError && rethrow()

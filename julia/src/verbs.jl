@@ -54,6 +54,8 @@ function export_tree(src::AbstractString, outdir::AbstractString; endpoint_url=n
     failed = Dict{String,Any}[]
     store, root, cons = _open_tree(src; endpoint_url=endpoint_url)
     try
+        source_exists(store, root) || throw(StoreError(String(src), "no such file or directory"))
+        outstore = nothing
         nodes = _list_nodes(store, root; consolidated=cons)
         for (rel, kind, fmt) in nodes
             if kind == :group       # nothing to export, but a broken .zgroup is reported (as the Python side does)
@@ -75,7 +77,10 @@ function export_tree(src::AbstractString, outdir::AbstractString; endpoint_url=n
             try
                 a = open_array(store, joinkey(root, rel); consolidated=cons)
                 data, dt = _export_values(a, read_numpy_order(a))
-                mkpath(dirname(file))
+                # OUTDIR is a store root: no link below it is followed
+                outstore === nothing && (mkpath(outdir); outstore = DirectoryStore(outdir))
+                file = _make_dirs(outstore, name * ".npy")
+                isdir(lstat(file)) && throw(PathError(name * ".npy", "is a directory in $(outdir)"))
                 write_npy(file, data, dt.typestr; shape=a.meta.shape)
                 push!(exported, Dict{String,Any}("path" => name, "shape" => a.meta.shape,
                                                  "dtype" => dt.typestr isa String ? dt.typestr :
@@ -83,7 +88,7 @@ function export_tree(src::AbstractString, outdir::AbstractString; endpoint_url=n
                                                  "file" => file))
                 println(log, "exported ", name, " ", _pyshape(a.meta.shape), " ", exported[end]["dtype"])
             catch e
-                (e isa InterruptException || e isa OutOfMemoryError) && rethrow()
+                e isa InterruptException && rethrow()     # one array's failure never stops the export
                 push!(failed, Dict{String,Any}("path" => name, "category" => _errcat(e), "message" => _errtext(e)))
                 println(log, "FAILED ", name, ": ", _errcat(e), ": ", _errtext(e))
             end
@@ -93,6 +98,12 @@ function export_tree(src::AbstractString, outdir::AbstractString; endpoint_url=n
     end
     return (exported=exported, failed=failed)
 end
+
+"Does the source of an export exist? (a missing local path or zip is an error, not an empty tree)"
+source_exists(s::DirectoryStore, root::AbstractString) = ispath(isempty(root) ? s.root :
+                                                                joinpath(s.root, split(root, '/')...))
+source_exists(z::ZipStore, root::AbstractString) = isfile(z.path)
+source_exists(::AbstractStore, root::AbstractString) = true
 
 _to_object(T, x) = T === String ? String(x) : T === Vector{UInt8} ?
     (x isa AbstractString ? Vector{UInt8}(codeunits(x)) :
@@ -181,15 +192,71 @@ function import_npy(npy::AbstractString, dest::AbstractString; chunks=nothing, o
     store, path = open_store(dest; endpoint_url=endpoint_url)
     try
         isempty(path) || _ensure_parents(store, path)
-        a = create_array(store, path; shape=zs, chunks=zc, dtype=dt, order=o, compressor=compressor,
-                         filters=filters, fill_value=fill_value,
-                         dimension_separator=dimension_separator, attrs=attrs, object_codec=object_codec,
-                         overwrite=overwrite)
-        write_array!(a, J)
+        write_new_array(store, path, J; overwrite=overwrite, shape=zs, chunks=zc, dtype=dt, order=o,
+                        compressor=compressor, filters=filters, fill_value=fill_value,
+                        dimension_separator=dimension_separator, attrs=attrs, object_codec=object_codec)
     finally
         close(store)
     end
     return Dict{String,Any}("path" => dest, "shape" => zs, "dtype" => dt.typestr)
+end
+
+"""
+    write_new_array(store, path, J; overwrite=false, create_array keywords...) -> ZArray
+
+Create the array at `path` and write `J` by the write protocol: marker, chunks, metadata, marker
+deleted.  Overwriting an array of a local store builds the new one in a sibling directory
+`.<name>.polyzarr-tmp-<random>` and swaps it in by rename, so a kill leaves the old or the new
+array whole.  A failure removes what this write created (best effort) and rethrows.
+"""
+function write_new_array(store::AbstractStore, path::AbstractString, J::AbstractArray; overwrite::Bool=false, kw...)
+    if overwrite && store isa DirectoryStore && !isempty(path) && node_exists(store, path)
+        return _write_swapped(store, path, J; kw...)
+    end
+    before = node_exists(store, path) ? Set{String}() : Set{String}(listkeys(store, path))
+    a = create_array(store, path; overwrite=overwrite, publish=false, kw...)
+    try
+        write_array!(a, J)
+        publish!(a)
+    catch
+        _remove_new_keys!(store, path, before)
+        rethrow()
+    end
+    return a
+end
+
+function _remove_new_keys!(store::AbstractStore, path::AbstractString, before)
+    for k in (joinkey(path, ".zarray"), joinkey(path, "zarr.json"), joinkey(path, ".zattrs"), listkeys(store, path)...)
+        k in before && continue
+        try
+            deletekey!(store, k)
+        catch e
+            e isa PolyZarrError || rethrow()
+        end
+    end
+end
+
+function _write_swapped(store::DirectoryStore, path::AbstractString, J::AbstractArray; kw...)
+    parent, name = dirname(path), basename(path)
+    tag = string(rand(UInt32); base=16)
+    tmp = joinkey(parent, ".$(name).polyzarr-tmp-$(tag)")
+    old = joinkey(parent, ".$(name).polyzarr-old-$(tag)")
+    local_path(k) = joinpath(store.root, split(k, '/')...)
+    local a
+    try
+        a = create_array(store, tmp; publish=false, kw...)
+        write_array!(a, J)
+        publish!(a)
+    catch
+        rm(local_path(tmp); recursive=true, force=true)
+        rethrow()
+    end
+    confined_path(store, joinkey(path, ".zarray"))      # a link on the way is a PathError
+    islink(lstat(local_path(path))) && throw(PathError(path, "is a symbolic link"))
+    Base.Filesystem.rename(local_path(path), local_path(old))
+    Base.Filesystem.rename(local_path(tmp), local_path(path))
+    rm(local_path(old); recursive=true, force=true)
+    return a
 end
 
 _v3_list(x, what) = x === nothing ? nothing : x isa AbstractString ? Any[strip(y) for y in split(x, ',')] :
@@ -253,11 +320,10 @@ function _import_npy_v3(npy, dest; chunks, order, compressor, filters, fill_valu
     local a
     try
         isempty(path) || _ensure_parents(store, path; zarr_format=3)
-        a = create_array(store, path; zarr_format=3, shape=zs, chunks=zc, dtype=dt, order=o,
-                         compressor=compressor, fill_value=fv, dimension_separator=dimension_separator,
-                         attrs=attrs, overwrite=overwrite, codecs=cd, shards=sh, transpose=tr, dimension_names=dn,
-                         chunk_key_encoding=chunk_key_encoding)
-        write_array!(a, J)
+        a = write_new_array(store, path, J; overwrite=overwrite, zarr_format=3, shape=zs, chunks=zc, dtype=dt,
+                            order=o, compressor=compressor, fill_value=fv, dimension_separator=dimension_separator,
+                            attrs=attrs, codecs=cd, shards=sh, transpose=tr, dimension_names=dn,
+                            chunk_key_encoding=chunk_key_encoding)
     finally
         close(store)
     end
@@ -281,6 +347,7 @@ function inspect_tree(src::AbstractString; endpoint_url=nothing)
             node = Dict{String,Any}("path" => rel, "kind" => String(kind), "zarr_format" => fmt,
                                     "metadata" => Dict{String,Any}(), "attributes" => Dict{String,Any}())
             try
+                kind == :array && cons === nothing && check_complete(store, p)     # a half-written array
                 raw = cons !== nothing && haskey(cons, key) ? cons[key] : parse_json(readkey(store, key); key=key)
                 raw isa AbstractDict || throw(MetadataError(key, "must be a JSON object, got $(_jtype(raw))"))
                 if fmt == 3       # as for v2: the document as stored, not validated here

@@ -115,9 +115,11 @@ open_a(z; kw...) = open_array(store_with(z; kw...), "a")
         # corrupt vlen-utf8
         s2 = MemoryStore()
         o = create_array(s2, "o"; shape=[2], chunks=[2], dtype="|O", compressor=nothing, object_codec="vlen-utf8")
-        writekey!(s2, "o/0", UInt8[2, 0, 0, 0, 5, 0, 0, 0, 0x61])
+        writekey!(s2, "o/0", UInt8[2, 0, 0, 0, 5, 0, 0, 0, 0x61, 0, 0, 0])
         @test raises(() -> read_array(open_array(s2, "o")), CodecError, "o/0", "vlen-utf8")
-        writekey!(s2, "o/0", UInt8[1, 0, 0, 0, 1, 0, 0, 0, 0xff])
+        writekey!(s2, "o/0", UInt8[2, 0, 0, 0, 5, 0, 0, 0, 0x61])    # more items than its bytes can hold
+        @test raises(() -> read_array(open_array(s2, "o")), ChunkError, "o/0", "hold at most")
+        writekey!(s2, "o/0", UInt8[2, 0, 0, 0, 1, 0, 0, 0, 0xff, 0, 0, 0, 0])
         @test raises(() -> read_array(open_array(s2, "o")), CodecError, "o/0", "UTF-8")
         # packbits with bad padding
         s3 = MemoryStore()

@@ -31,8 +31,12 @@ filter_decode(f::AsTypeFilter, b; key::AbstractString="") = _cast_values(f.encod
 
 encoded_itemsize(f::AsTypeFilter, input::Int) = f.encode_dtype.itemsize
 
-astype_from_v2(cfg::AbstractDict, key::String) =
-    AsTypeFilter(_cfg_dtype(cfg, "encode_dtype", key), _cfg_dtype(cfg, "decode_dtype", key))
+function astype_from_v2(cfg::AbstractDict, key::String)
+    enc, dec = _cfg_dtype(cfg, "encode_dtype", key), _cfg_dtype(cfg, "decode_dtype", key)
+    _numeric(enc, key, "astype")
+    _numeric(dec, key, "astype")
+    return AsTypeFilter(enc, dec)
+end
 
 filter_config(f::AsTypeFilter) = Dict{String,Any}("id" => "astype", "encode_dtype" => f.encode_dtype.typestr,
     "decode_dtype" => f.decode_dtype.typestr)

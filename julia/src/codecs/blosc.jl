@@ -43,10 +43,10 @@ function blosc_decoded_size(data::Vector{UInt8}, key::String)
     # Header: version, versionlz, flags, typesize, then nbytes, blocksize, cbytes (uint32 LE).
     # blosc 1.x decompression trusts cbytes: it must be the input's length.
     nbytes, cbytes = le_uint32(data, 5), le_uint32(data, 13)
-    cbytes == len || throw(CodecError(key, "blosc: header says $cbytes compressed bytes, the chunk has $len"))
+    cbytes == len || throw(ChunkError(key, "blosc: header says $cbytes compressed bytes, the chunk has $len"))
     ccall(validate, Cint, (Ptr{UInt8}, Csize_t, Ref{Csize_t}), data, len, Ref{Csize_t}(0)) == 0 ||
         throw(CodecError(key, "blosc: invalid header (decoded size $nbytes)"))
-    return check_decoded_size(nbytes, max_chunk_bytes(), key, "blosc")
+    return check_decoded_size(nbytes, decode_limit(), key, "blosc")
 end
 
 function blosc_decompress!(dest::Ptr{UInt8}, n::Int, data::Vector{UInt8}, key::String)

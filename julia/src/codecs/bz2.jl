@@ -48,7 +48,7 @@ function _decode(c::BZ2Codec, data::Vector{UInt8}, key::String, sizehint::Int)
     decompress = libfunc(LIBBZ2, :BZ2_bzDecompress, key)
     finish = libfunc(LIBBZ2, :BZ2_bzDecompressEnd, key)
     n = length(data)
-    limit = max_chunk_bytes()
+    limit = decode_limit()
     out = Vector{UInt8}(undef, initial_capacity(sizehint, n, limit))
     inpos = outpos = 0
     later = false                                # decoding a stream after a complete one

@@ -96,6 +96,47 @@ function reset_codec_libraries!()
     return nothing
 end
 
+# The decoded-size bound of the chunk being decoded: pipeline.jl knows what each stage should
+# produce and sets it per task, so a decompression bomb stops at the chunk's size, not at the
+# global limit.  `expected` is only for the message.
+const DECODE_BOUND = :polyzarr_decode_bound
+
+"""
+    with_decode_bound(f, bound, expected=bound)
+
+Run `f()` with decoders limited to `bound` decoded bytes (ChunkError beyond it); `bound <= 0`
+leaves only `max_chunk_bytes()`.
+"""
+function with_decode_bound(f, bound::Integer, expected::Integer=bound)
+    bound > 0 || return f()
+    tls = task_local_storage()
+    old = get(tls, DECODE_BOUND, nothing)
+    tls[DECODE_BOUND] = (Int(bound), Int(expected))
+    try
+        return f()
+    finally
+        old === nothing ? delete!(tls, DECODE_BOUND) : (tls[DECODE_BOUND] = old)
+    end
+end
+
+_decode_bound() = get(task_local_storage(), DECODE_BOUND, (0, 0))::Tuple{Int,Int}
+
+"The most bytes a decoder may produce now: the chunk's bound if one is set, else `max_chunk_bytes()`."
+function decode_limit()
+    b = _decode_bound()[1]
+    m = max_chunk_bytes()
+    return b > 0 ? min(b, m) : m
+end
+
+function _limit_error(key::String, what::String, n, limit::Int)
+    bound, expected = _decode_bound()
+    bound > 0 && limit == bound &&
+        return ChunkError(key, "$what: decodes to more than $bound bytes (expected $expected)")
+    return CodecError(key, "$what: " * (n === nothing ? "decoded data exceeds $limit bytes" :
+        "header claims $n decoded bytes, more than the limit of $limit") *
+        " (POLYZARR_MAX_CHUNK_BYTES); corrupt data or raise the limit")
+end
+
 # Decoded-size bookkeeping for formats that do not record it: start with a guess, grow by doubling.
 function initial_capacity(sizehint::Int, inlen::Int, limit::Int)
     n = sizehint > 0 ? sizehint : max(4 * inlen, 4096)
@@ -104,14 +145,12 @@ end
 
 function grow!(out::Vector{UInt8}, limit::Int, key::String, what::String)
     n = length(out)
-    n >= limit && throw(CodecError(key, "$what: decoded data exceeds $limit bytes " *
-        "(POLYZARR_MAX_CHUNK_BYTES); corrupt data or raise the limit"))
+    n >= limit && throw(_limit_error(key, what, nothing, limit))
     return resize!(out, min(limit, max(2n, 4096)))
 end
 
 function check_decoded_size(n::Integer, limit::Int, key::String, what::String)
-    n > limit && throw(CodecError(key, "$what: header claims $n decoded bytes, more than the " *
-        "limit of $limit (POLYZARR_MAX_CHUNK_BYTES)"))
+    n > limit && throw(_limit_error(key, what, n, limit))
     return Int(n)
 end
 

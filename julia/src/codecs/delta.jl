@@ -33,7 +33,10 @@ encoded_itemsize(f::DeltaFilter, input::Int) = f.astype.itemsize
 
 function delta_from_v2(cfg::AbstractDict, key::String)
     dt = _cfg_dtype(cfg, "dtype", key)
-    return DeltaFilter(dt, _cfg_dtype(cfg, "astype", key; default=dt))
+    astype = _cfg_dtype(cfg, "astype", key; default=dt)
+    _numeric(dt, key, "delta")
+    _numeric(astype, key, "delta")
+    return DeltaFilter(dt, astype)
 end
 
 filter_config(f::DeltaFilter) =

@@ -31,7 +31,15 @@ encoded_itemsize(f::FixedScaleOffsetFilter, input::Int) = f.astype.itemsize
 
 function fixedscaleoffset_from_v2(cfg::AbstractDict, key::String)
     dt = _cfg_dtype(cfg, "dtype", key)
-    return FixedScaleOffsetFilter(_cfg_number(cfg, "offset", key), _cfg_number(cfg, "scale", key), dt,
+    _numeric(dt, key, "fixedscaleoffset")
+    _numeric(_cfg_dtype(cfg, "astype", key; default=dt), key, "fixedscaleoffset")
+    scale = _cfg_number(cfg, "scale", key)
+    # decoding divides by the scale: 0 would read every value as ±Inf
+    (isfinite(scale) && scale != 0) ||
+        throw(MetadataError(key * ".scale", "fixedscaleoffset: the scale must be a finite non-zero number, got $scale"))
+    isfinite(_cfg_number(cfg, "offset", key)) ||
+        throw(MetadataError(key * ".offset", "fixedscaleoffset: the offset must be finite"))
+    return FixedScaleOffsetFilter(_cfg_number(cfg, "offset", key), scale, dt,
                                   _cfg_dtype(cfg, "astype", key; default=dt))
 end
 

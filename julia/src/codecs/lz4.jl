@@ -30,7 +30,7 @@ function lz4_decoded_size(data::Vector{UInt8}, key::String)
     len = length(data)
     len < 5 && throw(CodecError(key, "lz4: $len bytes is too short (4-byte size header + data)"))
     n = le_uint32(data, 1)
-    check_decoded_size(n, max_chunk_bytes(), key, "lz4")
+    check_decoded_size(n, decode_limit(), key, "lz4")
     # An LZ4 block expands at most ~255× (a length byte of 255 per 255 output bytes).
     n > 255 * (len - 4) + 16 && throw(CodecError(key,
         "lz4: header claims $n decoded bytes, impossible from $(len - 4) compressed bytes"))

@@ -118,7 +118,7 @@ function _decode(c::LZMACodec, data::Vector{UInt8}, key::String, sizehint::Int)
     code = libfunc(LIBLZMA, :lzma_code, key)
     finish = libfunc(LIBLZMA, :lzma_end, key)
     n = length(data)
-    limit = max_chunk_bytes()
+    limit = decode_limit()
     out = Vector{UInt8}(undef, initial_capacity(sizehint, n, limit))
     inpos = outpos = 0
     ret = LZMA_OK

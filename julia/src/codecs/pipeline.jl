@@ -137,6 +137,10 @@ function make_pipeline(m::ArrayMetadata; key::AbstractString=".zarray")
     end
     comp === nothing || cur === nothing || (comp = with_chunk(comp, cur, mshape))
     dt = m.dtype
+    # an object codec reads items, not the dtype's bytes: under a numeric dtype it cannot be right
+    iobj = dt.kind == 'O' ? nothing : findfirst(f -> object_eltype(f) !== nothing, filters)
+    iobj === nothing || throw(MetadataError(string(key, ":filters[", iobj - 1, "]"),
+        "$(something(get(m.filters[iobj], "id", nothing), "?")) is an object codec, but the dtype is $(dt.typestr)"))
     if dt.kind == 'O'
         objs = [object_eltype(f) for f in filters if object_eltype(f) !== nothing]
         isempty(objs) &&
@@ -330,7 +334,11 @@ bytes_decode(f::ArrayFilter, x, key, sizehint) = filter_decode(f, x; key=key)
 bytes_encode(c::BytesCodec, x) = encode(c, x)
 bytes_encode(f::ArrayFilter, x) = filter_encode(f, x)
 # The decoded size of what the array→bytes codec reads, when known (saves reallocations).
-serialized_sizehint(p::Pipeline) = p.serializer isa BytesSerializer ? chunk_length(p) * p.dtype.itemsize : 0
+serialized_sizehint(p::Pipeline) = p.serializer isa BytesSerializer ? chunk_length(p) * p.dtype.itemsize :
+    p.serializer isa FilteredSerializer ? serialized_sizehint(p.serializer.inner) : 0
+
+# A bytes stage before others: filters change the size by at most 8× (astype i1 → f8, packbits).
+inner_stage_bound(want::Int) = want > 0 ? 8 * want + 4096 : 0
 
 """
     decode_chunk(p, bytes; key) -> Vector
@@ -341,8 +349,12 @@ order, which for v2 is the chunk's memory order.  The decoded size is checked: C
 """
 function decode_chunk(p::Pipeline, b::AbstractVector{UInt8}; key::AbstractString="")
     x = b isa Vector{UInt8} ? b : Vector{UInt8}(b)
+    want = serialized_sizehint(p)
     for i in length(p.bytes_codecs):-1:1
-        x = bytes_decode(p.bytes_codecs[i], x, key, i == 1 ? serialized_sizehint(p) : 0)
+        # the last stage must give exactly `want`; earlier ones (before filters such as astype or
+        # packbits, which change the size) at most a small multiple of it
+        bound = i == 1 ? want : inner_stage_bound(want)
+        x = with_decode_bound(() -> bytes_decode(p.bytes_codecs[i], x, key, i == 1 ? want : 0), bound, want)
     end
     v = serializer_decode(p.serializer, p, x; key=key)
     p.perm === nothing && return v

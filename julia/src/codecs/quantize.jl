@@ -28,7 +28,9 @@ function quantize_from_v2(cfg::AbstractDict, key::String)
     dt.kind == 'f' || throw(CodecError(key, "quantize: dtype must be a float type, got $(dt.typestr)"))
     d = _cfg_number(cfg, "digits", key)
     d isa Integer || throw(CodecError(key, "quantize: digits must be an integer"))
-    return QuantizeFilter(d, dt, _cfg_dtype(cfg, "astype", key; default=dt))
+    astype = _cfg_dtype(cfg, "astype", key; default=dt)
+    _numeric(astype, key, "quantize")
+    return QuantizeFilter(d, dt, astype)
 end
 
 filter_config(f::QuantizeFilter) = Dict{String,Any}("id" => "quantize", "digits" => f.digits,

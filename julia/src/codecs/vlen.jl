@@ -7,10 +7,16 @@ end
 object_eltype(f::VLenFilter) = f.utf8 ? String : Vector{UInt8}
 _u32le(b, pos) = UInt32(b[pos]) | UInt32(b[pos + 1]) << 8 | UInt32(b[pos + 2]) << 16 | UInt32(b[pos + 3]) << 24
 
-function filter_decode(f::VLenFilter, b; key::AbstractString="")
+# `count`: the items the chunk must hold (-1: unknown).  The count and every length are checked
+# against it and the bytes present before anything is allocated.
+function filter_decode(f::VLenFilter, b; key::AbstractString="", count::Int=-1)
     what = f.utf8 ? "vlen-utf8" : "vlen-bytes"
     length(b) >= 4 || throw(CodecError(key, "$what: corrupt data: $(length(b)) bytes, need a 4-byte header"))
     n = Int(_u32le(b, 1))
+    count >= 0 && n != count && throw(ChunkError(key, "$what: the chunk says $n items, expected $count"))
+    n > (length(b) - 4) ÷ 4 &&
+        throw(ChunkError(key, "$what: the chunk says $n items, its $(length(b)) bytes hold at most " *
+            "$((length(b) - 4) ÷ 4)"))
     out = f.utf8 ? Vector{String}(undef, n) : Vector{Vector{UInt8}}(undef, n)
     pos = 5
     for i in 1:n
@@ -46,8 +52,8 @@ struct ObjectSerializer <: ArrayToBytesCodec
     filter::ArrayFilter
 end
 function serializer_decode(s::ObjectSerializer, p::Pipeline, b; key::AbstractString="")
-    x = filter_decode(s.filter, b; key=key)
     n = chunk_length(p)
+    x = s.filter isa VLenFilter ? filter_decode(s.filter, b; key=key, count=n) : filter_decode(s.filter, b; key=key)
     if x isa AbstractVector && !(x isa Vector{UInt8}) && p.dtype.kind == 'O'
         length(x) == n || throw(ChunkError(key, "decoded to $(length(x)) items, expected $n (chunk $(p.chunks))"))
         return x

@@ -126,7 +126,7 @@ function _decode(c::ZFPYCodec, data::Vector{UInt8}, key::String, sizehint::Int)
     t, dims, maxsize = GC.@preserve buf _zfp_header(buf, key)
     count = reduce(*, dims; init=1)
     nbytes = count * ZFP_TYPE_SIZES[t]
-    check_decoded_size(nbytes, max_chunk_bytes(), key, "zfpy")
+    check_decoded_size(nbytes, decode_limit(), key, "zfpy")
     if maxsize + 64 > length(buf)
         maxsize + 64 > max_chunk_bytes() && throw(CodecError(key, "zfpy: zfp header allows a $maxsize-byte stream, " *
             "more than the limit (POLYZARR_MAX_CHUNK_BYTES)"))

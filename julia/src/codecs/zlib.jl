@@ -157,7 +157,7 @@ function inflate_all(data::Vector{UInt8}, sizehint::Int, kind::Symbol, key::Stri
     finish = libfunc(LIBZ, :inflateEnd, key)
     version = zlib_version(key)
     n = length(data)
-    limit = max_chunk_bytes()
+    limit = decode_limit()
     if kind === :gzip && sizehint <= 0 && n >= 18
         sizehint = le_uint32(data, n - 3)        # ISIZE: the last member's size mod 2^32
     end
@@ -171,6 +171,9 @@ function inflate_all(data::Vector{UInt8}, sizehint::Int, kind::Symbol, key::Stri
     inpos = outpos = 0
     try
         while true
+            # full at the limit with all input read: a stream cut short, more likely than a bomb
+            outpos == length(out) && outpos >= limit && inpos == n &&
+                throw(CodecError(key, "$what: truncated data (input ends before the end of the stream)"))
             outpos == length(out) && grow!(out, limit, key, what)
             avail_in = min(n - inpos, STREAM_STEP)
             avail_out = min(length(out) - outpos, STREAM_STEP)

@@ -112,7 +112,7 @@ function _decode(c::ZstdCodec, data::Vector{UInt8}, key::String, sizehint::Int)
     create = libfunc(LIBZSTD, :ZSTD_createDCtx, key)
     free = libfunc(LIBZSTD, :ZSTD_freeDCtx, key)
     libfunc(LIBZSTD, :ZSTD_isError, key)
-    limit = max_chunk_bytes()
+    limit = decode_limit()
     total = zstd_content_size(data, key)
     dctx = take_context(ZSTD_DCTX_POOL, create, key, "decompression")
     try
