@@ -340,6 +340,9 @@ serialized_sizehint(p::Pipeline) = p.serializer isa BytesSerializer ? chunk_leng
 # A bytes stage before others: filters change the size by at most 8× (astype i1 → f8, packbits).
 inner_stage_bound(want::Int) = want > 0 ? 8 * want + 4096 : 0
 
+const OBJECT_ITEM_BOUND = 1 << 20
+object_chunk_bound(p::Pipeline) = p.dtype.kind == 'O' ? chunk_length(p) * OBJECT_ITEM_BOUND + 4096 : 0
+
 """
     decode_chunk(p, bytes; key) -> Vector
 
@@ -352,9 +355,11 @@ function decode_chunk(p::Pipeline, b::AbstractVector{UInt8}; key::AbstractString
     want = serialized_sizehint(p)
     for i in length(p.bytes_codecs):-1:1
         # the last stage must give exactly `want`; earlier ones (before filters such as astype or
-        # packbits, which change the size) at most a small multiple of it
-        bound = i == 1 ? want : inner_stage_bound(want)
-        x = with_decode_bound(() -> bytes_decode(p.bytes_codecs[i], x, key, i == 1 ? want : 0), bound, want)
+        # packbits, which change the size) at most a small multiple of it; object chunks (vlen, json2)
+        # have no exact size: at most OBJECT_ITEM_BOUND bytes an element, as in Python
+        bound = want == 0 ? object_chunk_bound(p) : i == 1 ? want : inner_stage_bound(want)
+        x = with_decode_bound(() -> bytes_decode(p.bytes_codecs[i], x, key, i == 1 ? want : 0), bound,
+                              want == 0 ? bound : want)
     end
     v = serializer_decode(p.serializer, p, x; key=key)
     p.perm === nothing && return v
