@@ -94,7 +94,7 @@ CHUNK_CASES = [
     ("raw-too-long", lambda: bytes(40), None, ChunkError, ["a/0.0", "40 bytes, expected 32"]),
     ("zlib-wrong-size", lambda: numcodecs.Zlib(1).encode(bytes(24)), {"id": "zlib", "level": 1}, ChunkError, ["a/0.0", "24 bytes"]),
     ("zlib-corrupt", lambda: b"\x78\x9c garbage garbage", {"id": "zlib", "level": 1}, CodecError, ["a/0.0", "zlib decode failed"]),
-    ("zstd-truncated", lambda: numcodecs.Zstd(0).encode(np.arange(4.0).tobytes() * 2)[:-3], {"id": "zstd", "level": 0}, ChunkError, ["a/0.0", "zstd"]),  # its header says 64 bytes
+    ("zstd-truncated", lambda: numcodecs.Zstd(0).encode(np.arange(4.0).tobytes() * 2)[:-3], {"id": "zstd", "level": 0}, CodecError, ["a/0.0", "zstd"]),  # truncated: before its 64-byte header is compared
     ("blosc-garbage", lambda: b"\x02\x01\x21\x08" + bytes(12), {"id": "blosc", "cname": "lz4", "clevel": 5, "shuffle": 1}, ChunkError, ["a/0.0", "blosc header says 0 compressed bytes, the chunk has 16"]),
     ("lz4-absurd-header", lambda: b"\xff\xff\xff\x7f" + b"\x00" * 8, {"id": "lz4", "acceleration": 1}, ChunkError, ["a/0.0", "lz4 size prefix says 2147483647 bytes"]),
     ("bz2-corrupt", lambda: b"BZh9" + bytes(20), {"id": "bz2", "level": 1}, CodecError, ["a/0.0", "bz2"]),

@@ -74,10 +74,10 @@ def frames_bound(data: bytes) -> tuple[int, bool, bool]:
 def bounded_decode(codec: Any, buf: Any, key: str, bound: int) -> Any:
     data = bytes(buf)
     upper, declared, complete = frames_bound(data)
+    if not complete:  # first, as PolyZarr.jl (its libzstd size query fails on truncated frames)
+        raise CodecError(key, "zstd decode failed: the frames are truncated or not zstd frames")
     if declared and upper > bound:
         raise ChunkError(key, f"zstd frame header says {upper} bytes, more than the {bound} expected")
-    if not complete:
-        raise CodecError(key, "zstd decode failed: the frames are truncated or not zstd frames")
     if upper <= bound:
         return codec.decode(data)
     try:  # sizes not declared: decoding into a buffer of the bound fails when the frames need more
