@@ -83,8 +83,9 @@ function export_cf(src::AbstractString, outdir::AbstractString; endpoint_url=not
             vals, typestr = cf_npy_values(data)
             mkpath(dirname(file))
             # numpy axis order: the variable is laid out like its stored array
-            write_npy(file, relayout(vals, zorder(raw(v)), 'C'), typestr)
-            shape = zarr_shape(size(relayout(vals, zorder(raw(v)), 'C')), 'C')
+            C = relayout(vals, zorder(raw(v)), 'C')
+            write_npy(file, C, typestr)
+            shape = zarr_shape(size(C), 'C')
             push!(exported, Dict{String,Any}("path" => name, "shape" => shape, "dtype" => typestr, "file" => file))
             println(log, "exported ", name, " ", _pyshape(shape), " ", typestr)
         catch e

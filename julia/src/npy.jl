@@ -204,13 +204,6 @@ end
 # A temp file in the same directory renamed over `path`: never a torn file, and a link already at
 # `path` is replaced, not written through.
 function write_npy(path::AbstractString, A::AbstractArray, dtype; kwargs...)
-    tmp = joinpath(dirname(path), string(".", basename(path), ".tmp-", getpid(), "-", string(rand(UInt32); base=16)))
-    try
-        open(io -> write_npy(io, A, dtype; kwargs...), tmp, "w")
-        Base.Filesystem.rename(tmp, path)
-    catch
-        rm(tmp; force=true)
-        rethrow()
-    end
+    write_file_atomic(io -> write_npy(io, A, dtype; kwargs...), path)     # stores.jl
     return path
 end

@@ -225,12 +225,13 @@ end
 Write `data` to a temp file `.<name>.tmp-<random>` next to `path` and rename it over `path`: a
 reader never sees half a file, and a link already at `path` is replaced, not written through.
 """
-function write_file_atomic(path::AbstractString, data)
+write_file_atomic(path::AbstractString, data) = write_file_atomic(io -> write(io, data), path)
+
+"`write_file_atomic(f, path)`: the same, with `f(io)` writing the content."
+function write_file_atomic(f::Function, path::AbstractString)
     tmp = joinpath(dirname(path), string(".", basename(path), ".tmp-", getpid(), "-", string(rand(UInt32); base=16)))
     try
-        open(tmp, "w") do io
-            write(io, data)
-        end
+        open(f, tmp, "w")
         Base.Filesystem.rename(tmp, path)
     catch
         rm(tmp; force=true)

@@ -18,9 +18,7 @@ def streams(new: Any, data: bytes, key: str, bound: int, name: str) -> bytes:
         d = new()
         try:
             got = d.decompress(data, left + 1)
-        except (OSError, EOFError, ValueError) as e:  # lzma.LZMAError is an Exception subclass
-            raise CodecError(key, f"{name} decode failed: the stream is corrupt: {e}") from None
-        except Exception as e:
+        except Exception as e:  # OSError, EOFError, ValueError; lzma.LZMAError
             raise CodecError(key, f"{name} decode failed: the stream is corrupt: {e}") from None
         if len(got) > left or (not d.eof and not d.needs_input):
             raise too_big(key, name, bound, False)
