@@ -43,7 +43,8 @@ def add_arguments(p: Any) -> None:
         "--s3-cases",
         choices=("sample", "all"),
         default="sample",
-        help="pairs with a peer on S3: every fifth case of each group (sample, default) or every case (all)",
+        help="S3 cells: a sample of each group (default; every fifth case for pairs with a peer, every second for "
+        "the own three) or every case (all)",
     )
     p.add_argument("--jobs", type=int, default=1, help="run writer/store lanes in N threads (default 1)")
     p.add_argument(
