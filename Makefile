@@ -13,7 +13,8 @@ help:
 	@echo "make lint    ruff (lint + format check) and mypy on python/polyzarr; make test runs it first"
 	@echo "make matrix  install what is missing, then run the interop matrix; reports in reports/ (MATRIX_ARGS=...)"
 	@echo "make golden  regenerate interop_tests/golden from its cases.json (all three writers)"
-	@echo "make bench   benchmarks against zarr-python (not part of the tests)"
+	@echo "make bench   polyzarr against the peers (tensorstore, zarrs, zarr-python), reports/bench.{json,png};"
+	@echo "             BENCH_ARGS=... (benchmarks/bench_peers.py --help), BENCH_MATRIX=1 also times the matrix"
 	@echo "make fuzz    the seeded fuzzers, N cases per language (default N=10000; SEED=1)"
 	@echo "make setup   only install (venv, Debian codec libraries, Julia 1.5+ with the libunwind fix, the matrix peers)"
 
@@ -52,9 +53,10 @@ golden: setup
 	$(PY) -m polyzarr.interop.golden
 	scripts/golden-zarr2.sh
 
+# Not part of the tests, and it never fails on a number: ~10 minutes at the default 256 MiB (--mib to shrink).
 bench: setup
-	$(PY) benchmarks/bench_v2.py $(BENCH_ARGS)
-	$(PY) benchmarks/bench_matrix.py
+	$(PY) benchmarks/bench_peers.py $(BENCH_ARGS)
+	@if [ -n "$(BENCH_MATRIX)" ]; then echo "$(PY) benchmarks/bench_matrix.py"; $(PY) benchmarks/bench_matrix.py; fi
 
 # Mutated metadata and chunks through both implementations (docs/CONTRACT.md "Bounded decoding"); exit 1 on any
 # crash, hang, blow-up or silent wrong value. The Julia fuzzer runs when julia/test/fuzz.jl is there.

@@ -340,7 +340,6 @@ def measured_run(w: Worker, case: dict, out: Path | None) -> dict:
     spec = dict(case)
     if out is not None:
         spec["out"] = str(out)
-        os.sync()  # every write starts with no one else's dirty pages in flight
     rep = w.request({"op": "prepare", "case": spec})
     if not rep.get("ok"):
         raise WorkerError(rep.get("error", "prepare failed"))
@@ -446,7 +445,7 @@ def run_bench(args: argparse.Namespace) -> dict:
             for n in order:
                 done_runs += 1
                 r = res[n]
-                if r["status"] != "ok":
+                if r["status"] != "ok" or (rnd and r.get("slow")):
                     continue
                 w = workers[n]
                 out = write_out / f"{n}-{cname}-{rnd}" if kind == "write" else None
@@ -470,8 +469,14 @@ def run_bench(args: argparse.Namespace) -> dict:
                     r["wrong"] = run["verify_detail"]
                 if rnd == 0:
                     r["warmup"] = run
-                else:
+                    if run["seconds"] > args.slow:  # bound the wall time: its warm-up is its only run
+                        r["runs"].append(run)
+                        r["slow"] = f"warm-up took {run['seconds']:.0f} s > --slow {args.slow:.0f} s: the only run"
+                        log(f"  [{ci + 1}/{len(cases)}] {cname}: {n} is slow — {r['slow']}")
+                elif not r.get("slow"):
                     r["runs"].append(run)
+                else:
+                    continue
                 elapsed = time.perf_counter() - t_runs
                 left = elapsed / done_runs * (total_runs - done_runs)
                 log(f"  [{ci + 1}/{len(cases)}] {cname}: {n} {'warm-up' if rnd == 0 else f'run {rnd}/{args.repeat}'} "
@@ -602,10 +607,11 @@ def render(report: dict) -> str:
         row = [c["case"]]
         for n in present:
             r = c["results"].get(n)
-            row.append("" if r is None else (f"{r['best_s']:.3f}" + (" WRONG" if r.get("wrong") else ""))
+            row.append("" if r is None else (f"{r['best_s']:.3f}" + ("~" if r.get("slow") else "")
+                                              + (" WRONG" if r.get("wrong") else ""))
                        if r.get("status") == "ok" else na(r))
         rows.append(row)
-    out += ["seconds (best run; every operation includes opening the array)",
+    out += ["seconds (best run; every operation includes opening the array; ~: slower than --slow, one run only)",
             table(rows, ["case"] + [SHORT[n] for n in present]), ""]
 
     # 2. ratios
@@ -721,6 +727,8 @@ def main() -> int:
     ap.add_argument("--fresh", action="store_true", help="rewrite the stores even if --dir has them")
     ap.add_argument("--out", default=str(ROOT / "reports"), help="bench.json, bench.png, worker logs (default reports/)")
     ap.add_argument("--timeout", type=float, default=600.0, help="seconds per worker request before n/a (default 600)")
+    ap.add_argument("--slow", type=float, default=60.0,
+                    help="a contender whose warm-up run takes longer is timed by that run alone (default 60 s)")
     ap.add_argument("--list", action="store_true", help="list the cases and contenders, and exit")
     args = ap.parse_args()
     if args.list:
