@@ -46,6 +46,7 @@ import os
 import platform
 import queue
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -220,8 +221,10 @@ def proc_status(pid: int, field: str) -> int:
 
 
 class Worker:
-    def __init__(self, name: str, log_dir: Path, timeout: float):
+    def __init__(self, name: str, log_dir: Path, timeout: float, julia_project: Path = ROOT / "julia",
+                 python_path: str | None = None):
         self.name, self.timeout = name, timeout
+        self.julia_project, self.python_path = julia_project, python_path
         self.log_path = log_dir / f"{name}.log"
         self.proc: subprocess.Popen | None = None
         self.hello: dict = {}
@@ -236,7 +239,7 @@ class Worker:
             if exe is None:
                 raise WorkerError("no Julia (run `make setup`)")
             threads = "1" if self.name.endswith("-1t") else "2"
-            return [exe, "-t", threads, f"--project={ROOT / 'julia'}", "--startup-file=no", "--history-file=no",
+            return [exe, "-t", threads, f"--project={self.julia_project}", "--startup-file=no", "--history-file=no",
                     str(HERE / "bench_worker.jl")]
         return [sys.executable, str(HERE / "bench_worker.py"), "--impl", self.name]
 
@@ -249,6 +252,8 @@ class Worker:
             return
         env = dict(os.environ)
         env.pop("JULIA_NUM_THREADS", None)  # -t says
+        if self.python_path and self.name == "polyzarr-python":
+            env["PYTHONPATH"] = os.pathsep.join([self.python_path] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
         self._log = open(self.log_path, "a")
         self.lines = queue.Queue()
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log, text=True,
@@ -404,9 +409,19 @@ def run_bench(args: argparse.Namespace) -> dict:
     kinds = {c.split("-")[0] for c in cases}
     names = contenders + (LIMITS if "read" in kinds and not args.no_limit else [])
     needed = [n for n in names if any(applies(n, k) for k in kinds)]
-    workers = {n: Worker(n, log_dir, args.timeout) for n in needed}
+    workers = {n: Worker(n, log_dir, args.timeout, Path(args.julia_project).resolve(), args.python_path)
+               for n in needed}
     for w in workers.values():  # start them all now: Julia loads while the stores are written
         w.start()
+    try:
+        return _run_cases(args, t_start, cases, lay, root, workers, needed)
+    finally:
+        for w in workers.values():
+            w.close()
+
+
+def _run_cases(args: argparse.Namespace, t_start: float, cases: list[str], lay: Layout, root: Path,
+               workers: dict[str, Worker], needed: list[str]) -> dict:
     est = sum(EST_S[c.split("-")[0]] * (args.mib / 256 if not c.startswith("small") else args.small / 2000)
               * (args.repeat + 1) * sum(applies(n, c.split("-")[0]) for n in needed) for c in cases)
     log(f"bench: {len(cases)} cases × {len(needed)} contenders, {args.mib} MiB, best of {args.repeat}; "
@@ -494,8 +509,6 @@ def run_bench(args: argparse.Namespace) -> dict:
                 r.update(status="n/a", error="no runs")
         results.append({"case": cname, "kind": kind, "nbytes": case["nbytes"], "store": case["path"],
                         "results": res})
-    for w in workers.values():
-        w.close()
     shutil.rmtree(write_out, ignore_errors=True)
     wall = time.perf_counter() - t_start
     machine = {"cpu_count": os.cpu_count(), "platform": platform.platform(), "machine": platform.machine(),
@@ -729,6 +742,10 @@ def main() -> int:
     ap.add_argument("--timeout", type=float, default=600.0, help="seconds per worker request before n/a (default 600)")
     ap.add_argument("--slow", type=float, default=60.0,
                     help="a contender whose warm-up run takes longer is timed by that run alone (default 60 s)")
+    ap.add_argument("--julia-project", default=str(ROOT / "julia"),
+                    help="the PolyZarr.jl package to bench (default julia/ of this checkout; e.g. another worktree's)")
+    ap.add_argument("--python-path", help="put this directory first on polyzarr-python's PYTHONPATH (another "
+                    "checkout's python/, to bench it before a merge)")
     ap.add_argument("--list", action="store_true", help="list the cases and contenders, and exit")
     args = ap.parse_args()
     if args.list:
@@ -753,4 +770,5 @@ def main() -> int:
 
 
 if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # workers are closed on the way out
     sys.exit(main())

@@ -73,7 +73,7 @@ class Polyzarr:
         self.pz = polyzarr
 
     def versions(self) -> dict:
-        return {"polyzarr": self.pz.__version__, "numpy": np.__version__}
+        return {"polyzarr": self.pz.__version__, "numpy": np.__version__, "from": str(Path(self.pz.__file__).parent)}
 
     def open(self, path: str):
         return self.pz.open_array(self.pz.open_store(path, "r"), "")
