@@ -82,8 +82,9 @@ STORE_OF = {"read-v2-zstd-C": "v2-zstd-C", "read-v2-zstd-F": "v2-zstd-F", "read-
             "write-v2-zstd-C": "v2-zstd-C", "write-v3-zstd": "v3-zstd", "write-v3-sharded": "v3-sharded",
             "small-arrays": "small"}
 
-# rough seconds per run at 256 MiB on the 2-core machine (for the estimate printed at the start)
-EST_S = {"read": 0.6, "points": 0.8, "regions": 0.4, "write": 2.0, "small": 4.0}
+# seconds per run at 256 MiB on the shared 2-core machine, with preparing, verifying and cleaning up (a default
+# run took 9m41s there); for the estimate printed at the start
+EST_S = {"read": 1.0, "points": 1.0, "regions": 1.0, "write": 3.0, "small": 2.0}
 
 
 def log(msg: str) -> None:
