@@ -714,6 +714,10 @@ def plot(report: dict, path: Path) -> None:
         ax.bar(xs, ys, width, label=n)
     ax.axhline(1.0, color="black", linewidth=0.8)
     ax.set_yscale("log")
+    from matplotlib.ticker import FuncFormatter
+
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}" if f"{v:.0e}"[0] in "235" else ""))
     ax.set_xticks(range(len(cases)))
     ax.set_xticklabels([c["case"] for c in cases], rotation=35, ha="right", fontsize=8)
     ax.set_ylabel("time ÷ polyzarr-python time (log; lower is faster)")
