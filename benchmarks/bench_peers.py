@@ -423,7 +423,9 @@ def run_bench(args: argparse.Namespace) -> dict:
 
 def _run_cases(args: argparse.Namespace, t_start: float, cases: list[str], lay: Layout, root: Path,
                workers: dict[str, Worker], needed: list[str]) -> dict:
-    est = sum(EST_S[c.split("-")[0]] * (args.mib / 256 if not c.startswith("small") else args.small / 2000)
+    scale = {"read": args.mib / 256, "write": args.mib / 256, "points": args.points / 1000,
+             "regions": args.regions / 100, "small": args.small / 2000}  # fixed counts, not the array size
+    est = sum(EST_S[c.split("-")[0]] * max(0.3, scale[c.split("-")[0]])
               * (args.repeat + 1) * sum(applies(n, c.split("-")[0]) for n in needed) for c in cases)
     log(f"bench: {len(cases)} cases × {len(needed)} contenders, {args.mib} MiB, best of {args.repeat}; "
         f"estimated {fmt_s(est + 20)} plus writing the stores the first time")
