@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime
+import functools
 import json
 import math
 import os
@@ -35,9 +36,10 @@ from .layout import (
 from .metadata_v3 import ZARR_JSON, ArrayMetadataV3, ChunkKeyEncoding, byte_order_of, rectilinear_grid
 from .metadata_v3 import decode_fill_value as decode_v3_fill
 from .metadata_v3 import default_fill_value as default_v3_fill
-from .stores import MARKER, Store, io_pool, join
+from .stores import MARKER, LocalStore, RangeReader, Store, io_pool, join, open_reader
 
 DEFAULT_COMPRESSOR = {"id": "zstd", "level": 0}  # zarr-python 3's default for zarr_format=2
+INDEX_CACHE_ENTRIES = 4096  # shard indexes an Array keeps for partial reads (each 16 bytes an inner chunk)
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,10 @@ class Array:
         self._pending: list[tuple[str, bytes]] = []  # metadata documents not yet written (publish writes them)
         self._written: set[str] | None = None  # chunk keys written, tracked while a new array is being written
         self._bulk = False  # inside the import protocol: the caller holds the marker
+        self._bounds: dict[tuple[int, ...], int] = {}  # chunk shape → the most bytes its stored chunk can be
+        # shard key → (the file's identity when read, its parsed index): partial reads of a shard read its index
+        # once; a write through this array drops the key, and a file rewritten by anyone else has a new identity
+        self._index_cache: dict[str, tuple[tuple, np.ndarray]] = {}
 
     def publish(self) -> None:
         """Write the metadata documents held back by ``create_array(..., publish=False)`` (v2 .zarray then
@@ -250,7 +256,7 @@ class Array:
         unsure = self._separator_unsure  # read before the key: a thread that settles sets the separator first
         key = self.chunk_key(index)
         shape = self.chunk_shape(index)
-        data = self.store.get_bounded(key, self.pipeline_for(shape).stored_bound(self._spec(shape)))
+        data = self.store.get_bounded(key, self._stored_bound(shape))
         if unsure:
             data, key = self._settle_separator(index, key, data)
         return None if data is None else self.decode_chunk(data, key, shape)
@@ -294,23 +300,126 @@ class Array:
             nbytes = math.prod(shape) * self.dtype.itemsize
             raise MetadataError(self.meta_key, f"cannot allocate {nbytes} bytes to read {list(shape)}") from None
         parts = list(chunk_parts(start, stop, self.shape, self._grid))
+        if self.sharding is not None and not self.pipeline.array_array and not self.pipeline.bytes_bytes:
+            self._read_shards(parts, out)
+            return out
+        reuse = type(self.store) is LocalStore
 
         def one(part: ChunkPart) -> None:
-            if self.sharding is not None and not part.whole and not self.pipeline.array_array:
-                # only the inner chunks this part touches, by byte ranges
-                sharding = self.pipeline_for(part.shape).array_bytes
-                assert isinstance(sharding, ShardingCodec)
-                sub = sharding.read_region(self.store.get_range, self.chunk_key(part.index), part.in_chunk)
-                out[part.in_region + (Ellipsis,)] = self._fill_scalar() if sub is None else sub
-                return
-            chunk = self.read_chunk(part.index)
-            if chunk is None:
+            shape = part.shape
+            pipeline = self.pipeline_for(shape)
+            direct = pipeline.direct(self._spec(shape))
+            unsure = self._separator_unsure  # read before the key: a thread that settles sets the separator first
+            key = self.chunk_key(part.index)
+            bound = self._stored_bound(shape)
+            # a plain chunk is decoded at once: read into the thread's reused buffer (no fresh pages per chunk)
+            data: Any = (
+                self.store.get_reused(key, bound)  # type: ignore[attr-defined]
+                if reuse and direct is not None
+                else self.store.get_bounded(key, bound)
+            )
+            if unsure:
+                data, key = self._settle_separator(part.index, key, data)
+            if data is None:
                 out[part.in_region] = self._fill_scalar()
-            else:
-                out[part.in_region + (Ellipsis,)] = chunk[part.in_chunk + (Ellipsis,)]
+                return
+            dst = out[part.in_region + (Ellipsis,)]
+            if direct is not None and direct.decode_to(
+                data, dst, None if part.whole and part.interior else part.in_chunk
+            ):
+                return
+            chunk = self.decode_chunk(bytes(data), key, shape)  # not plain, or damaged: the full pipeline says how
+            dst[...] = chunk[part.in_chunk + (Ellipsis,)]
 
         _run(one, parts, self.store.remote)
         return out
+
+    def _stored_bound(self, shape: tuple[int, ...]) -> int:
+        found = self._bounds.get(shape)
+        if found is None:
+            found = self._bounds[shape] = self.pipeline_for(shape).stored_bound(self._spec(shape))
+        return found
+
+    # -- sharded reads ---------------------------------------------------------------------------------------
+    def _read_shards(self, parts: list[ChunkPart], out: np.ndarray) -> None:
+        """Each shard's index once, then its inner chunks decoded straight into ``out``. Many shards: a shard a
+        task (its bytes read into the thread's reused buffer); fewer shards than threads: the inner chunks of all
+        of them are the tasks. A part of a shard reads only the inner chunks it touches (the index cached)."""
+        threads = io_pool(self.store.remote)._max_workers
+        if len(parts) >= threads:
+
+            def shard(part: ChunkPart) -> None:
+                for job in self._shard_jobs(part, out, True):
+                    job()
+
+            _run(shard, parts, self.store.remote)
+            return
+        jobs = [job for part in parts for job in self._shard_jobs(part, out, False)]
+        _run(lambda job: job(), jobs, self.store.remote)
+
+    def _shard_jobs(self, part: ChunkPart, out: np.ndarray, reuse: bool) -> list[Any]:
+        """The decodes of the inner chunks ``part`` needs (their bytes already read), as callables; empty inner
+        chunks and a missing shard are filled here."""
+        key = self.chunk_key(part.index)
+        sharding = self.pipeline_for(part.shape).array_bytes
+        assert isinstance(sharding, ShardingCodec)
+        dst = out[part.in_region + (Ellipsis,)]
+        jobs: list[Any] = []
+        if part.whole:
+            bound = self._stored_bound(part.shape)
+            data: Any = (
+                self.store.get_reused(key, bound)  # type: ignore[attr-defined]
+                if reuse and type(self.store) is LocalStore
+                else self.store.get_bounded(key, bound)
+            )
+            if data is None:
+                sharding.fill(dst)
+                return jobs
+            view = memoryview(data)
+            index = sharding.index_of(view, key)
+            for inner in sharding.inner_parts(part.in_chunk):
+                where = dst[inner.dst + (Ellipsis,)]
+                ext = sharding._extent(index, inner.idx, len(view), key)
+                if ext is None:
+                    sharding.fill(where)
+                else:
+                    raw = view[ext[0] : ext[0] + ext[1]]
+                    jobs.append(functools.partial(sharding.decode_inner_into, raw, where, inner.src, key))
+            return jobs
+        reader = open_reader(self.store, key)
+        if reader is None:
+            sharding.fill(dst)
+            return jobs
+        try:
+            cached = self._shard_index(reader, sharding, key)
+            if cached is None:
+                sharding.fill(dst)
+                return jobs
+            for inner in sharding.inner_parts(part.in_chunk):
+                where = dst[inner.dst + (Ellipsis,)]
+                got = sharding.inner_bytes(reader, cached, inner.idx, key)
+                if got is None:
+                    sharding.fill(where)
+                else:
+                    jobs.append(functools.partial(sharding.decode_inner_into, got, where, inner.src, key))
+        finally:
+            reader.close()
+        return jobs
+
+    def _shard_index(self, reader: RangeReader, sharding: ShardingCodec, key: str) -> np.ndarray | None:
+        """The shard's index, from this array's cache when the file is the version it was read from (a local
+        file's device, inode, size, mtime and ctime from the reader's one fstat; other stores: never cached)."""
+        sig = reader.signature
+        if sig is not None:
+            hit = self._index_cache.get(key)
+            if hit is not None and hit[0] == sig:
+                return hit[1]
+        index = sharding.read_index(reader, key)
+        if sig is not None and index is not None:
+            if len(self._index_cache) >= INDEX_CACHE_ENTRIES:
+                self._index_cache.clear()
+            self._index_cache[key] = (sig, index)
+        return index
 
     # -- write ---------------------------------------------------------------------------------------------
     def __setitem__(self, sel: Any, value: Any) -> None:
@@ -349,6 +458,7 @@ class Array:
 
     def write_chunk(self, index: Sequence[int], chunk: np.ndarray) -> None:
         key = self.chunk_key(index)
+        self._index_cache.pop(key, None)
         if not self.write_empty_chunks and self._is_fill(chunk):
             self.store.delete(key)
             return
