@@ -127,6 +127,9 @@ class Array:
         self._pending: list[tuple[str, bytes]] = []  # metadata documents not yet written (publish writes them)
         self._written: set[str] | None = None  # chunk keys written, tracked while a new array is being written
         self._bulk = False  # inside the import protocol: the caller holds the marker
+        # a v2 order "F" array reads as a Fortran-ordered result (as zarr-python 3 returns it): its chunks copy
+        # in runs of their first axis, not through a transpose
+        self._result_order = "F" if isinstance(meta, md.ArrayMetadataV2) and not is_c_order(meta.order) else "C"
         self._bounds: dict[tuple[int, ...], int] = {}  # chunk shape → the most bytes its stored chunk can be
         # shard key → (the file's identity when read, its parsed index): partial reads of a shard read its index
         # once; a write through this array drops the key, and a file rewritten by anyone else has a new identity
@@ -278,6 +281,10 @@ class Array:
 
     # -- read ----------------------------------------------------------------------------------------------
     def __getitem__(self, sel: Any) -> np.ndarray:
+        if type(sel) is tuple and len(sel) == len(self.shape) and self.sharding is not None:
+            point = self._point(sel)
+            if point is not None:
+                return self._read_point(point)
         box = normalize_selection(sel, self.shape)
         out = self._read_box(box.start, box.stop)
         if any(s != 1 for s in box.step):
@@ -289,13 +296,61 @@ class Array:
     def read(self) -> np.ndarray:
         return self[...]
 
+    # -- single elements of a sharded array ------------------------------------------------------------------
+    def _point(self, sel: tuple) -> tuple[int, ...] | None:
+        """An index of plain ints within the bounds (negative ones counted from the end), else None."""
+        out = []
+        for s, n in zip(sel, self.shape):
+            if type(s) is not int:
+                return None
+            i = s + n if s < 0 else s
+            if not 0 <= i < n:
+                return None  # the general path raises the IndexError
+            out.append(i)
+        return tuple(out)
+
+    def _read_point(self, point: tuple[int, ...]) -> np.ndarray:
+        """One element of a sharded array with a plain inner pipeline (as a 0-d array, like any integer index):
+        the shard's index (cached), then the one inner chunk, decoded into the thread's scratch buffer."""
+        sharding = self.sharding
+        assert sharding is not None
+        if (
+            self.pipeline.array_array
+            or self.pipeline.bytes_bytes
+            or not all(type(c) is int for c in self._grid)
+            or sharding.inner.direct(ChunkSpec(sharding.chunk_shape, sharding.dtype)) is None
+        ):
+            return self._read_box(point, tuple(i + 1 for i in point)).reshape(())
+        if not self.store.read_only and not self._bulk:
+            check_complete(self.store, self.path)
+        shard = tuple(i // c for i, c in zip(point, self._grid))
+        within = tuple(i - s * c for i, s, c in zip(point, shard, self._grid))
+        inner = tuple(i // c for i, c in zip(within, sharding.chunk_shape))
+        at = tuple(i - j * c for i, j, c in zip(within, inner, sharding.chunk_shape))
+        key = self.chunk_key(shard)
+        out = np.empty((), dtype=self.dtype)
+        reader = open_reader(self.store, key)
+        if reader is None:
+            sharding.fill(out)
+            return out
+        try:
+            index = self._shard_index(reader, sharding, key)
+            data = None if index is None else sharding.inner_bytes(reader, index, inner, key)
+        finally:
+            reader.close()
+        if data is None:
+            sharding.fill(out)
+        else:
+            sharding.decode_inner_into(data, out, tuple(slice(i, i + 1) for i in at), key)
+        return out
+
     def _read_box(self, start: Sequence[int], stop: Sequence[int]) -> np.ndarray:
         shape = tuple(b - a for a, b in zip(start, stop))
         self._check_alloc(shape)
         if not self.store.read_only and not self._bulk:
             check_complete(self.store, self.path)
         try:
-            out = np.empty(shape, dtype=self.dtype)
+            out = np.empty(shape, dtype=self.dtype, order=self._result_order)
         except MemoryError:
             nbytes = math.prod(shape) * self.dtype.itemsize
             raise MetadataError(self.meta_key, f"cannot allocate {nbytes} bytes to read {list(shape)}") from None
@@ -515,12 +570,24 @@ def _object_array(value: Any) -> np.ndarray:
     return arr
 
 
+BATCHES_PER_THREAD = 4  # pool tasks per thread: few futures, and still a balance when chunks differ in cost
+
+
 def _run(fn: Any, parts: list, remote: bool) -> None:
+    """``fn`` on every part on the shared pool, the parts in contiguous batches (one future per batch)."""
     if len(parts) <= 1:
         for p in parts:
             fn(p)
         return
-    for f in [io_pool(remote).submit(fn, p) for p in parts]:
+    pool = io_pool(remote)
+    n = min(len(parts), pool._max_workers * BATCHES_PER_THREAD)
+    size = -(-len(parts) // n)
+
+    def batch(group: list) -> None:
+        for p in group:
+            fn(p)
+
+    for f in [pool.submit(batch, parts[i : i + size]) for i in range(0, len(parts), size)]:
         f.result()
 
 
