@@ -439,7 +439,9 @@ class LocalStore(Store):
             if size > limit:
                 raise too_long(key, size, limit)
             buf = getattr(_reused, "buf", None)
-            if buf is None or len(buf) < size:
+            if size > REUSED_MAX:
+                buf = bytearray(size)  # not kept: a thread holds at most REUSED_MAX for reuse
+            elif buf is None or len(buf) < size:
                 buf = _reused.buf = bytearray(max(size, 1 << 16))
             view = memoryview(buf)[:size]
             pos = 0
@@ -619,6 +621,7 @@ class LocalStore(Store):
 
 
 _reused = threading.local()
+REUSED_MAX = 32 * 2**20  # the most read buffer a thread keeps for reuse (codecs/pipeline.py's scratch: the same)
 
 
 class RangeReader:

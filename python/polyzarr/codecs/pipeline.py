@@ -226,11 +226,14 @@ class NumcodecsCompressor(BytesBytesCodec):
 # (from its headers alone), registered by the compressor modules whose codec takes ``decode(buf, out=...)``
 DIRECT_CHECKS: dict[type, Callable[[Any, int], bool]] = {}
 _scratch = threading.local()
+REUSED_MAX = 32 * 2**20  # the most a thread keeps for reuse (bigger chunks get fresh memory, as before)
 
 
 def scratch(nbytes: int) -> np.ndarray:
     """A per-thread reusable uint8 buffer of ``nbytes`` (valid until the thread's next call): where a chunk that
     cannot be decoded in place is decoded before its one copy into the result, instead of fresh memory."""
+    if nbytes > REUSED_MAX:
+        return np.empty(nbytes, dtype=np.uint8)
     buf = getattr(_scratch, "buf", None)
     if buf is None or buf.size < nbytes:
         buf = _scratch.buf = np.empty(max(nbytes, 1), dtype=np.uint8)
