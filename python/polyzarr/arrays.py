@@ -13,6 +13,7 @@ import functools
 import json
 import math
 import os
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -570,25 +571,39 @@ def _object_array(value: Any) -> np.ndarray:
     return arr
 
 
-BATCHES_PER_THREAD = 4  # pool tasks per thread: few futures, and still a balance when chunks differ in cost
-
-
 def _run(fn: Any, parts: list, remote: bool) -> None:
-    """``fn`` on every part on the shared pool, the parts in contiguous batches (one future per batch)."""
+    """``fn`` on every part on the shared pool: one task per thread, each taking the next part until none are
+    left (no future per part, and a thread that is held up by another process leaves its share to the others);
+    the first failure stops the rest and is raised."""
     if len(parts) <= 1:
         for p in parts:
             fn(p)
         return
     pool = io_pool(remote)
-    n = min(len(parts), pool._max_workers * BATCHES_PER_THREAD)
-    size = -(-len(parts) // n)
+    todo = iter(parts)
+    lock = threading.Lock()
+    failed: list[BaseException] = []
 
-    def batch(group: list) -> None:
-        for p in group:
-            fn(p)
+    def worker() -> None:
+        while not failed:
+            with lock:
+                p = next(todo, _DONE)
+            if p is _DONE:
+                return
+            try:
+                fn(p)
+            except BaseException as e:
+                failed.append(e)
+                raise
 
-    for f in [pool.submit(batch, parts[i : i + size]) for i in range(0, len(parts), size)]:
-        f.result()
+    for f in [pool.submit(worker) for _ in range(min(len(parts), pool._max_workers))]:
+        with contextlib.suppress(BaseException):
+            f.result()
+    if failed:
+        raise failed[0]
+
+
+_DONE = object()
 
 
 # ---------------------------------------------------------------------------------------------------------
