@@ -399,10 +399,10 @@ class Array:
     # -- sharded reads ---------------------------------------------------------------------------------------
     def _read_shards(self, parts: list[ChunkPart], out: np.ndarray) -> None:
         """Each shard's index once, then its inner chunks decoded straight into ``out``. Many shards: a shard a
-        task (its bytes read into the thread's reused buffer); fewer shards than threads: the inner chunks of all
+        task (its bytes read into the thread's reused buffer); fewer than two a thread: the inner chunks of all
         of them are the tasks. A part of a shard reads only the inner chunks it touches (the index cached)."""
         threads = io_pool(self.store.remote)._max_workers
-        if len(parts) >= threads:
+        if len(parts) > 2 * threads - 1:  # else a region's few shards, unevenly touched, would leave threads idle
 
             def shard(part: ChunkPart) -> None:
                 for job in self._shard_jobs(part, out, True):
