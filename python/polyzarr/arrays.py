@@ -9,9 +9,11 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime
+import functools
 import json
 import math
 import os
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -35,9 +37,10 @@ from .layout import (
 from .metadata_v3 import ZARR_JSON, ArrayMetadataV3, ChunkKeyEncoding, byte_order_of, rectilinear_grid
 from .metadata_v3 import decode_fill_value as decode_v3_fill
 from .metadata_v3 import default_fill_value as default_v3_fill
-from .stores import MARKER, Store, io_pool, join
+from .stores import MARKER, LocalStore, RangeReader, Store, io_pool, join, open_reader
 
 DEFAULT_COMPRESSOR = {"id": "zstd", "level": 0}  # zarr-python 3's default for zarr_format=2
+INDEX_CACHE_ENTRIES = 4096  # shard indexes an Array keeps for partial reads (each 16 bytes an inner chunk)
 
 
 @dataclass(frozen=True)
@@ -125,6 +128,13 @@ class Array:
         self._pending: list[tuple[str, bytes]] = []  # metadata documents not yet written (publish writes them)
         self._written: set[str] | None = None  # chunk keys written, tracked while a new array is being written
         self._bulk = False  # inside the import protocol: the caller holds the marker
+        # a v2 order "F" array reads as a Fortran-ordered result (as zarr-python 3 returns it): its chunks copy
+        # in runs of their first axis, not through a transpose
+        self._result_order = "F" if isinstance(meta, md.ArrayMetadataV2) and not is_c_order(meta.order) else "C"
+        self._bounds: dict[tuple[int, ...], int] = {}  # chunk shape → the most bytes its stored chunk can be
+        # shard key → (the file's identity when read, its parsed index): partial reads of a shard read its index
+        # once; a write through this array drops the key, and a file rewritten by anyone else has a new identity
+        self._index_cache: dict[str, tuple[tuple, np.ndarray]] = {}
 
     def publish(self) -> None:
         """Write the metadata documents held back by ``create_array(..., publish=False)`` (v2 .zarray then
@@ -250,7 +260,7 @@ class Array:
         unsure = self._separator_unsure  # read before the key: a thread that settles sets the separator first
         key = self.chunk_key(index)
         shape = self.chunk_shape(index)
-        data = self.store.get_bounded(key, self.pipeline_for(shape).stored_bound(self._spec(shape)))
+        data = self.store.get_bounded(key, self._stored_bound(shape))
         if unsure:
             data, key = self._settle_separator(index, key, data)
         return None if data is None else self.decode_chunk(data, key, shape)
@@ -272,6 +282,10 @@ class Array:
 
     # -- read ----------------------------------------------------------------------------------------------
     def __getitem__(self, sel: Any) -> np.ndarray:
+        if type(sel) is tuple and len(sel) == len(self.shape) and self.sharding is not None:
+            point = self._point(sel)
+            if point is not None:
+                return self._read_point(point)
         box = normalize_selection(sel, self.shape)
         out = self._read_box(box.start, box.stop)
         if any(s != 1 for s in box.step):
@@ -283,34 +297,185 @@ class Array:
     def read(self) -> np.ndarray:
         return self[...]
 
+    # -- single elements of a sharded array ------------------------------------------------------------------
+    def _point(self, sel: tuple) -> tuple[int, ...] | None:
+        """An index of plain ints within the bounds (negative ones counted from the end), else None."""
+        out = []
+        for s, n in zip(sel, self.shape):
+            if type(s) is not int:
+                return None
+            i = s + n if s < 0 else s
+            if not 0 <= i < n:
+                return None  # the general path raises the IndexError
+            out.append(i)
+        return tuple(out)
+
+    def _read_point(self, point: tuple[int, ...]) -> np.ndarray:
+        """One element of a sharded array with a plain inner pipeline (as a 0-d array, like any integer index):
+        the shard's index (cached), then the one inner chunk, decoded into the thread's scratch buffer."""
+        sharding = self.sharding
+        assert sharding is not None
+        if (
+            self.pipeline.array_array
+            or self.pipeline.bytes_bytes
+            or not all(type(c) is int for c in self._grid)
+            or sharding.inner.direct(ChunkSpec(sharding.chunk_shape, sharding.dtype)) is None
+        ):
+            return self._read_box(point, tuple(i + 1 for i in point)).reshape(())
+        if not self.store.read_only and not self._bulk:
+            check_complete(self.store, self.path)
+        shard = tuple(i // c for i, c in zip(point, self._grid))
+        within = tuple(i - s * c for i, s, c in zip(point, shard, self._grid))
+        inner = tuple(i // c for i, c in zip(within, sharding.chunk_shape))
+        at = tuple(i - j * c for i, j, c in zip(within, inner, sharding.chunk_shape))
+        key = self.chunk_key(shard)
+        out = np.empty((), dtype=self.dtype)
+        reader = open_reader(self.store, key)
+        if reader is None:
+            sharding.fill(out)
+            return out
+        try:
+            index = self._shard_index(reader, sharding, key)
+            data = None if index is None else sharding.inner_bytes(reader, index, inner, key)
+        finally:
+            reader.close()
+        if data is None:
+            sharding.fill(out)
+        else:
+            sharding.decode_inner_into(data, out, tuple(slice(i, i + 1) for i in at), key)
+        return out
+
     def _read_box(self, start: Sequence[int], stop: Sequence[int]) -> np.ndarray:
         shape = tuple(b - a for a, b in zip(start, stop))
         self._check_alloc(shape)
         if not self.store.read_only and not self._bulk:
             check_complete(self.store, self.path)
         try:
-            out = np.empty(shape, dtype=self.dtype)
+            out = np.empty(shape, dtype=self.dtype, order=self._result_order)
         except MemoryError:
             nbytes = math.prod(shape) * self.dtype.itemsize
             raise MetadataError(self.meta_key, f"cannot allocate {nbytes} bytes to read {list(shape)}") from None
         parts = list(chunk_parts(start, stop, self.shape, self._grid))
+        if self.sharding is not None and not self.pipeline.array_array and not self.pipeline.bytes_bytes:
+            self._read_shards(parts, out)
+            return out
+        reuse = type(self.store) is LocalStore
 
         def one(part: ChunkPart) -> None:
-            if self.sharding is not None and not part.whole and not self.pipeline.array_array:
-                # only the inner chunks this part touches, by byte ranges
-                sharding = self.pipeline_for(part.shape).array_bytes
-                assert isinstance(sharding, ShardingCodec)
-                sub = sharding.read_region(self.store.get_range, self.chunk_key(part.index), part.in_chunk)
-                out[part.in_region + (Ellipsis,)] = self._fill_scalar() if sub is None else sub
-                return
-            chunk = self.read_chunk(part.index)
-            if chunk is None:
+            shape = part.shape
+            pipeline = self.pipeline_for(shape)
+            direct = pipeline.direct(self._spec(shape))
+            unsure = self._separator_unsure  # read before the key: a thread that settles sets the separator first
+            key = self.chunk_key(part.index)
+            bound = self._stored_bound(shape)
+            # a plain chunk is decoded at once: read into the thread's reused buffer (no fresh pages per chunk)
+            data: Any = (
+                self.store.get_reused(key, bound)  # type: ignore[attr-defined]
+                if reuse and direct is not None
+                else self.store.get_bounded(key, bound)
+            )
+            if unsure:
+                data, key = self._settle_separator(part.index, key, data)
+            if data is None:
                 out[part.in_region] = self._fill_scalar()
-            else:
-                out[part.in_region + (Ellipsis,)] = chunk[part.in_chunk + (Ellipsis,)]
+                return
+            dst = out[part.in_region + (Ellipsis,)]
+            if direct is not None and direct.decode_to(
+                data, dst, None if part.whole and part.interior else part.in_chunk
+            ):
+                return
+            chunk = self.decode_chunk(bytes(data), key, shape)  # not plain, or damaged: the full pipeline says how
+            dst[...] = chunk[part.in_chunk + (Ellipsis,)]
 
         _run(one, parts, self.store.remote)
         return out
+
+    def _stored_bound(self, shape: tuple[int, ...]) -> int:
+        found = self._bounds.get(shape)
+        if found is None:
+            found = self._bounds[shape] = self.pipeline_for(shape).stored_bound(self._spec(shape))
+        return found
+
+    # -- sharded reads ---------------------------------------------------------------------------------------
+    def _read_shards(self, parts: list[ChunkPart], out: np.ndarray) -> None:
+        """Each shard's index once, then its inner chunks decoded straight into ``out``. Many shards: a shard a
+        task (its bytes read into the thread's reused buffer); fewer than two a thread: the inner chunks of all
+        of them are the tasks. A part of a shard reads only the inner chunks it touches (the index cached)."""
+        threads = io_pool(self.store.remote)._max_workers
+        if len(parts) > 2 * threads - 1:  # else a region's few shards, unevenly touched, would leave threads idle
+
+            def shard(part: ChunkPart) -> None:
+                for job in self._shard_jobs(part, out, True):
+                    job()
+
+            _run(shard, parts, self.store.remote)
+            return
+        jobs = [job for part in parts for job in self._shard_jobs(part, out, False)]
+        _run(lambda job: job(), jobs, self.store.remote)
+
+    def _shard_jobs(self, part: ChunkPart, out: np.ndarray, reuse: bool) -> list[Any]:
+        """The decodes of the inner chunks ``part`` needs (their bytes already read), as callables; empty inner
+        chunks and a missing shard are filled here."""
+        key = self.chunk_key(part.index)
+        sharding = self.pipeline_for(part.shape).array_bytes
+        assert isinstance(sharding, ShardingCodec)
+        dst = out[part.in_region + (Ellipsis,)]
+        jobs: list[Any] = []
+        if part.whole:
+            bound = self._stored_bound(part.shape)
+            data: Any = (
+                self.store.get_reused(key, bound)  # type: ignore[attr-defined]
+                if reuse and type(self.store) is LocalStore
+                else self.store.get_bounded(key, bound)
+            )
+            if data is None:
+                sharding.fill(dst)
+                return jobs
+            view = memoryview(data)
+            index = sharding.index_of(view, key)
+            for inner in sharding.inner_parts(part.in_chunk):
+                where = dst[inner.dst + (Ellipsis,)]
+                ext = sharding._extent(index, inner.idx, len(view), key)
+                if ext is None:
+                    sharding.fill(where)
+                else:
+                    raw = view[ext[0] : ext[0] + ext[1]]
+                    jobs.append(functools.partial(sharding.decode_inner_into, raw, where, inner.src, key))
+            return jobs
+        reader = open_reader(self.store, key)
+        if reader is None:
+            sharding.fill(dst)
+            return jobs
+        try:
+            cached = self._shard_index(reader, sharding, key)
+            if cached is None:
+                sharding.fill(dst)
+                return jobs
+            for inner in sharding.inner_parts(part.in_chunk):
+                where = dst[inner.dst + (Ellipsis,)]
+                got = sharding.inner_bytes(reader, cached, inner.idx, key)
+                if got is None:
+                    sharding.fill(where)
+                else:
+                    jobs.append(functools.partial(sharding.decode_inner_into, got, where, inner.src, key))
+        finally:
+            reader.close()
+        return jobs
+
+    def _shard_index(self, reader: RangeReader, sharding: ShardingCodec, key: str) -> np.ndarray | None:
+        """The shard's index, from this array's cache when the file is the version it was read from (a local
+        file's device, inode, size, mtime and ctime from the reader's one fstat; other stores: never cached)."""
+        sig = reader.signature
+        if sig is not None:
+            hit = self._index_cache.get(key)
+            if hit is not None and hit[0] == sig:
+                return hit[1]
+        index = sharding.read_index(reader, key)
+        if sig is not None and index is not None:
+            if len(self._index_cache) >= INDEX_CACHE_ENTRIES:
+                self._index_cache.clear()
+            self._index_cache[key] = (sig, index)
+        return index
 
     # -- write ---------------------------------------------------------------------------------------------
     def __setitem__(self, sel: Any, value: Any) -> None:
@@ -349,6 +514,7 @@ class Array:
 
     def write_chunk(self, index: Sequence[int], chunk: np.ndarray) -> None:
         key = self.chunk_key(index)
+        self._index_cache.pop(key, None)
         if not self.write_empty_chunks and self._is_fill(chunk):
             self.store.delete(key)
             return
@@ -406,12 +572,38 @@ def _object_array(value: Any) -> np.ndarray:
 
 
 def _run(fn: Any, parts: list, remote: bool) -> None:
+    """``fn`` on every part on the shared pool: one task per thread, each taking the next part until none are
+    left (no future per part, and a thread that is held up by another process leaves its share to the others);
+    the first failure stops the rest and is raised."""
     if len(parts) <= 1:
         for p in parts:
             fn(p)
         return
-    for f in [io_pool(remote).submit(fn, p) for p in parts]:
-        f.result()
+    pool = io_pool(remote)
+    todo = iter(parts)
+    lock = threading.Lock()
+    failed: list[BaseException] = []
+
+    def worker() -> None:
+        while not failed:
+            with lock:
+                p = next(todo, _DONE)
+            if p is _DONE:
+                return
+            try:
+                fn(p)
+            except BaseException as e:
+                failed.append(e)
+                raise
+
+    for f in [pool.submit(worker) for _ in range(min(len(parts), pool._max_workers))]:
+        with contextlib.suppress(BaseException):
+            f.result()
+    if failed:
+        raise failed[0]
+
+
+_DONE = object()
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from typing import Any
 import numcodecs
 
 from ..errors import ChunkError, CodecError
-from .pipeline import BOUNDED_DECODERS, BytesBytesCodec, NumcodecsCompressor, numcodecs_compressor_v3
+from .pipeline import BOUNDED_DECODERS, DIRECT_CHECKS, BytesBytesCodec, NumcodecsCompressor, numcodecs_compressor_v3
 from .registry import BYTES_BYTES, CodecContext, CodecEntry, allowed_settings, cfg_int, register
 
 CNAMES = ("blosclz", "lz4", "lz4hc", "snappy", "zlib", "zstd")
@@ -61,7 +61,18 @@ def bounded_decode(codec: Any, buf: Any, key: str, bound: int) -> Any:
     return codec.decode(data)
 
 
+def direct_check(data: Any, nbytes: int) -> bool:
+    """A whole blosc frame (its header's compressed size is the chunk's) that decodes to exactly ``nbytes``."""
+    view = memoryview(data).cast("B")
+    return (
+        len(view) >= 16
+        and int.from_bytes(view[12:16], "little") == len(view)
+        and int.from_bytes(view[4:8], "little") == nbytes
+    )
+
+
 BOUNDED_DECODERS["blosc"] = bounded_decode
+DIRECT_CHECKS[numcodecs.Blosc] = direct_check
 
 _V2 = {"cname": CNAMES, "clevel": tuple(range(10)), "shuffle": (-1, 0, 1, 2)}
 register(

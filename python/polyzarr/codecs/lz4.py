@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import numcodecs
+
 from ..errors import ChunkError
-from .pipeline import BOUNDED_DECODERS, numcodecs_compressor_v3
+from .pipeline import BOUNDED_DECODERS, DIRECT_CHECKS, numcodecs_compressor_v3
 from .registry import BYTES_BYTES, CodecEntry, register
 
 
@@ -20,5 +22,12 @@ def bounded_decode(codec: Any, buf: Any, key: str, bound: int) -> Any:
     return codec.decode(data)
 
 
+def direct_check(data: Any, nbytes: int) -> bool:
+    """A size prefix of exactly ``nbytes`` (numcodecs' LZ4 then fails unless the block decodes to that many)."""
+    view = memoryview(data).cast("B")
+    return len(view) >= 4 and int.from_bytes(view[:4], "little") == nbytes
+
+
 BOUNDED_DECODERS["lz4"] = bounded_decode
+DIRECT_CHECKS[numcodecs.LZ4] = direct_check
 register(CodecEntry("lz4", BYTES_BYTES, "lz4", ("numcodecs.lz4",), numcodecs_compressor_v3))

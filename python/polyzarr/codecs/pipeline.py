@@ -16,6 +16,7 @@ Zarr v3's ``codecs`` list maps into the same three stages (``from_v3``): each na
 from __future__ import annotations
 
 import math
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -220,11 +221,125 @@ class NumcodecsCompressor(BytesBytesCodec):
         return out
 
 
+# -- decoding straight into the destination ----------------------------------------------------------------
+# numcodecs codec class → check(data, nbytes) that the stored chunk is a frame decoding to exactly ``nbytes``
+# (from its headers alone), registered by the compressor modules whose codec takes ``decode(buf, out=...)``
+DIRECT_CHECKS: dict[type, Callable[[Any, int], bool]] = {}
+_scratch = threading.local()
+REUSED_MAX = 32 * 2**20  # the most a thread keeps for reuse (bigger chunks get fresh memory, as before)
+
+
+def scratch(nbytes: int) -> np.ndarray:
+    """A per-thread reusable uint8 buffer of ``nbytes`` (valid until the thread's next call): where a chunk that
+    cannot be decoded in place is decoded before its one copy into the result, instead of fresh memory."""
+    if nbytes > REUSED_MAX:
+        return np.empty(nbytes, dtype=np.uint8)
+    buf = getattr(_scratch, "buf", None)
+    if buf is None or buf.size < nbytes:
+        buf = _scratch.buf = np.empty(max(nbytes, 1), dtype=np.uint8)
+    return buf[:nbytes]
+
+
+@dataclass(frozen=True)
+class DirectDecode:
+    """A plain pipeline's chunk (transposes, the bytes codec, at most one compressor whose numcodecs codec
+    decodes into a caller's buffer) decoded straight into a contiguous destination: the chunk's stored bytes
+    are its elements in memory order ``perm`` (``logical.transpose(perm)`` C-contiguous), ``nbytes`` of them.
+    ``into`` returns False whenever the frame is not exactly that (the caller then runs the full pipeline,
+    which raises the categorised error naming the key); it never writes more than ``nbytes``."""
+
+    codec: Codec | None
+    check: Callable[[Any, int], bool] | None
+    perm: tuple[int, ...]
+    inverse: tuple[int, ...]
+    mem_shape: tuple[int, ...]
+    dtype: np.dtype
+    nbytes: int
+
+    def into(self, data: Any, target: np.ndarray) -> bool:
+        """Decode ``data`` into ``target`` (a C-contiguous array of ``nbytes`` bytes)."""
+        if self.codec is None:
+            if len(data) != self.nbytes:
+                return False
+            target.reshape(-1).view(np.uint8)[:] = np.frombuffer(data, dtype=np.uint8)
+            return True
+        assert self.check is not None
+        if not self.check(data, self.nbytes):
+            return False
+        try:
+            self.codec.decode(data, out=target)
+        except Exception:
+            return False
+        return True
+
+    def logical(self, buf: np.ndarray) -> np.ndarray:
+        """A decoded buffer (``scratch``) as the logical chunk (a view)."""
+        return buf.view(self.dtype).reshape(self.mem_shape).transpose(self.inverse)
+
+    def target_in(self, dst: np.ndarray) -> np.ndarray | None:
+        """``dst`` (a whole chunk's place in the result) in the chunk's memory order, when that is contiguous."""
+        mem = dst.transpose(self.perm)
+        return mem if mem.flags.c_contiguous and dst.dtype == self.dtype else None
+
+    def decode_to(self, data: Any, dst: np.ndarray, in_chunk: tuple[slice, ...] | None) -> bool:
+        """Decode into ``dst``: the whole chunk (``in_chunk`` None) in place when its place is contiguous, else
+        through the thread's scratch buffer and one copy of the ``in_chunk`` part. False: not decoded."""
+        if in_chunk is None:
+            target = self.target_in(dst)
+            if target is not None:
+                return self.into(data, target)
+        buf = scratch(self.nbytes)
+        if not self.into(data, buf):
+            return False
+        chunk = self.logical(buf)
+        dst[...] = chunk if in_chunk is None else chunk[in_chunk + (Ellipsis,)]
+        return True
+
+
 @dataclass
 class CodecPipeline:
     array_array: list[ArrayArrayCodec] = field(default_factory=list)
     array_bytes: ArrayBytesCodec = field(default_factory=lambda: _raw_bytes())
     bytes_bytes: list[BytesBytesCodec] = field(default_factory=list)
+    _direct: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def direct(self, spec: ChunkSpec) -> DirectDecode | None:
+        """How a chunk of ``spec`` decodes straight into its destination, or None when this pipeline is not plain
+        (filters, value-mapping codecs, two compressors, object data, ...). Worked out once per chunk shape."""
+        found = self._direct.get(spec.shape, False)
+        if found is False:
+            found = self._direct[spec.shape] = self._plan_direct(spec)
+        return found
+
+    def _plan_direct(self, spec: ChunkSpec) -> DirectDecode | None:
+        from .bytes import RawBytes
+        from .transpose import Transpose
+
+        if spec.dtype.hasobject or type(self.array_bytes) is not RawBytes or len(self.bytes_bytes) > 1:
+            return None
+        perm = tuple(range(len(spec.shape)))
+        for c in self.array_array:
+            if type(c) is not Transpose:
+                return None
+            step = c.perm(len(spec.shape))
+            perm = tuple(perm[i] for i in step)
+        codec, check = None, None
+        if self.bytes_bytes:
+            b = self.bytes_bytes[0]
+            if type(b) is not NumcodecsCompressor:
+                return None
+            codec, check = b.codec, DIRECT_CHECKS.get(type(b.codec))
+            if check is None:
+                return None
+        return DirectDecode(
+            codec,
+            check,
+            perm,
+            layout.inverse_permutation(perm),
+            layout.permute(spec.shape, perm),
+            spec.dtype,
+            spec.nbytes,
+        )
 
     @classmethod
     def from_v2(

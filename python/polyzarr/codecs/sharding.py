@@ -22,6 +22,18 @@ from .pipeline import ArrayBytesCodec, ChunkSpec, CodecPipeline, compressed_boun
 from .registry import ARRAY_BYTES, CodecContext, CodecEntry, register
 
 EMPTY = 2**64 - 1
+
+
+@dataclass(frozen=True)
+class InnerPart:
+    """One inner chunk's share of a region of a shard: its index, its place in the region, its part of the
+    inner chunk (None: all of it)."""
+
+    idx: tuple[int, ...]
+    dst: tuple[slice, ...]
+    src: tuple[slice, ...] | None
+
+
 RangeGetter = Callable[[str, int, int | None], "bytes | None"]  # (key, start, length) → bytes; start < 0: suffix
 
 
@@ -129,17 +141,22 @@ class ShardingCodec(ArrayBytesCodec):
         index = np.full(self.grid + (2,), EMPTY, dtype="<u8")
         parts: list[bytes] = []
         pos = self.index_nbytes if self.index_location == "start" else 0
+        fill = self._fill_bytes(arr.dtype)
         for idx in itertools.product(*[range(g) for g in self.grid]):
             sub = arr[self._block(idx)]
-            if self._is_fill(sub):
+            if self._is_fill(sub, fill):
                 continue
-            data = self.inner.encode(np.ascontiguousarray(sub) if sub.dtype.kind != "O" else sub)
+            # the inner pipeline makes the one contiguous copy it needs (none for a C-contiguous block)
+            data = self.inner.encode(sub)
             index[idx] = (pos, len(data))
             parts.append(data)
             pos += len(data)
         raw_index = self.index.encode(index.astype(self.index_dtype))
-        body = b"".join(parts)
-        return raw_index + body if self.index_location == "start" else body + raw_index
+        if self.index_location == "start":
+            parts.insert(0, raw_index)
+        else:
+            parts.append(raw_index)
+        return b"".join(parts)  # one join: the shard's only copy of the encoded inner chunks
 
     def max_encoded(self, spec: ChunkSpec | None) -> tuple[int, bool] | None:
         inner = ChunkSpec(self.chunk_shape, self.dtype)
@@ -153,71 +170,126 @@ class ShardingCodec(ArrayBytesCodec):
     def all_empty(self, shard: bytes) -> bool:
         return len(shard) == self.index_nbytes
 
-    def decode(self, buf: Any, spec: ChunkSpec | None, key: str) -> np.ndarray:
-        data = bytes(buf)
+    def index_of(self, data: Any, key: str) -> np.ndarray:
+        """The index of a whole shard's bytes."""
         if len(data) < self.index_nbytes:
             raise ChunkError(key, f"shard is {len(data)} bytes, shorter than its {self.index_nbytes}-byte index")
-        raw = data[: self.index_nbytes] if self.index_location == "start" else data[len(data) - self.index_nbytes :]
-        index = self.parse_index(raw, key)
-        out = self._empty(self.shard_shape)
-        for idx in itertools.product(*[range(g) for g in self.grid]):
-            ext = self._extent(index, idx, len(data), key)
-            if ext is not None:
-                out[self._block(idx)] = self.inner.decode(
-                    data[ext[0] : ext[0] + ext[1]], ChunkSpec(self.chunk_shape, self.dtype), key
-                )
+        at = 0 if self.index_location == "start" else len(data) - self.index_nbytes
+        return self.parse_index(bytes(data[at : at + self.index_nbytes]), key)
+
+    def decode(self, buf: Any, spec: ChunkSpec | None, key: str) -> np.ndarray:
+        data = memoryview(buf).cast("B") if not isinstance(buf, bytes) else buf
+        index = self.index_of(data, key)
+        out = np.empty(self.shard_shape, dtype=self.dtype)
+        whole = tuple(slice(0, s) for s in self.shard_shape)
+        view = memoryview(data)
+        for part in self.inner_parts(whole):
+            ext = self._extent(index, part.idx, len(data), key)
+            dst = out[part.dst + (Ellipsis,)]
+            if ext is None:
+                self.fill(dst)
+            else:
+                self.decode_inner_into(view[ext[0] : ext[0] + ext[1]], dst, part.src, key)
         return out
 
     # -- regions ---------------------------------------------------------------------------------------------
-    def read_region(self, get_range: RangeGetter, key: str, region: tuple[slice, ...]) -> np.ndarray | None:
-        """The part ``region`` (slices within the shard) of shard ``key``, fetching only the index and the inner
-        chunks it intersects; None when the shard is not stored."""
-        if self.index_location == "end":
-            raw = get_range(key, -self.index_nbytes, None)
-        else:
-            raw = get_range(key, 0, self.index_nbytes)
-        if raw is None:
-            return None
-        index = self.parse_index(raw, key)
-        out = self._empty(tuple(s.stop - s.start for s in region))
+    def inner_parts(self, region: tuple[slice, ...]) -> list[InnerPart]:
+        """The inner chunks ``region`` (slices within the shard) intersects, in index order: each one's place in
+        the region and (None when it is the whole inner chunk) its part of the inner chunk."""
         ranges = [
             range(s.start // c, (s.stop - 1) // c + 1) if s.stop > s.start else range(0)
             for s, c in zip(region, self.chunk_shape)
         ]
+        out = []
         for idx in itertools.product(*ranges):
-            block = self._block(idx)
-            lo = [max(b.start, r.start) for b, r in zip(block, region)]
-            hi = [min(b.stop, r.stop) for b, r in zip(block, region)]
-            dst = tuple(slice(a - r.start, b - r.start) for a, b, r in zip(lo, hi, region))
-            src = tuple(slice(a - b.start, z - b.start) for a, z, b in zip(lo, hi, block))
-            ext = self._extent(index, idx, None, key)
-            if ext is None:
-                continue  # empty inner chunk: stays the fill value
-            data = get_range(key, ext[0], ext[1])
-            if data is None or len(data) != ext[1]:
-                raise ChunkError(
-                    key,
-                    f"inner chunk {list(idx)}: expected {ext[1]} bytes at offset {ext[0]}, "
-                    f"got {0 if data is None else len(data)} (shard truncated?)",
-                )
-            chunk = self.inner.decode(data, ChunkSpec(self.chunk_shape, self.dtype), key)
-            out[dst] = chunk[src]
+            dst, src, whole = [], [], True
+            for i, c, r in zip(idx, self.chunk_shape, region):
+                lo, hi = max(i * c, r.start), min((i + 1) * c, r.stop)
+                dst.append(slice(lo - r.start, hi - r.start))
+                src.append(slice(lo - i * c, hi - i * c))
+                whole &= hi - lo == c
+            out.append(InnerPart(idx, tuple(dst), None if whole else tuple(src)))
         return out
+
+    def read_index(self, reader: Any, key: str) -> np.ndarray | None:
+        """The index of the shard ``reader`` reads (a suffix or prefix range); None when the shard is missing."""
+        if self.index_location == "end":
+            raw = reader.read(-self.index_nbytes, None)
+        else:
+            raw = reader.read(0, self.index_nbytes)
+        return None if raw is None else self.parse_index(raw, key)
+
+    def inner_bytes(self, reader: Any, index: np.ndarray, idx: tuple[int, ...], key: str) -> bytes | None:
+        """The stored bytes of inner chunk ``idx`` by one range read; None for an empty inner chunk."""
+        ext = self._extent(index, idx, None, key)
+        if ext is None:
+            return None
+        data = reader.read(ext[0], ext[1])
+        if data is None or len(data) != ext[1]:
+            raise ChunkError(
+                key,
+                f"inner chunk {list(idx)}: expected {ext[1]} bytes at offset {ext[0]}, "
+                f"got {0 if data is None else len(data)} (shard truncated?)",
+            )
+        return data
+
+    def read_region(self, get_range: RangeGetter, key: str, region: tuple[slice, ...]) -> np.ndarray | None:
+        """The part ``region`` (slices within the shard) of shard ``key``, fetching only the index and the inner
+        chunks it intersects; None when the shard is not stored."""
+
+        class _Reader:
+            def read(self, start: int, length: int | None) -> bytes | None:
+                return get_range(key, start, length)
+
+        reader = _Reader()
+        index = self.read_index(reader, key)
+        if index is None:
+            return None
+        out = np.empty(tuple(s.stop - s.start for s in region), dtype=self.dtype)
+        for part in self.inner_parts(region):
+            dst = out[part.dst + (Ellipsis,)]
+            data = self.inner_bytes(reader, index, part.idx, key)
+            if data is None:
+                self.fill(dst)
+            else:
+                self.decode_inner_into(data, dst, part.src, key)
+        return out
+
+    def decode_inner_into(self, data: Any, dst: np.ndarray, src: tuple[slice, ...] | None, key: str) -> None:
+        """Decode one inner chunk into ``dst`` (its place in the result): straight in where the inner pipeline is
+        plain, else through the full pipeline (which raises the categorised error on damage)."""
+        spec = ChunkSpec(self.chunk_shape, self.dtype)
+        direct = self.inner.direct(spec)
+        if direct is not None and direct.decode_to(data, dst, src):
+            return
+        chunk = self.inner.decode(bytes(data), spec, key)
+        dst[...] = chunk if src is None else chunk[src + (Ellipsis,)]
+
+    def fill(self, dst: np.ndarray) -> None:
+        """An empty inner chunk's place: the fill value."""
+        dst[...] = self.fill_value if self.fill_value is not None else np.zeros((), self.dtype)[()]
 
     # -- helpers ---------------------------------------------------------------------------------------------
-    def _empty(self, shape: tuple[int, ...]) -> np.ndarray:
-        out = np.empty(shape, dtype=self.dtype)
-        out[...] = self.fill_value if self.fill_value is not None else np.zeros((), self.dtype)[()]
-        return out
+    def _fill_bytes(self, dtype: np.dtype) -> np.ndarray | None:
+        if self.fill_value is None or dtype.kind == "O":
+            return None
+        return np.frombuffer(np.full((), self.fill_value, dtype=dtype).tobytes(), np.uint8)
 
-    def _is_fill(self, sub: np.ndarray) -> bool:
+    def _is_fill(self, sub: np.ndarray, fill: np.ndarray | None) -> bool:
+        """Every element's bytes are the fill value's (NaN fills compare equal); the first and the last element
+        are compared first, so a chunk of data costs two element comparisons, not a pass over it."""
         if self.fill_value is None:
             return False
         if sub.dtype.kind == "O":
             return all(x == self.fill_value for x in sub.flat)
-        fill = np.full((), self.fill_value, dtype=sub.dtype).tobytes()
-        raw = np.ascontiguousarray(sub).view(np.uint8).reshape(-1, len(fill)) if sub.size else None
-        return raw is None or bool((raw == np.frombuffer(fill, np.uint8)).all())
+        if sub.size == 0:
+            return True
+        assert fill is not None
+        for corner in (tuple(slice(0, 1) for _ in sub.shape), tuple(slice(n - 1, n) for n in sub.shape)):
+            if np.ascontiguousarray(sub[corner]).view(np.uint8).tobytes() != fill.tobytes():
+                return False
+        raw = np.ascontiguousarray(sub).view(np.uint8).reshape(-1, fill.size)
+        return bool((raw == fill).all())
 
 
 def from_v3(cfg: dict, ctx: CodecContext, where: str) -> ShardingCodec:

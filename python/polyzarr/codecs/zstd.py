@@ -7,7 +7,7 @@ from typing import Any
 import numcodecs
 
 from ..errors import ChunkError, CodecError
-from .pipeline import BOUNDED_DECODERS, BytesBytesCodec, NumcodecsCompressor, numcodecs_compressor_v3
+from .pipeline import BOUNDED_DECODERS, DIRECT_CHECKS, BytesBytesCodec, NumcodecsCompressor, numcodecs_compressor_v3
 from .registry import BYTES_BYTES, CodecContext, CodecEntry, cfg_int, register
 
 
@@ -87,6 +87,14 @@ def bounded_decode(codec: Any, buf: Any, key: str, bound: int) -> Any:
     return codec.decode(data)  # now known to fit
 
 
+def direct_check(data: Any, nbytes: int) -> bool:
+    """Frames that are complete and, where they declare their sizes, declare ``nbytes`` in all (frames that do
+    not are decoded into exactly ``nbytes``: libzstd fails when they need more or fill less)."""
+    upper, declared, complete = frames_bound(data)
+    return complete and (upper == nbytes or not declared)
+
+
 BOUNDED_DECODERS["zstd"] = bounded_decode
+DIRECT_CHECKS[numcodecs.Zstd] = direct_check
 
 register(CodecEntry("zstd", BYTES_BYTES, "zstd", ("zstd", "numcodecs.zstd"), from_v3))
