@@ -319,10 +319,12 @@ function _read_shard!(dest::AbstractArray, didx, store::AbstractStore, key::Abst
     par = bufs.inner_tasks > 1 && length(items) > 1
     # decoded on several tasks, a partial shard's byte ranges are read first, here: the store
     # sees the calls of a one-task read, from one task
-    pre = par && b === nothing ? Union{Nothing,Vector{UInt8}}[_inner_range(store, key, s, idx, lin[ci], datarange)
-                                                             for ci in items] : nothing
-    function one(k, tb)
-        ci = items[k]
+    pre = nothing
+    if par && b === nothing
+        pre = Union{Nothing,Vector{UInt8}}[_inner_range(store, key, s, idx, lin[ci], datarange) for ci in items]
+    end
+    function one(j, tb)
+        ci = items[j]
         cr = map((c, k) -> ((c - 1) * k + 1):(c * k), Tuple(ci), jin)
         inter = map(intersect, cr, Tuple(sidx))
         dd = map((i, sr, dr) -> (first(i) - first(sr) + first(dr)):(last(i) - first(sr) + first(dr)), inter,
@@ -335,7 +337,7 @@ function _read_shard!(dest::AbstractArray, didx, store::AbstractStore, key::Abst
             GC.@preserve b _decode_inner!(dest, dd, s.inner, jin, unsafe_wrap(Array, pointer(b, first(r) + 1),
                 length(r)), src, key, tb)
         else
-            x = pre === nothing ? _inner_range(store, key, s, idx, lin[ci], datarange) : pre[k]
+            x = pre === nothing ? _inner_range(store, key, s, idx, lin[ci], datarange) : pre[j]
             _decode_inner!(dest, dd, s.inner, jin, x::Vector{UInt8}, src, key, tb)
         end
         return nothing
@@ -343,7 +345,7 @@ function _read_shard!(dest::AbstractArray, didx, store::AbstractStore, key::Abst
     if par
         _foreach_chunk(one, 1:length(items); ntasks=bufs.inner_tasks)  # the tasks' own buffers; `b` is only read
     else
-        foreach(k -> one(k, bufs), 1:length(items))
+        foreach(j -> one(j, bufs), 1:length(items))
     end
     return true
 end
@@ -603,7 +605,8 @@ function write_region!(a::ZArray{T,N}, src::AbstractArray, rs::NTuple{N,Abstract
     p = a.pipeline
     # encoding reads the chunk and never changes it: a whole chunk that is one run of src's
     # memory is encoded from there (plain chunks, and shards of plain or other inner chunks)
-    zerocopy = src isa Array{T} && isbitstype(T) && (_isplain(a) || (p.serializer isa ShardingCodec && p.perm === nothing))
+    zerocopy = src isa Array{T} && isbitstype(T) &&
+               (_isplain(a) || (p.serializer isa ShardingCodec && p.perm === nothing))
     function one(cidx, bufs)
         cr = _chunk_ranges(a, cidx)
         inter = map(intersect, cr, rs)

@@ -19,7 +19,8 @@ struct OneTaskStore <: PolyZarr.AbstractStore
     inner::PolyZarr.AbstractStore
 end
 PolyZarr.readkey(s::OneTaskStore, k::AbstractString) = PolyZarr.readkey(s.inner, k)
-PolyZarr.readrange(s::OneTaskStore, k::AbstractString, off::Integer, n::Integer) = PolyZarr.readrange(s.inner, k, off, n)
+PolyZarr.readrange(s::OneTaskStore, k::AbstractString, off::Integer, n::Integer) =
+    PolyZarr.readrange(s.inner, k, off, n)
 PolyZarr.writekey!(s::OneTaskStore, k::AbstractString, d::AbstractVector{UInt8}) = PolyZarr.writekey!(s.inner, k, d)
 PolyZarr.deletekey!(s::OneTaskStore, k::AbstractString) = PolyZarr.deletekey!(s.inner, k)
 PolyZarr.listkeys(s::OneTaskStore, p::AbstractString="") = PolyZarr.listkeys(s.inner, p)
@@ -100,7 +101,8 @@ end
         d = tmpdir()
         st = DirectoryStore(d)
         write_array(st, "s", A; zarr_format=3, chunks=(2, 3), shards=(8, 9))
-        write_array(st, "one", A; zarr_format=3, chunks=(4, 5), shards=(32, 40))   # one shard: inner chunks on all threads
+        # one shard: its inner chunks are decoded on all threads
+        write_array(st, "one", A; zarr_format=3, chunks=(4, 5), shards=(32, 40))
         deletekey!(st, "s/c/1/0")             # a missing shard (Zarr grid (1, 0): Julia rows 1:8, columns 10:18)
         B = copy(A)
         B[1:8, 10:18] .= 0
