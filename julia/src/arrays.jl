@@ -178,12 +178,23 @@ end
 
 # Scratch memory one task reuses from chunk to chunk: a fresh 1 MiB buffer per chunk costs page
 # faults that are a large share of a fast codec's time.
-struct ChunkBuffers
-    stored::Vector{UInt8}     # a chunk's bytes as read from the store
+mutable struct ChunkBuffers
+    stored::Vector{UInt8}     # a chunk's (or a whole shard's) bytes as read from the store
     decoded::Vector{UInt8}    # a decoded chunk that cannot go straight to its destination
     encoded::Vector{UInt8}    # a chunk's encoded bytes on their way to the store
+    chunk::Any                # a write's chunk-sized Array{T,N} (made on first use)
+    inner_tasks::Int          # a shard's inner chunks are decoded on this many tasks (read_region!)
 end
-ChunkBuffers() = ChunkBuffers(UInt8[], UInt8[], UInt8[])
+ChunkBuffers() = ChunkBuffers(UInt8[], UInt8[], UInt8[], nothing, 1)
+
+# The task's chunk-sized array for writes (contents unspecified).
+function _task_chunk!(bufs::ChunkBuffers, ::Type{T}, dims::NTuple{N,Int}) where {T,N}
+    c = bufs.chunk
+    c isa Array{T,N} && size(c) == dims && return c
+    c = Array{T,N}(undef, dims)
+    bufs.chunk = c
+    return c
+end
 
 # A plain chunk's decoded bytes are the Julia chunk's memory (native bits type, no transpose, no
 # filters, at most a compressor): it can be decoded straight into, and encoded straight from, an
@@ -205,9 +216,8 @@ function _contiguous_start(A::Array{T,N}, idx::NTuple{N,AbstractUnitRange{Int}})
     return LinearIndices(A)[map(first, idx)...]
 end
 
-# Decode a plain chunk's stored bytes `b` into the `n` bytes at `ptr`.
-function _decode_plain!(ptr::Ptr{UInt8}, n::Int, a::ZArray, b::Vector{UInt8}, key::AbstractString)
-    p = a.pipeline
+# Decode a plain chunk's stored bytes `b` (pipeline `p`) into the `n` bytes at `ptr`.
+function _decode_plain!(ptr::Ptr{UInt8}, n::Int, p::Pipeline, b::Vector{UInt8}, key::AbstractString)
     codec = plain_codec(p)
     if codec === nothing
         got = length(b)
@@ -250,7 +260,7 @@ function _read_chunk!(dest::AbstractArray, didx, a::ZArray{T}, key::AbstractStri
                       bufs::ChunkBuffers, p::Pipeline=a.pipeline, jc=a.jchunks) where {T}
     # a shard: only the inner chunks the block needs (the index, then their byte ranges)
     p.serializer isa ShardingCodec && p.perm === nothing &&
-        return _read_shard!(dest, didx, a.store, key, p, sidx)
+        return _read_shard!(dest, didx, a.store, key, p, sidx, bufs)
     b = readkey!(a.store, key, bufs.stored)
     b === nothing && return false
     if !_isplain(a) || a.grid !== nothing
@@ -258,56 +268,63 @@ function _read_chunk!(dest::AbstractArray, didx, a::ZArray{T}, key::AbstractStri
         _copy_block!(dest, didx, reshape(v, jc), sidx)
         return true
     end
-    n = chunk_length(p) * sizeof(T)
-    start = dest isa Array{T} && map(length, sidx) == a.jchunks ? _contiguous_start(dest, didx) : 0
-    if start > 0
-        GC.@preserve dest _decode_plain!(Ptr{UInt8}(pointer(dest, start)), n, a, b, key)
-    else
-        buf = resize!(bufs.decoded, n)
-        GC.@preserve buf begin
-            _decode_plain!(pointer(buf), n, a, b, key)
-            _copy_block!(dest, didx, unsafe_wrap(Array, Ptr{T}(pointer(buf)), a.jchunks), sidx)
-        end
-    end
+    _decode_block!(dest, didx, p, a.jchunks, b, sidx, key, bufs, T)
     return true
 end
 
 """
-    _read_shard!(dest, didx, store, key, p, sidx) -> Bool
+    _decode_block!(dest, didx, p, jc, b, sidx, key, bufs, T)
+
+Decode the plain chunk bytes `b` (pipeline `p`, Julia chunk size `jc`, element type `T`) and put
+block `sidx` of the chunk into block `didx` of `dest`: straight into `dest`'s memory when the
+whole chunk is one contiguous run there, else through `bufs.decoded` and a copy.
+"""
+function _decode_block!(dest::AbstractArray, didx, p::Pipeline, jc, b::Vector{UInt8}, sidx, key::AbstractString,
+                        bufs::ChunkBuffers, ::Type{T}) where {T}
+    n = chunk_length(p) * sizeof(T)
+    start = dest isa Array{T} && map(length, sidx) == jc ? _contiguous_start(dest, didx) : 0
+    if start > 0
+        GC.@preserve dest _decode_plain!(Ptr{UInt8}(pointer(dest, start)), n, p, b, key)
+    else
+        buf = resize!(bufs.decoded, n)
+        GC.@preserve buf begin
+            _decode_plain!(pointer(buf), n, p, b, key)
+            _copy_block!(dest, didx, unsafe_wrap(Array, Ptr{T}(pointer(buf)), jc), sidx)
+        end
+    end
+    return nothing
+end
+
+"""
+    _read_shard!(dest, didx, store, key, p, sidx, bufs) -> Bool
 
 Copy block `sidx` of the shard at `key` into block `didx` of `dest`, touching only the inner
-chunks the block needs: when it needs all of them, the whole shard in one read; otherwise the
-shard's index (a prefix or suffix byte range) and then the byte range of each needed non-empty
-inner chunk (S3: Range requests).  False when the shard is missing.
+chunks the block needs: when it needs all of them, the whole shard in one read (into
+`bufs.stored`); otherwise the shard's index (a prefix or suffix byte range) and then the byte
+range of each needed non-empty inner chunk (S3: Range requests).  Plain inner chunks are decoded
+straight into `dest` where their block is contiguous there, else through a reused buffer; with
+`bufs.inner_tasks > 1` (a read touching fewer shards than threads) on that many tasks.  False
+when the shard is missing.
 """
-function _read_shard!(dest::AbstractArray, didx, store::AbstractStore, key::AbstractString, p::Pipeline, sidx)
+function _read_shard!(dest::AbstractArray, didx, store::AbstractStore, key::AbstractString, p::Pipeline, sidx,
+                      bufs::ChunkBuffers=ChunkBuffers())
     s = p.serializer::ShardingCodec
     jin = s.inner.jchunk
     jgrid = julia_size(s.grid, 'C')
     touched = CartesianIndices(map((r, c) -> ((first(r) - 1) ÷ c + 1):((last(r) - 1) ÷ c + 1), Tuple(sidx), jin))
-    if length(touched) == prod(jgrid)
-        b = readkey(store, key)
-        b === nothing && return false
-        idx, datarange = split_shard(s, b; key=key)
-        inner_bytes = r -> view(b, first(r) + 1:last(r) + 1)
-    else
-        isz = shard_index_nbytes(s)
-        ib = s.index_at_end ? readrange(store, key, -isz, isz) : readrange(store, key, 0, isz)
-        ib === nothing && return false
-        idx = decode_shard_index(s, ib; key=key)
-        # with the index at the start the data follows it; at the end, where the data stops is only
-        # known from the shard's size, which a byte range does not tell: short reads are caught below
-        datarange = s.index_at_end ? nothing : isz:typemax(Int)
-        inner_bytes = r -> begin
-            x = readrange(store, key, first(r), length(r))
-            (x === nothing || length(x) != length(r)) &&
-                throw(ChunkError(key, "shard index points at bytes $(first(r))…$(last(r)), outside the shard (got " *
-                    "$(x === nothing ? 0 : length(x)) of $(length(r)) bytes)"))
-            x
-        end
-    end
+    found, b, idx, datarange = _shard_index(store, key, s, length(touched) == prod(jgrid), bufs)
+    found || return false
     lin = LinearIndices(jgrid)               # column-major over the reversed grid = C order of the grid
-    for ci in touched
+    items = vec(collect(touched))
+    par = bufs.inner_tasks > 1 && length(items) > 1
+    # decoded on several tasks, a partial shard's byte ranges are read first, here: the store
+    # sees the calls of a one-task read, from one task
+    pre = nothing
+    if par && b === nothing
+        pre = Union{Nothing,Vector{UInt8}}[_inner_range(store, key, s, idx, lin[ci], datarange) for ci in items]
+    end
+    function one(j, tb)
+        ci = items[j]
         cr = map((c, k) -> ((c - 1) * k + 1):(c * k), Tuple(ci), jin)
         inter = map(intersect, cr, Tuple(sidx))
         dd = map((i, sr, dr) -> (first(i) - first(sr) + first(dr)):(last(i) - first(sr) + first(dr)), inter,
@@ -316,18 +333,71 @@ function _read_shard!(dest::AbstractArray, didx, store::AbstractStore, key::Abst
         r = shard_entry(s, idx, lin[ci], datarange; key=key)
         if r === nothing
             fill!(view(dest, dd...), p.fill)                 # an empty inner chunk
+        elseif b !== nothing                                 # a view of the whole shard's bytes: no copy
+            GC.@preserve b _decode_inner!(dest, dd, s.inner, jin, unsafe_wrap(Array, pointer(b, first(r) + 1),
+                length(r)), src, key, tb)
         else
-            v = decode_chunk(s.inner, inner_bytes(r); key=key)
-            _copy_block!(dest, dd, reshape(v, jin), src)
+            x = pre === nothing ? _inner_range(store, key, s, idx, lin[ci], datarange) : pre[j]
+            _decode_inner!(dest, dd, s.inner, jin, x::Vector{UInt8}, src, key, tb)
         end
+        return nothing
+    end
+    if par
+        _foreach_chunk(one, 1:length(items); ntasks=bufs.inner_tasks)  # the tasks' own buffers; `b` is only read
+    else
+        foreach(j -> one(j, bufs), 1:length(items))
     end
     return true
 end
 
-# f(item, bufs) for each item: on this task, or with `julia -t N` on up to N tasks, each with its
-# own buffers.  The first error is rethrown once all tasks have stopped.
-function _foreach_chunk(f, items::AbstractVector, nio::Int=1)
-    ntasks = min(Threads.nthreads(), length(items))
+# The stored bytes of inner chunk `l` of a shard read by byte ranges (nothing: an empty one).
+function _inner_range(store::AbstractStore, key::AbstractString, s::ShardingCodec, idx, l::Int, datarange)
+    r = shard_entry(s, idx, l, datarange; key=key)
+    r === nothing && return nothing
+    x = readrange(store, key, first(r), length(r))
+    (x === nothing || length(x) != length(r)) &&
+        throw(ChunkError(key, "shard index points at bytes $(first(r))…$(last(r)), outside the shard (got " *
+            "$(x === nothing ? 0 : length(x)) of $(length(r)) bytes)"))
+    return x
+end
+
+# (found, whole shard bytes or nothing, index, data range) of the shard at `key`: with `whole`
+# the shard in one read, else only its index.
+function _shard_index(store::AbstractStore, key::AbstractString, s::ShardingCodec, whole::Bool, bufs::ChunkBuffers)
+    if whole
+        b = readkey!(store, key, bufs.stored)
+        b === nothing && return false, nothing, UInt64[], nothing
+        idx, datarange = split_shard(s, b; key=key)
+        return true, b, idx, datarange
+    end
+    isz = shard_index_nbytes(s)
+    ib = s.index_at_end ? readrange(store, key, -isz, isz) : readrange(store, key, 0, isz)
+    ib === nothing && return false, nothing, UInt64[], nothing
+    idx = decode_shard_index(s, ib; key=key)
+    # with the index at the start the data follows it; at the end, where the data stops is only
+    # known from the shard's size, which a byte range does not tell: short reads are caught by
+    # the caller
+    return true, nothing, idx, s.index_at_end ? nothing : isz:typemax(Int)
+end
+
+# One inner chunk's stored bytes `x` → block `src` of it into block `dd` of `dest`.
+function _decode_inner!(dest::AbstractArray, dd, q::Pipeline, jin, x::Vector{UInt8}, src, key::AbstractString,
+                        bufs::ChunkBuffers)
+    if q.plain
+        _decode_block!(dest, dd, q, jin, x, src, key, bufs, q.dtype.T)
+    else
+        v = decode_chunk(q, x; key=key)
+        _copy_block!(dest, dd, reshape(v, jin), src)
+    end
+    return nothing
+end
+
+# f(item, bufs) for each item: on this task, or with `julia -t N` on up to `ntasks` (default N)
+# tasks, each with its own buffers, taking the next item as they go (a thread slowed by other
+# work on the machine takes fewer).  After an error the tasks take no new items; the first error
+# is rethrown once all tasks have stopped.
+function _foreach_chunk(f, items::AbstractVector, nio::Int=1; ntasks::Int=Threads.nthreads())
+    ntasks = min(ntasks, length(items))
     # a remote store (io_concurrency, s3.jl): tasks on this thread overlap the waits for the network
     ntasks <= 1 && nio > 1 && length(items) > 1 && return _foreach_async(f, items, min(nio, length(items)))
     if ntasks <= 1
@@ -335,29 +405,42 @@ function _foreach_chunk(f, items::AbstractVector, nio::Int=1)
         foreach(x -> f(x, bufs), items)
         return nothing
     end
-    tasks = [Threads.@spawn(_foreach_part(f, items, k, ntasks)) for k in 1:ntasks]
-    for err in map(fetch, tasks)
-        err === nothing || throw(err)
-    end
+    state = _ForeachState()
+    tasks = [Threads.@spawn(_foreach_part(f, items, state)) for _ in 1:ntasks]
+    foreach(wait, tasks)
+    state.error[] === nothing || throw(state.error[])
     return nothing
 end
 
 function _foreach_async(f, items::AbstractVector, ntasks::Int)
-    tasks = [@async(_foreach_part(f, items, k, ntasks)) for k in 1:ntasks]
-    for err in map(fetch, tasks)
-        err === nothing || throw(err)
-    end
+    state = _ForeachState()
+    tasks = [@async(_foreach_part(f, items, state)) for _ in 1:ntasks]
+    foreach(wait, tasks)
+    state.error[] === nothing || throw(state.error[])
     return nothing
 end
 
-function _foreach_part(f, items, start::Int, step::Int)
+struct _ForeachState
+    next::Threads.Atomic{Int}      # the next item to take
+    failed::Threads.Atomic{Bool}
+    lock::ReentrantLock
+    error::Base.RefValue{Any}      # the first error
+end
+_ForeachState() = _ForeachState(Threads.Atomic{Int}(1), Threads.Atomic{Bool}(false), ReentrantLock(), Ref{Any}(nothing))
+
+function _foreach_part(f, items, state::_ForeachState)
     bufs = ChunkBuffers()
     try
-        for i in start:step:length(items)
+        while !state.failed[]
+            i = Threads.atomic_add!(state.next, 1)      # the old value
+            i > length(items) && break
             f(items[i], bufs)
         end
     catch e
-        return e
+        lock(state.lock) do
+            state.error[] === nothing && (state.error[] = e)
+        end
+        state.failed[] = true
     end
     return nothing
 end
@@ -403,16 +486,20 @@ function read_region!(dest::AbstractArray, a::ZArray{T,N}, rs::NTuple{N,Abstract
         _read_chunk!(dest, (), a, _chunkkey(a, ()), (), ChunkBuffers()) || (dest[] = a.fillvalue)
         return dest
     end
+    items = vec(collect(_chunks_touching(a, rs)))
+    # fewer shards than threads: each shard's inner chunks are decoded on all threads instead
+    inner = a.pipeline.serializer isa ShardingCodec && length(items) < Threads.nthreads() ? Threads.nthreads() : 1
     function one(cidx, bufs)
         cr = _chunk_ranges(a, cidx)
         inter = map(intersect, cr, rs)
         didx = map((i, r) -> (first(i) - first(r) + 1):(last(i) - first(r) + 1), inter, rs)
         sidx = map((i, c) -> (first(i) - first(c) + 1):(last(i) - first(c) + 1), inter, cr)
+        bufs.inner_tasks = inner
         found = _read_chunk_settling!(dest, didx, a, cidx, sidx, bufs)
         found || fill!(view(dest, didx...), a.fillvalue)
     end
     # chunks fill disjoint blocks of `dest`: with `julia -t N` they are decoded on N threads
-    _foreach_chunk(one, vec(collect(_chunks_touching(a, rs))), io_concurrency(a.store))
+    _foreach_chunk(one, items, io_concurrency(a.store))
     return dest
 end
 
@@ -497,7 +584,9 @@ end
     write_region!(a, src, rs)
 
 Write `src` (size `length.(rs)`) into the Julia index ranges `rs` of `a`.  Chunks only partly
-covered are read, updated and rewritten.
+covered are read, updated and rewritten (under `with_chunk_lock`).  With `julia -t N` and a
+local or in-memory store the chunks are encoded and stored on N threads (the bytes are those of
+a one-thread write); the first error is rethrown once every task has stopped.
 """
 function write_region!(a::ZArray{T,N}, src::AbstractArray, rs::NTuple{N,AbstractUnitRange{Int}}) where {T,N}
     size(src) == map(length, rs) ||
@@ -506,39 +595,47 @@ function write_region!(a::ZArray{T,N}, src::AbstractArray, rs::NTuple{N,Abstract
     for (d, r) in enumerate(rs)
         (first(r) >= 1 && last(r) <= a.jsize[d]) || throw(BoundsError(a, rs))
     end
-    bufs = ChunkBuffers()
     if N == 0
         c = Array{T,0}(undef)
         c[] = src[]
-        _write_chunk!(a, _chunkkey(a, ()), c, bufs)
+        _write_chunk!(a, _chunkkey(a, ()), c, ChunkBuffers())
         return a
     end
     whole = map(n -> 1:n, a.jchunks)
-    chunk = Array{T,N}(undef, a.jchunks)      # one buffer, reused for every chunk
-    for cidx in _chunks_touching(a, rs)
+    p = a.pipeline
+    # encoding reads the chunk and never changes it: a whole chunk that is one run of src's
+    # memory is encoded from there (plain chunks, and shards of plain or other inner chunks)
+    zerocopy = src isa Array{T} && isbitstype(T) &&
+               (_isplain(a) || (p.serializer isa ShardingCodec && p.perm === nothing))
+    function one(cidx, bufs)
         cr = _chunk_ranges(a, cidx)
         inter = map(intersect, cr, rs)
         sidx = map((i, r) -> (first(i) - first(r) + 1):(last(i) - first(r) + 1), inter, rs)
         cidx_in = map((i, c) -> (first(i) - first(c) + 1):(last(i) - first(c) + 1), inter, cr)
         key = _chunkkey(a, cidx)
         if a.grid !== nothing                 # rectilinear: chunks of their own sizes
-            jc, p = _chunk_pipe(a, cidx)
+            jc, q = _chunk_pipe(a, cidx)
             c = Array{T,N}(undef, jc)
             wc = map(n -> 1:n, jc)
             if inter == cr
                 map(length, inter) == jc || fill!(c, a.fillvalue)
+                _copy_block!(c, cidx_in, src, sidx)
+                _write_chunk!(a, key, c, bufs, q)
             else
-                _read_chunk!(c, wc, a, key, wc, bufs, p, jc) || fill!(c, a.fillvalue)
+                with_chunk_lock(a) do
+                    _read_chunk!(c, wc, a, key, wc, bufs, q, jc) || fill!(c, a.fillvalue)
+                    _copy_block!(c, cidx_in, src, sidx)
+                    _write_chunk!(a, key, c, bufs, q)
+                end
             end
-            _copy_block!(c, cidx_in, src, sidx)
-            _write_chunk!(a, key, c, bufs, p)
-            continue
+            return nothing
         end
-        start = src isa Array{T} && _isplain(a) && cidx_in == whole ? _contiguous_start(src, sidx) : 0
+        start = zerocopy && cidx_in == whole ? _contiguous_start(src, sidx) : 0
         if start > 0                          # the chunk is one run of src's memory: no copy
             GC.@preserve src _write_chunk!(a, key, unsafe_wrap(Array, pointer(src, start), a.jchunks), bufs)
-            continue
+            return nothing
         end
+        chunk = _task_chunk!(bufs, T, a.jchunks)    # one buffer per task, reused for every chunk
         if inter == cr
             map(length, inter) == a.jchunks || fill!(chunk, a.fillvalue)   # edge chunk: pad with fill
             _copy_block!(chunk, cidx_in, src, sidx)
@@ -551,9 +648,16 @@ function write_region!(a::ZArray{T,N}, src::AbstractArray, rs::NTuple{N,Abstract
                 _write_chunk!(a, key, chunk, bufs)
             end
         end
+        return nothing
     end
+    items = vec(collect(_chunks_touching(a, rs)))
+    # chunks are independent: encoded and stored on all threads where the store is safe for that
+    # (S3 keeps its one-thread writes: its listing cache is not shared between threads)
+    _foreach_chunk(one, items; ntasks=_threaded_writes(a.store) ? Threads.nthreads() : 1)
     return a
 end
+
+_threaded_writes(s::AbstractStore) = s isa Union{DirectoryStore,MemoryStore}
 
 const LOCK_EX = Cint(2)
 const O_RDWR_CREAT = Cint(0o102)          # Linux O_RDWR | O_CREAT
@@ -566,8 +670,24 @@ two processes updating regions that share a chunk then both land.  Local stores 
 stores make no locking promise (S3: the last writer of a chunk wins).
 """
 function with_chunk_lock(f, a::ZArray)
-    a.store isa DirectoryStore || return f()
+    # tasks of this process first take a lock of their own: a task blocked in flock(2) would
+    # block its thread, and with it a task holding the lock on the same thread
     key = joinkey(a.path, ".polyzarr-lock")
+    l = _process_lock(a.store isa DirectoryStore ? joinpath(a.store.root, key) : string(objectid(a.store), ":", key))
+    lock(l)
+    try
+        a.store isa DirectoryStore || return f()
+        return _with_flock(f, a, key)
+    finally
+        unlock(l)
+    end
+end
+
+const _PROCESS_LOCKS = Dict{String,ReentrantLock}()
+const _PROCESS_LOCKS_LOCK = ReentrantLock()
+_process_lock(name::String) = lock(() -> get!(ReentrantLock, _PROCESS_LOCKS, name), _PROCESS_LOCKS_LOCK)
+
+function _with_flock(f, a::ZArray, key::String)
     p = _make_dirs(a.store, key)
     fd = ccall(:open, Cint, (Cstring, Cint, Cint), p, O_RDWR_CREAT | Cint(O_NOFOLLOW), Cint(0o644))
     fd < 0 && throw(StoreError(key, "cannot open the lock file $(p): $(Libc.strerror(Libc.errno()))"))

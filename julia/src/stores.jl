@@ -73,25 +73,39 @@ Base.close(::AbstractStore) = nothing
 # ---------------------------------------------------------------------------------------------
 # in-memory
 
-"An in-process store: a Dict of keys to bytes."
+"An in-process store: a Dict of keys to bytes (safe to use from several threads)."
 struct MemoryStore <: AbstractStore
     data::Dict{String,Vector{UInt8}}
+    lock::ReentrantLock          # threaded reads and writes (arrays.jl) share the Dict
 end
+MemoryStore(data::Dict{String,Vector{UInt8}}) = MemoryStore(data, ReentrantLock())
 MemoryStore() = MemoryStore(Dict{String,Vector{UInt8}}())
 
-readkey(s::MemoryStore, key::AbstractString) = (k = checkkey(key); haskey(s.data, k) ? copy(s.data[k]) : nothing)
+function readkey(s::MemoryStore, key::AbstractString)
+    k = checkkey(key)
+    return lock(s.lock) do
+        haskey(s.data, k) ? copy(s.data[k]) : nothing
+    end
+end
 function readrange(s::MemoryStore, key::AbstractString, offset::Integer, length::Integer)
-    b = get(s.data, checkkey(key), nothing)
-    return b === nothing ? nothing : _byterange(b, offset, length)
+    k = checkkey(key)
+    return lock(s.lock) do
+        b = get(s.data, k, nothing)
+        b === nothing ? nothing : _byterange(b, offset, length)
+    end
 end
 function writekey!(s::MemoryStore, key::AbstractString, data::AbstractVector{UInt8})
-    s.data[checkkey(key)] = Vector{UInt8}(data)
+    k = checkkey(key)
+    v = Vector{UInt8}(data)
+    lock(() -> (s.data[k] = v), s.lock)
     return nothing
 end
-deletekey!(s::MemoryStore, key::AbstractString) = (delete!(s.data, checkkey(key)); nothing)
+deletekey!(s::MemoryStore, key::AbstractString) = (k = checkkey(key); lock(() -> delete!(s.data, k), s.lock); nothing)
 function listkeys(s::MemoryStore, prefix::AbstractString="")
     p = _normprefix(prefix)
-    return sort!([k for k in keys(s.data) if _under(k, p)])
+    return lock(s.lock) do
+        sort!([k for k in keys(s.data) if _under(k, p)])
+    end
 end
 
 # memory://name stores live for the process
@@ -179,14 +193,32 @@ end
 
 readkey(s::DirectoryStore, key::AbstractString) = _read_confined(_open_confined(s, key), s, key, read)
 
-# Into a buffer reused from chunk to chunk: a new vector per file costs page faults.
+# Into a buffer reused from chunk to chunk: a new vector per file costs page faults.  Read with
+# read(2): Julia 1.5 has no readbytes! for a Filesystem.File, and the generic one reads a byte
+# at a time (a stat per byte).
 function readkey!(s::DirectoryStore, key::AbstractString, buf::Vector{UInt8})
     return _read_confined(_open_confined(s, key), s, key, io -> begin
-        n = readbytes!(io, resize!(buf, filesize(io)))
+        n = _read_fd!(io, resize!(buf, filesize(io)))
         resize!(buf, n)
         eof(io) || append!(buf, read(io))          # the file grew since it was opened
         buf
     end)
+end
+
+# Fill `buf` from the file's current position; fewer bytes at end of file.
+function _read_fd!(io::Base.Filesystem.File, buf::Vector{UInt8})
+    fd = Base.cconvert(Cint, Base.fd(io))
+    n = 0
+    GC.@preserve buf while n < length(buf)
+        r = ccall(:read, Cssize_t, (Cint, Ptr{UInt8}, Csize_t), fd, pointer(buf, n + 1), length(buf) - n)
+        if r < 0
+            Libc.errno() == Libc.EINTR && continue
+            throw(SystemError("read", Libc.errno()))
+        end
+        r == 0 && break
+        n += r
+    end
+    return n
 end
 
 function readrange(s::DirectoryStore, key::AbstractString, offset::Integer, length::Integer)
@@ -209,7 +241,12 @@ function _make_dirs(s::DirectoryStore, key::AbstractString)
         p = joinpath(p, parts[i])
         st = lstat(p)
         if !ispath(st)
-            mkdir(p)
+            # another thread or process may make it first (threaded writes: arrays.jl)
+            try
+                mkdir(p)
+            catch e
+                isdir(lstat(p)) || rethrow()
+            end
         elseif islink(st)
             throw(PathError(k, "$(join(parts[1:i], '/')) is a symbolic link"))
         elseif !isdir(st)

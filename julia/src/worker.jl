@@ -21,7 +21,8 @@ function worker_ping(args)
     d = get(args, "delay", 0)
     (d isa Real && d >= 0) || throw(ProtocolError("ping: \"delay\" must be a non-negative number"))
     d > 0 && sleep(d)
-    return Dict{String,Any}("pong" => true, "julia" => string(VERSION), "pid" => getpid())
+    return Dict{String,Any}("pong" => true, "julia" => string(VERSION), "pid" => getpid(),
+                            "threads" => Threads.nthreads())
 end
 
 function worker_export(args)
@@ -160,7 +161,8 @@ end
 Print the ready line, then answer requests until EOF or `shutdown`.  Returns 0.
 """
 function worker_main(input::IO=stdin, output::IO=stdout; ops=worker_ops())
-    send_line(output, Dict{String,Any}("ready" => true, "version" => string(VERSION), "pid" => getpid()))
+    send_line(output, Dict{String,Any}("ready" => true, "version" => string(VERSION), "pid" => getpid(),
+                                       "threads" => Threads.nthreads()))
     while !eof(input)
         line = readline(input)
         isempty(strip(line)) && continue

@@ -161,7 +161,7 @@ end
 @testset "worker" begin
     @testset "requests" begin
         r, stop = PC.handle_request("{\"id\": 1, \"op\": \"ping\", \"args\": {}}", TEST_OPS)
-        @test r == Dict("id" => 1, "ok" => true, "result" => Dict("pong" => true, "julia" => string(VERSION), "pid" => getpid())) && !stop
+        @test r == Dict("id" => 1, "ok" => true, "result" => Dict("pong" => true, "julia" => string(VERSION), "pid" => getpid(), "threads" => Threads.nthreads())) && !stop
         r, _ = PC.handle_request("{\"id\": \"s\", \"op\": \"echo\", \"args\": {\"a\": [1, 2.5, null]}}", TEST_OPS)
         @test r["id"] == "s" && r["result"] == Dict("args" => Dict("a" => Any[1, 2.5, nothing]))
         r, _ = PC.handle_request("{\"id\": 2, \"op\": \"echo\"}", TEST_OPS)               # args optional

@@ -45,7 +45,11 @@ libpath(lib::CLibrary) = get(ENV, lib.envvar, lib.soname)
 
 # The address of C function `name` in `lib`, opening the library on first use. Pointers are
 # cached; a C_NULL entry (e.g. after precompilation, which nulls pointers) is looked up again.
+# The cache is copy-on-write (a new Dict per added symbol, under the lock): chunks decoded on
+# several threads look their functions up without taking a lock.
 function libfunc(lib::CLibrary, name::Symbol, key::String)
+    p = get(lib.symbols, name, C_NULL)
+    p == C_NULL || return p
     lock(LIBRARY_LOCK)
     try
         p = get(lib.symbols, name, C_NULL)
@@ -67,7 +71,9 @@ function libfunc(lib::CLibrary, name::Symbol, key::String)
         end
         p == C_NULL && throw(CodecError(key, "$(lib.name) at \"$(libpath(lib))\" has no function " *
             "$name (too old?); set $(lib.envvar) to a newer library"))
-        lib.symbols[name] = p
+        syms = copy(lib.symbols)
+        syms[name] = p
+        lib.symbols = syms
         return p
     finally
         unlock(LIBRARY_LOCK)
@@ -84,8 +90,8 @@ For tests: do not call it while other tasks are encoding or decoding.
 function reset_codec_libraries!()
     lock(LIBRARY_LOCK) do
         for lib in CODEC_LIBRARIES
+            lib.symbols = Dict{Symbol,Ptr{Cvoid}}()      # a new Dict: readers may hold the old one
             lib.handle = C_NULL
-            empty!(lib.symbols)
         end
     end
     for pool in (ZSTD_DCTX_POOL, ZSTD_CCTX_POOL)

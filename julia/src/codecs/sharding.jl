@@ -143,27 +143,45 @@ end
 
 function serializer_encode(s::ShardingCodec, p::Pipeline, A::AbstractArray)
     T = p.dtype.T
-    jin = s.inner.jchunk
-    buf = Array{T}(undef, jin)
+    q = s.inner
+    jin = q.jchunk
     ngrid = reduce(*, s.grid; init=1)
     idx = fill(SHARD_EMPTY, 2 * ngrid)
-    parts = Vector{UInt8}[]
-    pos = s.index_at_end ? 0 : shard_index_nbytes(s)
+    isz = shard_index_nbytes(s)
+    # the shard is built in one vector: the index's place first (index at the start), then each
+    # inner chunk encoded straight after the last
+    out = Vector{UInt8}(undef, s.index_at_end ? 0 : isz)
+    pos = length(out)
+    plain = q.plain && A isa Array{T} && isbitstype(T)
+    codec = plain ? plain_codec(q) : nothing
+    enc = UInt8[]
+    buf = Array{T}(undef, jin)
+    n = plain ? prod(jin) * sizeof(T) : 0
     for (l, ci) in enumerate(CartesianIndices(julia_size(s.grid, 'C')))   # inner chunks in C order of the grid
         rng = map((c, k) -> ((c - 1) * k + 1):(c * k), Tuple(ci), jin)
-        copyto!(buf, view(A, rng...))
-        all(x -> _isfill(x, p.fill), buf) && continue        # all-fill inner chunks are not stored
-        enc = encode_chunk(s.inner, buf)
-        idx[2l - 1], idx[2l] = UInt64(pos), UInt64(length(enc))
-        push!(parts, enc)
-        pos += length(enc)
+        # an inner chunk that is one run of A's memory is read there; others are copied out first
+        start = plain ? _contiguous_start(A, rng) : 0
+        if start > 0
+            GC.@preserve A begin
+                v = unsafe_wrap(Array, pointer(A, start), jin)
+                all(x -> _isfill(x, p.fill), v) && continue           # all-fill inner chunks are not stored
+                e = codec === nothing ? v : encode!(enc, codec, Ptr{UInt8}(pointer(v)), n)
+                m = length(e) * sizeof(eltype(e))
+                resize!(out, pos + m)
+                GC.@preserve e out unsafe_copyto!(pointer(out, pos + 1), Ptr{UInt8}(pointer(e)), m)
+            end
+        else
+            _copy_block!(buf, map(k -> 1:k, jin), A, rng)
+            all(x -> _isfill(x, p.fill), buf) && continue
+            e = encode_chunk(q, buf)
+            m = length(e)
+            append!(out, e)
+        end
+        idx[2l - 1], idx[2l] = UInt64(pos), UInt64(m)
+        pos += m
     end
     index = encode_shard_index(s, idx)
-    out = UInt8[]
-    sizehint!(out, pos + (s.index_at_end ? length(index) : 0))
-    s.index_at_end || append!(out, index)
-    foreach(x -> append!(out, x), parts)
-    s.index_at_end && append!(out, index)
+    s.index_at_end ? append!(out, index) : copyto!(out, 1, index, 1, isz)
     return out
 end
 

@@ -6,12 +6,22 @@ import sys
 from typing import Sequence
 
 from .bridge import JuliaBridge, Selection, get_bridge, juliacall_problem, select_backend
-from .locate import julia_command, julia_executable, julia_package_dir, julia_script, julia_version, repo_root
+from .locate import (
+    core_count,
+    julia_command,
+    julia_env,
+    julia_executable,
+    julia_package_dir,
+    julia_script,
+    julia_version,
+    repo_root,
+)
 from .worker import JuliaWorker, JuliaWorkerError, WorkerBridge
 
 
 def run_julia_cli(argv: Sequence[str]) -> int:
-    """Run ``polyzarr ARGV`` with the Julia implementation, passing output through."""
+    """Run ``polyzarr ARGV`` with the Julia implementation, passing output through; on as many threads as
+    there are cores unless ``JULIA_NUM_THREADS`` is set."""
     try:
         cmd = julia_command("polyzarr.jl")
     except RuntimeError as e:
@@ -25,11 +35,11 @@ def run_julia_cli(argv: Sequence[str]) -> int:
             skip = True
         elif not a.startswith("--impl="):
             args.append(a)
-    return subprocess.call(cmd + args)
+    return subprocess.call(cmd + args, env=julia_env())
 
 
 __all__ = [
-    "JuliaBridge", "JuliaWorker", "JuliaWorkerError", "Selection", "WorkerBridge", "get_bridge", "juliacall_problem",
-    "julia_command", "julia_executable", "julia_package_dir", "julia_script", "julia_version", "repo_root",
-    "run_julia_cli", "select_backend",
+    "JuliaBridge", "JuliaWorker", "JuliaWorkerError", "Selection", "WorkerBridge", "core_count", "get_bridge",
+    "juliacall_problem", "julia_command", "julia_env", "julia_executable", "julia_package_dir", "julia_script",
+    "julia_version", "repo_root", "run_julia_cli", "select_backend",
 ]

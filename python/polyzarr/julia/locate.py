@@ -56,3 +56,21 @@ def julia_command(script: str) -> list[str]:
     if not path.exists():
         raise RuntimeError(f"the Julia side is not available in this checkout ({path} is missing)")
     return [exe, "--startup-file=no", "--history-file=no", str(path)]
+
+
+def core_count() -> int:
+    """The cores this process may run on (its CPU affinity where the OS tells it, else the CPU count)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def julia_env(base: dict | None = None) -> dict:
+    """The environment for a Julia process: ``base`` (default ``os.environ``) with ``JULIA_NUM_THREADS`` set to
+    the core count unless it is already set (to anything, even empty). A number, not ``auto``: Julia 1.5 reads
+    ``JULIA_NUM_THREADS=auto`` as one thread; every version takes a number."""
+    env = dict(os.environ if base is None else base)
+    if "JULIA_NUM_THREADS" not in env:
+        env["JULIA_NUM_THREADS"] = str(core_count())
+    return env

@@ -23,7 +23,7 @@ import numpy as np
 
 from ..errors import CATEGORIES
 from .bridge import JuliaBridge
-from .locate import julia_command
+from .locate import julia_command, julia_env
 
 
 class JuliaWorkerError(RuntimeError):
@@ -55,7 +55,8 @@ class JuliaWorker:
 
     def start(self) -> None:
         cmd = julia_command("worker.jl")
-        env = dict(os.environ, **(self.env or {}))
+        # threads: JULIA_NUM_THREADS from the caller's env or os.environ, else the core count
+        env = julia_env(dict(os.environ, **(self.env or {})))
         t0 = time.perf_counter()
         if self.log is not None and self._log_file is None:
             self._log_file = open(self.log, "a", encoding="utf-8")
