@@ -490,6 +490,9 @@ function read_region!(dest::AbstractArray, a::ZArray{T,N}, rs::NTuple{N,Abstract
     # fewer shards than threads: each shard's inner chunks are decoded on all threads instead
     inner = a.pipeline.serializer isa ShardingCodec && length(items) < Threads.nthreads() ? Threads.nthreads() : 1
     function one(cidx, bufs)
+        # every name assigned here is this call's own (`local`): `one` runs on several tasks at once, and a
+        # name shared with write_region!'s scope would be one variable for all of them
+        local cr, inter, sidx, cidx_in, key, jc, q, c, wc, start, chunk, found
         cr = _chunk_ranges(a, cidx)
         inter = map(intersect, cr, rs)
         didx = map((i, r) -> (first(i) - first(r) + 1):(last(i) - first(r) + 1), inter, rs)
@@ -596,9 +599,9 @@ function write_region!(a::ZArray{T,N}, src::AbstractArray, rs::NTuple{N,Abstract
         (first(r) >= 1 && last(r) <= a.jsize[d]) || throw(BoundsError(a, rs))
     end
     if N == 0
-        c = Array{T,0}(undef)
-        c[] = src[]
-        _write_chunk!(a, _chunkkey(a, ()), c, ChunkBuffers())
+        c0 = Array{T,0}(undef)
+        c0[] = src[]
+        _write_chunk!(a, _chunkkey(a, ()), c0, ChunkBuffers())
         return a
     end
     whole = map(n -> 1:n, a.jchunks)

@@ -67,6 +67,9 @@ end
             @test same_bytes(st -> write_array(st, "s", A; zarr_format=3, chunks=(2, 3), shards=(8, 9),
                                                index_location=loc))
         end
+        # rectilinear grids: chunks of several sizes written at once (each task its own chunk array)
+        @test same_bytes(st -> write_array(st, "g", A; zarr_format=3, chunks=([2, 3, 5, 7, 13], [1, 4, 6, 9, 10, 7])))
+        @test same_bytes(st -> write_array(st, "gs", A; zarr_format=3, chunks=(2, 1), shards=([4, 6, 20], [6, 12, 19])))
         # other element types: strings (object chunks), Int16 big-endian, 3-d
         S = reshape(["s$(i % 7)" for i in 1:120], 10, 12)
         @test same_bytes(st -> write_array(st, "t", S; chunks=(3, 5)))
