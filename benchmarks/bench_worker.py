@@ -64,7 +64,20 @@ def first_line(e: BaseException) -> str:
 # contenders: read(path) / point(a, i, j) / region(a, r0, r1, c0, c1) / open(path) / write(case, x, path)
 
 
-class Polyzarr:
+class NumpyIndexing:
+    """A contender whose arrays index like numpy arrays (polyzarr, zarr-python): read, point and region alike."""
+
+    def read(self, a) -> np.ndarray:
+        return a[...]
+
+    def point(self, a, i: int, j: int) -> float:
+        return float(a[i, j])
+
+    def region(self, a, r0: int, r1: int, c0: int, c1: int) -> np.ndarray:
+        return a[r0:r1, c0:c1]
+
+
+class Polyzarr(NumpyIndexing):
     name = "polyzarr-python"
 
     def __init__(self) -> None:
@@ -82,15 +95,6 @@ class Polyzarr:
         store = self.pz.open_store(root, "r")
         return lambda name: self.pz.open_array(store, name)
 
-    def read(self, a) -> np.ndarray:
-        return a[...]
-
-    def point(self, a, i: int, j: int) -> float:
-        return float(a[i, j])
-
-    def region(self, a, r0: int, r1: int, c0: int, c1: int) -> np.ndarray:
-        return a[r0:r1, c0:c1]
-
     def write(self, case: dict, x: np.ndarray, path: str) -> None:
         pz = self.pz
         store = pz.open_store(path, "w")
@@ -106,7 +110,7 @@ class Polyzarr:
         a[...] = x
 
 
-class ZarrPython:
+class ZarrPython(NumpyIndexing):
     """zarr-python 3 with a codec pipeline (its default BatchedCodecPipeline, the fused one, or zarrs')."""
 
     PIPELINES = {
@@ -147,15 +151,6 @@ class ZarrPython:
 
         store = LocalStore(root, read_only=True)
         return lambda name: self.zarr.open_array(store, path=name, mode="r")
-
-    def read(self, a) -> np.ndarray:
-        return a[...]
-
-    def point(self, a, i: int, j: int) -> float:
-        return float(a[i, j])
-
-    def region(self, a, r0: int, r1: int, c0: int, c1: int) -> np.ndarray:
-        return a[r0:r1, c0:c1]
 
     def write(self, case: dict, x: np.ndarray, path: str) -> None:
         import numcodecs
