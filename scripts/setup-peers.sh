@@ -65,7 +65,7 @@ setup_zarr2() {
     log "creating .cache/zarr2-venv with $py ($("$py" --version 2>&1)) and zarr<3"
     "$py" -m venv "$z"
   fi
-  "$z/bin/python" -m pip install -q "zarr>=2.18,<3" numcodecs fsspec s3fs rich numpy >&2
+  "$z/bin/python" -m pip install -q "zarr>=2.18,<3" numcodecs fsspec s3fs rich numpy zstandard >&2
   # numcodecs' pcodec codec needs the pcodec package; zfpy has no cp311 wheel that numcodecs can import (tables.py)
   "$z/bin/python" -m pip install -q pcodec >&2 || log "warning: no pcodec for zarr 2.18: its pcodec cells will fail"
   "$z/bin/python" -m pip install -q --no-deps -e "$root" >&2

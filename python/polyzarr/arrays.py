@@ -405,17 +405,29 @@ class Array:
         if len(parts) > 2 * threads - 1:  # else a region's few shards, unevenly touched, would leave threads idle
 
             def shard(part: ChunkPart) -> None:
-                for job in self._shard_jobs(part, out, True):
-                    job()
+                readers: list[RangeReader] = []
+                try:
+                    for job in self._shard_jobs(part, out, True, readers):
+                        job()
+                finally:
+                    for r in readers:
+                        r.close()
 
             _run(shard, parts, self.store.remote)
             return
-        jobs = [job for part in parts for job in self._shard_jobs(part, out, False)]
-        _run(lambda job: job(), jobs, self.store.remote)
+        readers: list[RangeReader] = []
+        try:
+            jobs = [job for part in parts for job in self._shard_jobs(part, out, False, readers)]
+            _run(lambda job: job(), jobs, self.store.remote)
+        finally:
+            for r in readers:
+                r.close()
 
-    def _shard_jobs(self, part: ChunkPart, out: np.ndarray, reuse: bool) -> list[Any]:
-        """The decodes of the inner chunks ``part`` needs (their bytes already read), as callables; empty inner
-        chunks and a missing shard are filled here."""
+    def _shard_jobs(self, part: ChunkPart, out: np.ndarray, reuse: bool, readers: list[RangeReader]) -> list[Any]:
+        """The decodes of the inner chunks ``part`` needs, as callables: a whole shard's bytes are read here, a
+        part's inner chunks are each read by their job (reads run on the threads too); empty inner chunks and a
+        missing shard are filled here. A reader opened is added to ``readers``: the caller closes it once the
+        jobs ran."""
         key = self.chunk_key(part.index)
         sharding = self.pipeline_for(part.shape).array_bytes
         assert isinstance(sharding, ShardingCodec)
@@ -446,20 +458,17 @@ class Array:
         if reader is None:
             sharding.fill(dst)
             return jobs
-        try:
-            cached = self._shard_index(reader, sharding, key)
-            if cached is None:
-                sharding.fill(dst)
-                return jobs
-            for inner in sharding.inner_parts(part.in_chunk):
-                where = dst[inner.dst + (Ellipsis,)]
-                got = sharding.inner_bytes(reader, cached, inner.idx, key)
-                if got is None:
-                    sharding.fill(where)
-                else:
-                    jobs.append(functools.partial(sharding.decode_inner_into, got, where, inner.src, key))
-        finally:
-            reader.close()
+        readers.append(reader)
+        cached = self._shard_index(reader, sharding, key)
+        if cached is None:
+            sharding.fill(dst)
+            return jobs
+        for inner in sharding.inner_parts(part.in_chunk):
+            where = dst[inner.dst + (Ellipsis,)]
+            if sharding._extent(cached, inner.idx, None, key) is None:
+                sharding.fill(where)
+            else:
+                jobs.append(functools.partial(_read_inner, sharding, reader, cached, inner.idx, where, inner.src, key))
         return jobs
 
     def _shard_index(self, reader: RangeReader, sharding: ShardingCodec, key: str) -> np.ndarray | None:
@@ -569,6 +578,23 @@ def _object_array(value: Any) -> np.ndarray:
     arr = np.empty(np.shape(value), dtype=object)
     arr[...] = value
     return arr
+
+
+def _read_inner(
+    sharding: ShardingCodec,
+    reader: RangeReader,
+    index: np.ndarray,
+    idx: tuple[int, ...],
+    dst: np.ndarray,
+    src: tuple[slice, ...] | None,
+    key: str,
+) -> None:
+    """One inner chunk of a shard read by its range and decoded into ``dst`` (a job of ``_shard_jobs``)."""
+    data = sharding.inner_bytes(reader, index, idx, key)
+    if data is None:
+        sharding.fill(dst)
+    else:
+        sharding.decode_inner_into(data, dst, src, key)
 
 
 def _run(fn: Any, parts: list, remote: bool) -> None:

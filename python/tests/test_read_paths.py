@@ -272,3 +272,157 @@ def test_sharded_read_on_a_non_local_store_uses_ranges(tmp_path):
     a = open_array(store, "")
     assert np.array_equal(a[...], x) and np.array_equal(a[3:11, 2:9], x[3:11, 2:9]) and a[9, 7] == x[9, 7]
     assert not a._index_cache
+
+
+# -- zstd through python-zstandard (the fast path's decoder; numcodecs still writes) -----------------------------
+
+
+def zstd_frames():
+    """Frames numcodecs writes (levels, checksums), two frames back to back, a frame without its content size and
+    one behind a skippable frame: each with the values it must decode to (numcodecs' own decode, or the input)."""
+    import zstandard
+
+    x = values((40, 30))
+    raw = x.tobytes()
+    out = {
+        f"level{lv}-checksum{cs}": numcodecs.Zstd(level=lv, checksum=cs).encode(x)
+        for lv in (-1, 1, 5)
+        for cs in (False, True)
+    }
+    out["two-frames"] = numcodecs.Zstd().encode(raw[:4000]) + numcodecs.Zstd().encode(raw[4000:])
+    out["no-content-size"] = zstandard.ZstdCompressor(write_content_size=False).compress(raw)
+    out["skippable-first"] = (
+        (0x184D2A50).to_bytes(4, "little") + (3).to_bytes(4, "little") + b"abc" + out["level1-checksumFalse"]
+    )
+    return x, out
+
+
+def test_zstd_fast_decoder_equals_numcodecs():
+    from polyzarr.codecs.zstd import decode_into, direct_check
+
+    x, frames = zstd_frames()
+    for name, frame in frames.items():
+        target = np.empty_like(x)
+        assert direct_check(frame, x.nbytes), name
+        decode_into(numcodecs.Zstd(), frame, target)
+        assert np.array_equal(target, x), name
+        if name != "no-content-size":  # numcodecs cannot size that one without being told
+            assert np.array_equal(np.frombuffer(numcodecs.Zstd().decode(frame), "<f8").reshape(x.shape), x), name
+
+
+def test_zstd_fast_decoder_refuses_a_wrong_size_or_checksum():
+    from polyzarr.codecs.zstd import decode_into
+
+    x, frames = zstd_frames()
+    for n in (x.size - 1, x.size + 1):  # the frames decode to more, or fewer, bytes than the target holds
+        with pytest.raises(Exception, match="zstd frames decode to"):
+            decode_into(numcodecs.Zstd(), frames["no-content-size"], np.empty(n))
+    bad = bytearray(frames["level1-checksumTrue"])
+    bad[-1] ^= 0xFF  # the content checksum
+    with pytest.raises(Exception, match="checksum"):
+        decode_into(numcodecs.Zstd(), bytes(bad), np.empty_like(x))
+
+
+@pytest.mark.parametrize("fast", ["zstandard", "numcodecs-only", "zstandard-refuses"])
+def test_zstd_reads_equal_zarr_python_whichever_decoder(tmp_path, monkeypatch, fast):
+    """Whole, region and point reads of v2, v3 and sharded zstd arrays equal zarr-python's: with zstandard, without
+    it (numcodecs decodes), and when zstandard refuses every frame (each chunk falls back to the full pipeline)."""
+    import zstandard
+
+    import polyzarr.codecs.zstd as zmod
+
+    used = []
+    if fast == "zstandard":
+
+        class Counting:  # zstandard itself, counting the contexts the fast path makes (one per thread)
+            ZstdError = zstandard.ZstdError
+
+            def ZstdDecompressor(self):  # noqa: N802 - zstandard's name
+                used.append(1)
+                return zstandard.ZstdDecompressor()
+
+        monkeypatch.setattr(zmod, "zstandard", Counting())
+    elif fast == "numcodecs-only":
+        monkeypatch.setattr(zmod, "zstandard", None)
+    elif fast == "zstandard-refuses":
+
+        class Refusing:  # a decoder that refuses every frame, as zstandard does frames it cannot take
+            calls = 0
+
+            def ZstdDecompressor(self):  # noqa: N802 - zstandard's name
+                return self
+
+            def stream_reader(self, data, **kw):
+                Refusing.calls += 1
+                raise zstandard.ZstdError("refused")
+
+        monkeypatch.setattr(zmod, "zstandard", Refusing())
+    monkeypatch.setattr(zmod, "_contexts", __import__("threading").local())
+    x = values((40, 30))
+    v2, v3, sh = tmp_path / "v2", tmp_path / "v3", tmp_path / "sh"
+    zc = {"name": "zstd", "configuration": {"level": 1, "checksum": True}}
+    create_array(open_store(str(v2), "w"), "", x.shape, x.dtype, chunks=(16, 12), compressor=ZSTD)[...] = x
+    create_array(open_store(str(v3), "w"), "", x.shape, x.dtype, chunks=(16, 12), zarr_format=3, compressor=zc)[...] = x
+    create_array(
+        open_store(str(sh), "w"), "", x.shape, x.dtype, chunks=(4, 6), shards=(16, 12), zarr_format=3, compressor=zc
+    )[...] = x
+    for p in (v2, v3, sh):
+        a = pz.open(str(p))
+        for sel in (Ellipsis, (slice(3, 37), slice(5, 29)), (17, 13)):
+            assert np.array_equal(a[sel], zarr_read(p, sel)), (p.name, sel)
+            assert np.array_equal(a[sel], x[sel]), (p.name, sel)
+    if fast == "zstandard-refuses":
+        assert Refusing.calls > 0
+    assert bool(used) == (fast == "zstandard")
+
+
+def test_zstd_fast_path_damaged_checksum_is_a_codec_error(tmp_path):
+    """A chunk whose content checksum is wrong: the fast decoder refuses it, the full pipeline names the key."""
+    x = values((16, 12))
+    p = tmp_path / "a"
+    zc = {"name": "zstd", "configuration": {"level": 1, "checksum": True}}
+    create_array(open_store(str(p), "w"), "", x.shape, x.dtype, chunks=(8, 6), zarr_format=3, compressor=zc)[...] = x
+    chunk = p / "c" / "1" / "0"
+    b = bytearray(chunk.read_bytes())
+    b[-1] ^= 0xFF
+    chunk.write_bytes(bytes(b))
+    for sel in (Ellipsis, (slice(9, 11), slice(1, 3))):
+        with pytest.raises(CodecError) as e:
+            pz.open(str(p))[sel]
+        assert e.value.key == "c/1/0"
+    assert np.array_equal(pz.open(str(p))[0:8, :], x[0:8, :])
+
+
+# -- region reads of shards: each inner chunk read by its job ---------------------------------------------------
+
+
+def open_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="counts open files through /proc")
+def test_sharded_region_reads_close_their_files_even_when_a_job_fails(tmp_path):
+    crc32c = pytest.importorskip("google_crc32c")  # zarr-python's crc32c
+    x = values((32, 24))
+    p = sharded(tmp_path, x, chunks=(4, 6), shards=(16, 12))
+    a = pz.open(str(p))
+    before = open_fds()
+    for _ in range(3):
+        assert np.array_equal(a[2:30, 1:23], x[2:30, 1:23])
+    assert open_fds() == before
+    # inner chunk [2, 1] of shard c/1/1 made to point past the shard's end (its index and crc32c rewritten): the
+    # job that reads it fails, naming the shard; the other jobs' files are closed all the same
+    shard = p / "c" / "1" / "1"
+    data = bytearray(shard.read_bytes())
+    n = a.sharding.index_nbytes
+    table = np.frombuffer(bytes(data[-n:-4]), "<u8").copy().reshape(4, 2, 2)
+    table[2, 1] = (len(data) - n - 8, 4096)
+    raw = table.tobytes()
+    data[-n:] = raw + crc32c.value(raw).to_bytes(4, "little")
+    shard.write_bytes(bytes(data))
+    b = pz.open(str(p))
+    with pytest.raises(ChunkError) as e:
+        b[17:31, 13:23]
+    assert e.value.key == "c/1/1" and "inner chunk [2, 1]" in str(e.value)
+    assert open_fds() == before
+    assert np.array_equal(b[0:16, :], x[0:16, :])
