@@ -56,6 +56,7 @@ golden: setup
 # Not part of the tests, and it never fails on a number: ~10 minutes at the default 256 MiB (--mib to shrink).
 bench: setup
 	$(PY) benchmarks/bench_peers.py $(BENCH_ARGS)
+	$(PY) benchmarks/codec_builds.py
 	@if [ -n "$(BENCH_MATRIX)" ]; then echo "$(PY) benchmarks/bench_matrix.py"; $(PY) benchmarks/bench_matrix.py; fi
 
 # Mutated metadata and chunks through both implementations (docs/CONTRACT.md "Bounded decoding"); exit 1 on any

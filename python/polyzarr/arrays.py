@@ -600,7 +600,8 @@ def _read_inner(
 def _run(fn: Any, parts: list, remote: bool) -> None:
     """``fn`` on every part on the shared pool: one task per thread, each taking the next part until none are
     left (no future per part, and a thread that is held up by another process leaves its share to the others);
-    the first failure stops the rest and is raised."""
+    the calling thread is one of them (it would only wait: one thread fewer to wake for every read); the first
+    failure stops the rest and is raised once every task has stopped."""
     if len(parts) <= 1:
         for p in parts:
             fn(p)
@@ -622,7 +623,10 @@ def _run(fn: Any, parts: list, remote: bool) -> None:
                 failed.append(e)
                 raise
 
-    for f in [pool.submit(worker) for _ in range(min(len(parts), pool._max_workers))]:
+    futures = [pool.submit(worker) for _ in range(min(len(parts), pool._max_workers) - 1)]
+    with contextlib.suppress(BaseException):  # recorded in ``failed``
+        worker()
+    for f in futures:
         with contextlib.suppress(BaseException):
             f.result()
     if failed:

@@ -51,3 +51,17 @@ def test_bench_tiny(tmp_path: Path) -> None:
         assert "zarr-python" in case["ratios"], case["case"]
     read = next(c for c in report["cases"] if c["case"] == "read-v3-sharded")
     assert "codec-limit" in read["results"] and read["results"]["codec-limit"]["status"] == "ok"
+
+
+def test_codec_builds_runs() -> None:
+    """benchmarks/codec_builds.py (run by make bench after the peers): every row printed, with a number for the
+    libraries this venv always has (numcodecs; python-zstandard, a dependency)."""
+    p = subprocess.run([sys.executable, str(SCRIPT.parent / "codec_builds.py"), "--rounds", "1"],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr[-3000:]
+    rows = [r for r in map(str.split, p.stdout.splitlines()) if "numcodecs" in r]
+    assert len(rows) == 6, p.stdout
+    for r in rows:
+        assert float(r[r.index("numcodecs") + 1]) > 0, r
+    assert sum("zstandard" in r and r[r.index("zstandard") + 1] != "n/a" for r in rows) == 4, p.stdout
+    assert "frames against numcodecs'" in p.stdout
