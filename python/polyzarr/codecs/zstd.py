@@ -22,7 +22,7 @@ from .registry import BYTES_BYTES, CodecContext, CodecEntry, cfg_int, register
 try:  # python-zstandard decodes the fast path when installed (a dependency); else numcodecs does
     import zstandard
 except ImportError:  # pragma: no cover - exercised by monkeypatching in the tests
-    zstandard = None
+    zstandard = None  # type: ignore[assignment]
 
 
 def from_v3(cfg: dict, ctx: CodecContext, where: str) -> BytesBytesCodec:
