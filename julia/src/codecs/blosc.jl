@@ -50,6 +50,7 @@ function blosc_decoded_size(data::Vector{UInt8}, key::String)
 end
 
 function blosc_decompress!(dest::Ptr{UInt8}, n::Int, data::Vector{UInt8}, key::String)
+    blosc_frames_decode!(dest, n, data, key) && return n   # blosc_frames.jl: the common frames, here
     decompress = libfunc(LIBBLOSC, :blosc_decompress_ctx, key)
     r = ccall(decompress, Cint, (Ptr{UInt8}, Ptr{UInt8}, Csize_t, Cint), data, dest, n, 1)
     r == n || throw(CodecError(key, "blosc: corrupt data (decompression returned $r, expected $n bytes)"))
