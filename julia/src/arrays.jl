@@ -491,8 +491,8 @@ function read_region!(dest::AbstractArray, a::ZArray{T,N}, rs::NTuple{N,Abstract
     inner = a.pipeline.serializer isa ShardingCodec && length(items) < Threads.nthreads() ? Threads.nthreads() : 1
     function one(cidx, bufs)
         # every name assigned here is this call's own (`local`): `one` runs on several tasks at once, and a
-        # name shared with write_region!'s scope would be one variable for all of them
-        local cr, inter, sidx, cidx_in, key, jc, q, c, wc, start, chunk, found
+        # name shared with read_region!'s scope would be one variable for all of them
+        local cr, inter, didx, sidx, found
         cr = _chunk_ranges(a, cidx)
         inter = map(intersect, cr, rs)
         didx = map((i, r) -> (first(i) - first(r) + 1):(last(i) - first(r) + 1), inter, rs)
@@ -611,6 +611,9 @@ function write_region!(a::ZArray{T,N}, src::AbstractArray, rs::NTuple{N,Abstract
     zerocopy = src isa Array{T} && isbitstype(T) &&
                (_isplain(a) || (p.serializer isa ShardingCodec && p.perm === nothing))
     function one(cidx, bufs)
+        # as in read_region!: `one` runs on several tasks at once, so every name it assigns is its own (a
+        # rectilinear chunk `c` shared with this function's scope once raced between tasks)
+        local cr, inter, sidx, cidx_in, key, jc, q, c, wc, start, chunk, found
         cr = _chunk_ranges(a, cidx)
         inter = map(intersect, cr, rs)
         sidx = map((i, r) -> (first(i) - first(r) + 1):(last(i) - first(r) + 1), inter, rs)
