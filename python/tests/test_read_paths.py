@@ -393,6 +393,122 @@ def test_zstd_fast_path_damaged_checksum_is_a_codec_error(tmp_path):
     assert np.array_equal(pz.open(str(p))[0:8, :], x[0:8, :])
 
 
+# -- a region's chunk that ends early in memory order: only that prefix of its zstd frame is decoded -------------
+
+
+def counting_prefix_decodes(monkeypatch, granule=None):
+    """The zstd prefix decoder, recording the size of every prefix it decodes (and with another granule)."""
+    from polyzarr.codecs import pipeline
+
+    real = pipeline.PREFIX_DECODERS[numcodecs.Zstd]
+    prefixes = []
+
+    def counting(codec, data, prefix, nbytes):
+        prefixes.append(prefix.nbytes)
+        real.decode(codec, data, prefix, nbytes)
+
+    monkeypatch.setitem(
+        pipeline.PREFIX_DECODERS, numcodecs.Zstd, pipeline.PrefixDecoder(counting, granule or real.granule)
+    )
+    return prefixes
+
+
+def test_zstd_prefix_decodes_only_when_they_skip_whole_blocks(tmp_path, monkeypatch):
+    """libzstd decodes whole 128 KiB blocks: a chunk of 600 KiB (5 blocks) is decoded part way for a region in its
+    first block, whole for one that needs most of it; a 1.5 KiB inner chunk (one block) is always decoded whole."""
+    prefixes = counting_prefix_decodes(monkeypatch)
+    x = values((512, 300))
+    p = tmp_path / "a"
+    create_array(open_store(str(p), "w"), "", x.shape, x.dtype, chunks=(256, 300), compressor=ZSTD)[...] = x
+    a = pz.open(str(p))
+    assert np.array_equal(a[0:20, 0:10], x[0:20, 0:10]) and np.array_equal(a[260:270, 5:9], x[260:270, 5:9])
+    assert prefixes == [(19 * 300 + 9 + 1) * 8, (13 * 300 + 8 + 1) * 8]  # local (19, 9) and (13, 8)
+    prefixes.clear()
+    assert np.array_equal(a[0:200, :], x[0:200, :]) and prefixes == []  # 469 of the chunk's 600 KiB: 4 blocks of 5
+    sh = tmp_path / "sh"
+    zc = {"name": "zstd", "configuration": {"level": 1, "checksum": False}}
+    create_array(
+        open_store(str(sh), "w"), "", x.shape, x.dtype, chunks=(4, 6), shards=(16, 12), zarr_format=3, compressor=zc
+    )[...] = x
+    assert pz.open(str(sh))[5, 3] == x[5, 3] and prefixes == []
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_zstd_region_reads_decode_only_the_prefix_they_need(tmp_path, monkeypatch, order):
+    """Regions whose part of a chunk ends early in the chunk's memory order decode only that prefix (its length
+    computed here by hand from the chunk's layout); whatever is decoded, the values equal zarr-python's."""
+    from polyzarr.codecs import pipeline
+
+    prefixes = counting_prefix_decodes(monkeypatch, granule=8)  # tiny chunks: any prefix counts
+    x = values((40, 30))
+    p = tmp_path / "a"
+    create_array(open_store(str(p), "w"), "", x.shape, x.dtype, chunks=(16, 12), order=order, compressor=ZSTD)[...] = x
+    a = pz.open(str(p))
+
+    def prefix_of(rows, cols):  # bytes up to the region's last element in chunk (0, 0), in memory order
+        last = (rows - 1) * 12 + cols - 1 if order == "C" else (cols - 1) * 16 + rows - 1
+        return (last + 1) * 8
+
+    for sel, expected in [
+        ((slice(0, 4), slice(0, 5)), [prefix_of(4, 5)]),
+        ((slice(1, 3), slice(2, 4)), [prefix_of(3, 4)]),
+        ((5, 3), [prefix_of(6, 4)]),
+        ((slice(0, 16), slice(0, 12)), []),  # the whole chunk
+        ((slice(0, 15), slice(0, 12)), []),  # 15 of 16 rows: not worth a prefix (> 3/4)
+    ]:
+        prefixes.clear()
+        got = a[sel]
+        assert np.array_equal(got, zarr_read(p, sel)) and np.array_equal(got, x[sel]), sel
+        assert prefixes == expected, (sel, prefixes, expected)
+    prefixes.clear()
+    got = a[3:37, 5:29]  # crossing chunks: every chunk read, some by a prefix
+    assert np.array_equal(got, zarr_read(p, (slice(3, 37), slice(5, 29))))
+    assert prefixes and all(n < 16 * 12 * 8 for n in prefixes)
+    # a shard's inner chunk too: element (5, 3) is (1, 3) of inner chunk (1, 0), 4 × 6 elements in C order
+    sh = tmp_path / "sh"
+    zc = {"name": "zstd", "configuration": {"level": 1, "checksum": False}}
+    create_array(
+        open_store(str(sh), "w"), "", x.shape, x.dtype, chunks=(4, 6), shards=(16, 12), zarr_format=3, compressor=zc
+    )[...] = x
+    prefixes.clear()
+    assert pz.open(str(sh))[5, 3] == x[5, 3] == zarr_read(sh, (5, 3))
+    assert prefixes == [(1 * 6 + 3 + 1) * 8]
+
+
+def test_zstd_prefix_decoder_refuses_checksums_and_short_frames():
+    """A frame with a content checksum is never decoded part way (only the end checks it); frames that end before
+    the prefix asked for are refused; a prefix decode equals the start of the whole decode."""
+    from polyzarr.codecs.zstd import decode_prefix
+
+    x, frames = zstd_frames()
+    flat = x.reshape(-1)
+    for name, frame in frames.items():
+        prefix = np.empty(100)
+        if "checksumTrue" in name:
+            with pytest.raises(ValueError, match="checksum"):
+                decode_prefix(numcodecs.Zstd(), frame, prefix, x.nbytes)
+            continue
+        decode_prefix(numcodecs.Zstd(), frame, prefix, x.nbytes)
+        assert np.array_equal(prefix, flat[:100]), name
+        with pytest.raises(ValueError, match="not zstd frames of"):  # the headers say another size, or truncated
+            decode_prefix(numcodecs.Zstd(), frame if name != "no-content-size" else frame[:-9], prefix, x.nbytes + 8)
+    with pytest.raises(ValueError, match="end after"):  # the frame declares no size and holds less than asked for
+        decode_prefix(numcodecs.Zstd(), frames["no-content-size"], np.empty(x.size + 1), x.nbytes + 8)
+
+
+@pytest.mark.parametrize("how", ["truncate", "garbage"])
+def test_zstd_region_of_a_damaged_chunk_is_still_an_error(tmp_path, how):
+    """A region that needs only the start of a truncated or garbled chunk still gets the chunk's error: the frame
+    is checked whole (headers and size) before any prefix is decoded."""
+    x = values((16, 12))
+    p = tmp_path / "a"
+    create_array(open_store(str(p), "w"), "", x.shape, x.dtype, chunks=(8, 6), compressor=ZSTD)[...] = x
+    damage(p / "1.0", how)
+    with pytest.raises((ChunkError, CodecError)) as e:
+        pz.open(str(p))[8:9, 0:2]
+    assert e.value.key == "1.0"
+
+
 # -- region reads of shards: each inner chunk read by its job ---------------------------------------------------
 
 

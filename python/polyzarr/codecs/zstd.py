@@ -13,8 +13,10 @@ from .pipeline import (
     BOUNDED_DECODERS,
     DIRECT_CHECKS,
     DIRECT_DECODERS,
+    PREFIX_DECODERS,
     BytesBytesCodec,
     NumcodecsCompressor,
+    PrefixDecoder,
     numcodecs_compressor_v3,
 )
 from .registry import BYTES_BYTES, CodecContext, CodecEntry, cfg_int, register
@@ -42,23 +44,29 @@ BLOCK_MAX = 128 * 1024  # a block never regenerates more than this
 def frames_bound(data: bytes) -> tuple[int, bool, bool]:
     """(an upper bound on what the frames decode to, whether every frame declares its size, whether the frames
     are complete), read from the frame and block headers alone (a block regenerates at most 128 KiB)."""
-    pos, total, declared = 0, 0, True
+    return _walk(data)[:3]
+
+
+def _walk(data: bytes) -> tuple[int, bool, bool, bool]:
+    """``frames_bound``'s three, then whether a frame seen declares a content checksum."""
+    pos, total, declared, checksummed = 0, 0, True, False
     n = len(data)
     while pos < n:
         if n - pos < 6:
-            return total, declared, False
+            return total, declared, False, checksummed
         magic = int.from_bytes(data[pos : pos + 4], "little")
         if magic & 0xFFFFFFF0 == 0x184D2A50:  # a skippable frame
             pos += 8 + int.from_bytes(data[pos + 4 : pos + 8], "little")
             continue
         if magic != ZSTD_MAGIC:
-            return total, declared, False
+            return total, declared, False, checksummed
         fhd = data[pos + 4]
         single, fcs_flag, did_flag, checksum = fhd >> 5 & 1, fhd >> 6, fhd & 3, fhd >> 2 & 1
+        checksummed = checksummed or checksum == 1
         fcs_size = (1 if single else 0, 2, 4, 8)[fcs_flag]
         at = pos + 5 + (0 if single else 1) + (0, 1, 2, 4)[did_flag]
         if at + fcs_size > n:
-            return total, False, False
+            return total, False, False, checksummed
         fcs = int.from_bytes(data[at : at + fcs_size], "little") + (256 if fcs_size == 2 else 0)
         at += fcs_size
         if fcs_size:
@@ -66,23 +74,23 @@ def frames_bound(data: bytes) -> tuple[int, bool, bool]:
         regenerated = 0
         while True:
             if at + 3 > n:
-                return total, declared and fcs_size > 0, False
+                return total, declared and fcs_size > 0, False, checksummed
             h = int.from_bytes(data[at : at + 3], "little")
             last, btype, bsize = h & 1, h >> 1 & 3, h >> 3
             at += 3
             if btype == 3 or bsize > BLOCK_MAX:
-                return total, declared and fcs_size > 0, False
+                return total, declared and fcs_size > 0, False, checksummed
             regenerated += bsize if btype in (0, 1) else BLOCK_MAX
             at += 1 if btype == 1 else bsize
             if last:
                 break
         if at + 4 * checksum > n:
-            return total, declared and fcs_size > 0, False
+            return total, declared and fcs_size > 0, False, checksummed
         pos = at + 4 * checksum
         if not fcs_size:
             declared = False
             total += regenerated
-    return total, declared, True
+    return total, declared, True, checksummed
 
 
 def bounded_decode(codec: Any, buf: Any, key: str, bound: int) -> Any:
@@ -136,8 +144,34 @@ def decode_into(codec: Any, data: Any, target: np.ndarray) -> None:
             raise ValueError(f"zstd frames decode to {'more' if pos == n else pos} bytes, not {n}")
 
 
+def decode_prefix(codec: Any, data: Any, prefix: np.ndarray, nbytes: int) -> None:
+    """The first ``prefix.nbytes`` decoded bytes of the frames into ``prefix`` (python-zstandard's stream
+    decoder stops there): a region's chunk that ends early in memory order. Refused (ValueError) unless the
+    frames pass ``direct_check`` for ``nbytes`` and carry no checksum (only a decode to the end checks one), and
+    without python-zstandard."""
+    upper, declared, complete, checksummed = _walk(data)
+    if not complete or (declared and upper != nbytes):
+        raise ValueError(f"not zstd frames of {nbytes} bytes")
+    if checksummed:
+        raise ValueError("a prefix decode would skip the checksum")
+    if zstandard is None:
+        raise ValueError("python-zstandard is not installed")
+    dctx = getattr(_contexts, "dctx", None)
+    if dctx is None:
+        dctx = _contexts.dctx = zstandard.ZstdDecompressor()
+    view = memoryview(prefix.reshape(-1).view(np.uint8))
+    n, pos = len(view), 0
+    with dctx.stream_reader(data, read_across_frames=True) as reader:
+        while pos < n:
+            got = reader.readinto(view[pos:])
+            if not got:
+                raise ValueError(f"zstd frames end after {pos} bytes, before {n}")
+            pos += got
+
+
 BOUNDED_DECODERS["zstd"] = bounded_decode
 DIRECT_CHECKS[numcodecs.Zstd] = direct_check
 DIRECT_DECODERS[numcodecs.Zstd] = decode_into
+PREFIX_DECODERS[numcodecs.Zstd] = PrefixDecoder(decode_prefix, BLOCK_MAX)
 
 register(CodecEntry("zstd", BYTES_BYTES, "zstd", ("zstd", "numcodecs.zstd"), from_v3))
