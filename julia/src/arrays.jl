@@ -5,6 +5,40 @@
 const DEFAULT_COMPRESSOR = Dict{String,Any}("id" => "zstd", "level" => 0)
 
 """
+    IndexCache()
+
+The shard indexes a `ZArray` keeps for partial reads.  An index is used only while its local
+file's signature (device, inode, size, mtime, ctime), taken from the reader's one `stat`, still
+matches: polyzarr's own rewrites rename a new file over the old one, so they always miss.  A
+write through the array drops the entry.  Stores whose readers have no signature (memory, zip,
+S3, HTTP) cache nothing.  Read and written from several threads, under the lock.
+"""
+struct IndexCache
+    entries::Dict{String,Tuple{Tuple,Vector{UInt64}}}
+    lock::ReentrantLock
+end
+IndexCache() = IndexCache(Dict{String,Tuple{Tuple,Vector{UInt64}}}(), ReentrantLock())
+
+const INDEX_CACHE_ENTRIES = 4096   # each 16 bytes an inner chunk; past this many the cache starts again
+
+function cached_index(c::IndexCache, key::AbstractString, sig)
+    sig === nothing && return nothing
+    hit = lock(() -> get(c.entries, key, nothing), c.lock)
+    return hit !== nothing && hit[1] == sig ? hit[2] : nothing
+end
+
+function keep_index!(c::IndexCache, key::AbstractString, sig, idx::Vector{UInt64})
+    sig === nothing && return nothing
+    lock(c.lock) do
+        length(c.entries) >= INDEX_CACHE_ENTRIES && empty!(c.entries)
+        c.entries[String(key)] = (sig, idx)
+    end
+    return nothing
+end
+
+forget_index!(c::IndexCache, key::AbstractString) = lock(() -> (delete!(c.entries, key); nothing), c.lock)
+
+"""
     ZArray{T,N} <: AbstractArray{T,N}
 
 A Zarr array (v2 or v3) in `store` at `path`.  `size(a)` is the Julia size (`reverse(shape)`
@@ -25,7 +59,9 @@ struct ZArray{T,N} <: AbstractArray{T,N}
     keys_unsure::Base.RefValue{Bool}
     grid::Union{Nothing,RectGrid}         # a rectilinear chunk grid (nothing: regular, `jchunks`)
     pipes::Dict{Any,Pipeline}             # rectilinear: the pipeline of each stored chunk size (Julia order)
+    index_cache::IndexCache               # shard indexes of partial reads (local files only)
 end
+
 
 Base.size(a::ZArray) = a.jsize
 Base.IndexStyle(::Type{<:ZArray}) = IndexCartesian()
@@ -79,7 +115,8 @@ function ZArray(store::AbstractStore, path::AbstractString, meta::Union{ArrayMet
         end
     end
     return ZArray{T,N}(store, String(path), meta, p, julia_size(meta.shape, order), julia_size(meta.chunks, order),
-                       attrs, p.fill, write_empty_chunks, Ref(ck), Ref(_keys_unsure(meta)), grid, pipes)
+                       attrs, p.fill, write_empty_chunks, Ref(ck), Ref(_keys_unsure(meta)), grid, pipes,
+                       IndexCache())
 end
 
 """
@@ -260,7 +297,7 @@ function _read_chunk!(dest::AbstractArray, didx, a::ZArray{T}, key::AbstractStri
                       bufs::ChunkBuffers, p::Pipeline=a.pipeline, jc=a.jchunks) where {T}
     # a shard: only the inner chunks the block needs (the index, then their byte ranges)
     p.serializer isa ShardingCodec && p.perm === nothing &&
-        return _read_shard!(dest, didx, a.store, key, p, sidx, bufs)
+        return _read_shard!(dest, didx, a.store, key, p, sidx, bufs, a.index_cache)
     b = readkey!(a.store, key, bufs.stored)
     b === nothing && return false
     if !_isplain(a) || a.grid !== nothing
@@ -301,27 +338,48 @@ end
 Copy block `sidx` of the shard at `key` into block `didx` of `dest`, touching only the inner
 chunks the block needs: when it needs all of them, the whole shard in one read (into
 `bufs.stored`); otherwise the shard's index (a prefix or suffix byte range) and then the byte
-range of each needed non-empty inner chunk (S3: Range requests).  Plain inner chunks are decoded
+range of each needed non-empty inner chunk (S3 and HTTP: Range requests, up to
+`io_concurrency(store)` of them in flight).  Plain inner chunks are decoded
 straight into `dest` where their block is contiguous there, else through a reused buffer; with
 `bufs.inner_tasks > 1` (a read touching fewer shards than threads) on that many tasks.  False
 when the shard is missing.
 """
 function _read_shard!(dest::AbstractArray, didx, store::AbstractStore, key::AbstractString, p::Pipeline, sidx,
-                      bufs::ChunkBuffers=ChunkBuffers())
+                      bufs::ChunkBuffers=ChunkBuffers(), cache::Union{Nothing,IndexCache}=nothing)
     s = p.serializer::ShardingCodec
     jin = s.inner.jchunk
     jgrid = julia_size(s.grid, 'C')
     touched = CartesianIndices(map((r, c) -> ((first(r) - 1) ÷ c + 1):((last(r) - 1) ÷ c + 1), Tuple(sidx), jin))
-    found, b, idx, datarange = _shard_index(store, key, s, length(touched) == prod(jgrid), bufs)
+    whole = length(touched) == prod(jgrid)
+    reader = whole ? nothing : open_reader(store, key)      # a local file: opened once for all the ranges
+    whole || reader !== nothing || return false
+    try
+        return _read_inner_chunks!(dest, didx, store, reader, key, p, sidx, bufs, cache, touched, whole)
+    finally
+        reader === nothing || close(reader)
+    end
+end
+
+function _read_inner_chunks!(dest, didx, store, reader, key, p, sidx, bufs, cache, touched, whole)
+    s = p.serializer::ShardingCodec
+    jin = s.inner.jchunk
+    found, b, idx, datarange = _shard_index(store, reader, key, s, whole, bufs, cache)
     found || return false
-    lin = LinearIndices(jgrid)               # column-major over the reversed grid = C order of the grid
+    lin = LinearIndices(julia_size(s.grid, 'C'))   # column-major over the reversed grid = C order of the grid
     items = vec(collect(touched))
     par = bufs.inner_tasks > 1 && length(items) > 1
-    # decoded on several tasks, a partial shard's byte ranges are read first, here: the store
-    # sees the calls of a one-task read, from one task
+    # a partial shard's byte ranges are read first, from this thread, when its inner chunks are then
+    # decoded on several tasks and the store is not a local file (the store sees the calls of a
+    # one-task read; a file is read by `pread`, from any task), or when the store overlaps network
+    # waits (io_concurrency: S3 and HTTP ranges on tasks of this thread, as whole chunks are read)
     pre = nothing
-    if par && b === nothing
-        pre = Union{Nothing,Vector{UInt8}}[_inner_range(store, key, s, idx, lin[ci], datarange) for ci in items]
+    nio = io_concurrency(store)
+    if b === nothing && length(items) > 1 && ((par && !(reader isa FileReader)) || nio > 1)
+        pre = Vector{Union{Nothing,Vector{UInt8}}}(nothing, length(items))
+        _foreach_chunk(1:length(items), nio; ntasks=1) do j, _
+            pre[j] = _inner_range(reader, key, s, idx, lin[items[j]], datarange)
+            return nothing
+        end
     end
     function one(j, tb)
         ci = items[j]
@@ -337,7 +395,7 @@ function _read_shard!(dest::AbstractArray, didx, store::AbstractStore, key::Abst
             GC.@preserve b _decode_inner!(dest, dd, s.inner, jin, unsafe_wrap(Array, pointer(b, first(r) + 1),
                 length(r)), src, key, tb)
         else
-            x = pre === nothing ? _inner_range(store, key, s, idx, lin[ci], datarange) : pre[j]
+            x = pre === nothing ? _inner_range(reader, key, s, idx, lin[ci], datarange) : pre[j]
             _decode_inner!(dest, dd, s.inner, jin, x::Vector{UInt8}, src, key, tb)
         end
         return nothing
@@ -351,10 +409,10 @@ function _read_shard!(dest::AbstractArray, didx, store::AbstractStore, key::Abst
 end
 
 # The stored bytes of inner chunk `l` of a shard read by byte ranges (nothing: an empty one).
-function _inner_range(store::AbstractStore, key::AbstractString, s::ShardingCodec, idx, l::Int, datarange)
+function _inner_range(reader, key::AbstractString, s::ShardingCodec, idx, l::Int, datarange)
     r = shard_entry(s, idx, l, datarange; key=key)
     r === nothing && return nothing
-    x = readrange(store, key, first(r), length(r))
+    x = readrange(reader, first(r), length(r))
     (x === nothing || length(x) != length(r)) &&
         throw(ChunkError(key, "shard index points at bytes $(first(r))…$(last(r)), outside the shard (got " *
             "$(x === nothing ? 0 : length(x)) of $(length(r)) bytes)"))
@@ -362,8 +420,10 @@ function _inner_range(store::AbstractStore, key::AbstractString, s::ShardingCode
 end
 
 # (found, whole shard bytes or nothing, index, data range) of the shard at `key`: with `whole`
-# the shard in one read, else only its index.
-function _shard_index(store::AbstractStore, key::AbstractString, s::ShardingCodec, whole::Bool, bufs::ChunkBuffers)
+# the shard in one read, else only its index (through `reader`; from `cache` while the file is
+# the version it was read from).
+function _shard_index(store::AbstractStore, reader, key::AbstractString, s::ShardingCodec, whole::Bool,
+                      bufs::ChunkBuffers, cache::Union{Nothing,IndexCache})
     if whole
         b = readkey!(store, key, bufs.stored)
         b === nothing && return false, nothing, UInt64[], nothing
@@ -371,9 +431,14 @@ function _shard_index(store::AbstractStore, key::AbstractString, s::ShardingCode
         return true, b, idx, datarange
     end
     isz = shard_index_nbytes(s)
-    ib = s.index_at_end ? readrange(store, key, -isz, isz) : readrange(store, key, 0, isz)
-    ib === nothing && return false, nothing, UInt64[], nothing
-    idx = decode_shard_index(s, ib; key=key)
+    sig = signature(reader)
+    idx = cache === nothing ? nothing : cached_index(cache, key, sig)
+    if idx === nothing
+        ib = s.index_at_end ? readrange(reader, -isz, isz) : readrange(reader, 0, isz)
+        ib === nothing && return false, nothing, UInt64[], nothing
+        idx = decode_shard_index(s, ib; key=key)
+        cache === nothing || keep_index!(cache, key, sig, idx)
+    end
     # with the index at the start the data follows it; at the end, where the data stops is only
     # known from the shard's size, which a byte range does not tell: short reads are caught by
     # the caller
@@ -562,6 +627,7 @@ _isfill(x, fv) = isequal(x, fv)
 
 function _write_chunk!(a::ZArray{T}, key::AbstractString, chunk::Array{T}, bufs::ChunkBuffers,
                        p::Pipeline=a.pipeline) where {T}
+    forget_index!(a.index_cache, key)
     # A null fill (v2) means "no fill": zarr 2.x reads missing chunks as uninitialised memory, so every
     # chunk is stored, as the Python side does.
     if !a.write_empty_chunks && a.meta.fill !== nothing && all(x -> _isfill(x, a.fillvalue), chunk)

@@ -67,7 +67,7 @@ function _precompile_entry_points()
     precompile(zarr_json_bytes, (Dict{String,Any},))
     for T in (Float64, Int32), N in 1:3
         R = NTuple{N,UnitRange{Int}}
-        precompile(_read_shard!, (Array{T,N}, R, DirectoryStore, String, Pipeline, R, ChunkBuffers))
+        precompile(_read_shard!, (Array{T,N}, R, DirectoryStore, String, Pipeline, R, ChunkBuffers, IndexCache))
     end
     return nothing
 end

@@ -231,6 +231,82 @@ function readrange(s::DirectoryStore, key::AbstractString, offset::Integer, leng
     end)
 end
 
+# ---------------------------------------------------------------------------------------------
+# Range readers: one value read by several byte ranges (a shard's index, then its inner chunks)
+
+"""
+    RangeReader(store, key)
+
+Range reads of one key through `readrange` (any store).  It has no identity (`signature` is
+`nothing`), so nothing read through it is cached.
+"""
+struct RangeReader
+    store::AbstractStore
+    key::String
+end
+
+"""
+    FileReader
+
+A local file held open for several range reads, by `pread` (safe from several tasks at once).
+`signature` (device, inode, size, mtime, ctime) comes from the same `stat` and identifies the
+version of the file being read: a rewrite renames a new file over it.
+"""
+struct FileReader
+    key::String
+    path::String
+    io::Base.Filesystem.File
+    size::Int
+    signature::Tuple{UInt64,UInt64,Int64,Float64,Float64}
+end
+
+signature(::RangeReader) = nothing
+signature(r::FileReader) = r.signature
+readrange(r::RangeReader, offset::Integer, length::Integer) = readrange(r.store, r.key, offset, length)
+Base.close(::RangeReader) = nothing
+Base.close(r::FileReader) = close(r.io)
+
+function readrange(r::FileReader, offset::Integer, length::Integer)
+    length < 0 && throw(ArgumentError("negative length"))
+    lo = offset < 0 ? max(0, r.size - length) : min(Int(offset), r.size)
+    buf = Vector{UInt8}(undef, min(length, r.size - lo))
+    fd = Base.cconvert(Cint, Base.fd(r.io))
+    n = 0
+    GC.@preserve buf while n < Base.length(buf)
+        got = ccall(:pread, Cssize_t, (Cint, Ptr{UInt8}, Csize_t, Int64), fd, pointer(buf, n + 1),
+                    Base.length(buf) - n, lo + n)
+        if got < 0
+            Libc.errno() == Libc.EINTR && continue
+            throw(StoreError(r.key, "cannot read $(r.path): $(Libc.strerror(Libc.errno()))"))
+        end
+        got == 0 && break
+        n += got
+    end
+    return resize!(buf, n)
+end
+
+"""
+    open_reader(store, key) -> FileReader, RangeReader or nothing
+
+A reader of `key` for several range reads: a local file held open (one open, one `stat`; not on
+Windows, which has no `pread`), else range requests through the store.  Nothing when a local file
+is missing (a RangeReader finds out on its first read).  The caller closes it.
+"""
+open_reader(s::AbstractStore, key::AbstractString) = RangeReader(s, String(key))
+function open_reader(s::DirectoryStore, key::AbstractString)
+    Sys.iswindows() && return RangeReader(s, String(key))
+    f = _open_confined(s, key)
+    f === nothing && return nothing
+    st = try
+        stat(f)
+    catch e
+        close(f)
+        throw(StoreError(String(key), "cannot read $(_path(s, key)): $(sprint(showerror, e))"))
+    end
+    return FileReader(String(key), _path(s, key), f, Int(st.size),
+                      (UInt64(st.device), UInt64(st.inode), Int64(st.size), st.mtime, st.ctime))
+end
+
 # Directories of `key` below the root, made where missing; a link or a file in the way is refused.
 function _make_dirs(s::DirectoryStore, key::AbstractString)
     k = checkkey(key)

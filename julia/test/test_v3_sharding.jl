@@ -21,6 +21,33 @@ PolyZarr.listkeys(s::CountingStore, p::AbstractString="") = PolyZarr.listkeys(s.
 reset!(s::CountingStore) = (empty!(s.whole); empty!(s.ranges); s)
 chunk_reads(s::CountingStore) = count(r -> occursin("/c/", r[1]), s.ranges)
 
+"""
+A store whose range reads wait (yielding, as a network store does) and which says how many of them may be
+in flight (`io_concurrency`, 16 for S3 over http); the most reads seen in flight at once is recorded.
+"""
+mutable struct LatencyStore <: PolyZarr.AbstractStore
+    inner::PolyZarr.AbstractStore
+    nio::Int
+    inflight::Int
+    most::Int
+end
+LatencyStore(inner, nio) = LatencyStore(inner, nio, 0, 0)
+PolyZarr.io_concurrency(s::LatencyStore) = s.nio
+PolyZarr.readkey(s::LatencyStore, k::AbstractString) = PolyZarr.readkey(s.inner, k)
+function PolyZarr.readrange(s::LatencyStore, k::AbstractString, off::Integer, n::Integer)
+    s.inflight += 1
+    s.most = max(s.most, s.inflight)
+    try
+        sleep(0.02)
+        return PolyZarr.readrange(s.inner, k, off, n)
+    finally
+        s.inflight -= 1
+    end
+end
+PolyZarr.writekey!(s::LatencyStore, k::AbstractString, d::AbstractVector{UInt8}) = PolyZarr.writekey!(s.inner, k, d)
+PolyZarr.deletekey!(s::LatencyStore, k::AbstractString) = PolyZarr.deletekey!(s.inner, k)
+PolyZarr.listkeys(s::LatencyStore, p::AbstractString="") = PolyZarr.listkeys(s.inner, p)
+
 # The moto endpoint for the S3 check: the one pytest gives, or a moto_server started here.
 function v3_moto()
     ep = get(ENV, "POLYZARR_TEST_S3_ENDPOINT", "")
@@ -131,6 +158,83 @@ end
             reset!(c)
             @test b[3:4, 2:3] == A[3:4, 2:3] && isempty(c.whole) && length(c.ranges) == 3
             @test readrange(st, "a/c/0/0", -4, 4) == readkey(st, "a/c/0/0")[end - 3:end]
+        end
+    end
+    @testset "shard index cache: used while the file is the same, never stale" begin
+        d = tmpdir()
+        st = DirectoryStore(joinpath(d, "s.zarr"))
+        X = reshape(collect(Float64, 1:192) .* 0.5, 12, 16)                  # Zarr shape (16, 12)
+        zc = Dict("id" => "zstd", "level" => 1)
+        write_array(st, "a", X; zarr_format=3, chunks=(3, 4), shards=(6, 8), compressor=zc)
+        reader, writer = open_array(st, "a"), open_array(st, "a")
+        @test reader[2, 2] == X[2, 2] && reader[1:5, 1:3] == X[1:5, 1:3]
+        @test collect(keys(reader.index_cache.entries)) == ["a/c/0/0"]      # the partial reads cached it
+        sig = reader.index_cache.entries["a/c/0/0"][1]
+        @test reader[6, 8] == X[6, 8] && reader.index_cache.entries["a/c/0/0"][1] === sig   # a hit
+        # another ZArray rewrites the shard: other values (other compressed sizes, so offsets move) and
+        # one inner chunk all fill (empty)
+        Y = copy(X)
+        Y[1:6, 1:8] .= reshape(collect(1.0:48.0), 6, 8) .* 1e9 .+ 0.123
+        Y[4:6, 5:8] .= 0.0
+        writer[1:6, 1:8] = Y[1:6, 1:8]
+        for (i, j) in ((2, 2), (5, 6), (1, 8), (6, 3))
+            @test reader[i, j] == Y[i, j]
+        end
+        @test reader[1:6, 1:8] == Y[1:6, 1:8]
+        # a write through the same ZArray drops its entry
+        Z = copy(Y)
+        Z[1:3, 1:4] .= -3.25
+        @test isempty(writer.index_cache.entries)                            # it wrote a whole shard, read nothing
+        @test writer[2, 2] == Y[2, 2] && haskey(writer.index_cache.entries, "a/c/0/0")
+        writer[1:3, 1:4] = Z[1:3, 1:4]                                       # read-modify-write of the shard
+        @test !haskey(writer.index_cache.entries, "a/c/0/0")
+        @test writer[2, 2] == -3.25 && reader[2, 2] == -3.25 && read_array(reader) == Z
+        # the shard deleted (every inner chunk fill): fill, not the cached index
+        writer[1:6, 1:8] = zeros(6, 8)
+        @test !isfile(joinpath(d, "s.zarr", "a", "c", "0", "0"))
+        @test reader[2, 2] == 0.0 && writer[2, 2] == 0.0
+        # a rewrite of the same size at once (the same clock tick): a new file renamed over the old one
+        A = reshape(collect(Float64, 1:48), 6, 8)
+        write_array(st, "b", A; zarr_format=3, chunks=(3, 4), shards=(6, 8), compressor=nothing)
+        b = open_array(st, "b")
+        @test b[1, 1] == A[1, 1]
+        w = open_array(st, "b")
+        w[:, :] = A[end:-1:1, :]
+        @test b[1, 1] == A[end, 1] && b[1:6, 1:4] == A[end:-1:1, 1:4]
+        # rewritten in place by another program (same inode, same size): inner chunks 0 and 1 swap places
+        # in the file, the index says so; a stale index would read chunk 1's bytes for chunk 0
+        p = joinpath(d, "s.zarr", "b", "c", "0", "0")
+        @test b[1, 1] == A[end, 1] && b[1, 5] == A[end, 5]                   # inner chunks 0 and 1, cached
+        sleep(0.02)                                                          # a later mtime (coarse clock)
+        bytes = read(p)
+        isz, n = 4 * 16 + 4, 3 * 4 * 8                                      # 2 × 2 entries + crc32c; raw chunks
+        idx = reinterpret(UInt64, bytes[end - isz + 1:end - 4])
+        @test idx[1] == 0 && idx[3] == n                                     # chunk 0 at 0, chunk 1 after it
+        newidx = copy(idx)
+        newidx[1], newidx[3] = n, 0
+        data = vcat(bytes[n + 1:2n], bytes[1:n], bytes[2n + 1:end - isz])
+        swapped = vcat(data, PolyZarr.encode(PolyZarr.CRC32CCodec(), collect(reinterpret(UInt8, newidx))))
+        @test length(swapped) == length(bytes)
+        open(io -> write(io, swapped), p, "r+")                              # no rename: the file itself
+        @test b[1, 1] == A[end, 1] && b[1, 5] == A[end, 5] && b[1:6, 1:8] == A[end:-1:1, :]
+        # other stores cache nothing
+        m = MemoryStore()
+        write_array(m, "a", X; zarr_format=3, chunks=(3, 4), shards=(6, 8), compressor=zc)
+        am = open_array(m, "a")
+        @test am[2, 2] == X[2, 2] && isempty(am.index_cache.entries)
+    end
+    @testset "a partial shard's ranges are in flight together on a network store" begin
+        A = reshape(collect(Float64, 1:144), 12, 12)
+        m = MemoryStore()
+        write_array(m, "a", A; zarr_format=3, chunks=(3, 3), shards=(12, 12), compressor=Dict("id" => "zstd", "level" => 1))
+        for nio in (1, 4)
+            st = LatencyStore(m, nio)
+            b = open_array(st, "a")
+            st.most = 0
+            @test b[2:11, 4:9] == A[2:11, 4:9]            # 4 × 2 inner chunks of one shard, after its index
+            # io_concurrency 1: the store sees a one-task read; 4: up to 4 ranges at once
+            @test st.most == min(nio, 8)
+            @test st.inflight == 0
         end
     end
     @testset "partial reads over S3: Range requests only" begin
