@@ -322,16 +322,10 @@ class DirectDecode:
     def _prefix_into(self, data: Any, buf: np.ndarray, in_chunk: tuple[slice, ...]) -> bool:
         """Decode only the bytes up to the last element of ``in_chunk`` in memory order into ``buf``, when that is
         well short of the chunk and the codec can stop early; False: nothing decoded that counts."""
-        if self.prefix_decoder is None or self.codec is None:
+        if self.prefix_decoder is None or self.codec is None or any(s.stop <= s.start for s in in_chunk):
             return False
-        last, stride = 0, self.dtype.itemsize
-        for axis in reversed(range(len(self.mem_shape))):  # memory order: the chunk's axes permuted
-            s = in_chunk[self.perm[axis]]
-            if s.stop <= s.start:
-                return False
-            last += (s.stop - 1) * stride
-            stride *= self.mem_shape[axis]
-        end = last + self.dtype.itemsize
+        logical = layout.permute(self.mem_shape, self.inverse)
+        end = layout.memory_prefix(in_chunk, self.perm, logical) * self.dtype.itemsize
         granule = self.prefix_decoder.granule
         if -(-end // granule) * granule > PREFIX_WORTH * self.nbytes:
             return False
