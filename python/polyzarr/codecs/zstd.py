@@ -129,19 +129,11 @@ def decode_into(codec: Any, data: Any, target: np.ndarray) -> None:
     if zstandard is None:
         codec.decode(data, out=target)
         return
-    dctx = getattr(_contexts, "dctx", None)
-    if dctx is None:
-        dctx = _contexts.dctx = zstandard.ZstdDecompressor()
-    view = memoryview(target.reshape(-1).view(np.uint8))
-    n, pos = len(view), 0
-    with dctx.stream_reader(data, read_across_frames=True) as reader:
-        while pos < n:
-            got = reader.readinto(view[pos:])
-            if not got:
-                break
-            pos += got
-        if pos != n or reader.read(1):  # the read past the end also checks the last frame's checksum
-            raise ValueError(f"zstd frames decode to {'more' if pos == n else pos} bytes, not {n}")
+    view = _bytes_of(target)
+    with _decompressor().stream_reader(data, read_across_frames=True) as reader:
+        pos = _fill(reader, view)
+        if pos != len(view) or reader.read(1):  # the read past the end also checks the last frame's checksum
+            raise ValueError(f"zstd frames decode to {'more' if pos == len(view) else pos} bytes, not {len(view)}")
 
 
 def decode_prefix(codec: Any, data: Any, prefix: np.ndarray, nbytes: int) -> None:
@@ -156,17 +148,34 @@ def decode_prefix(codec: Any, data: Any, prefix: np.ndarray, nbytes: int) -> Non
         raise ValueError("a prefix decode would skip the checksum")
     if zstandard is None:
         raise ValueError("python-zstandard is not installed")
+    view = _bytes_of(prefix)
+    with _decompressor().stream_reader(data, read_across_frames=True) as reader:
+        pos = _fill(reader, view)
+    if pos != len(view):
+        raise ValueError(f"zstd frames end after {pos} bytes, before {len(view)}")
+
+
+def _decompressor() -> Any:
+    """The thread's python-zstandard decompression context (made on first use)."""
     dctx = getattr(_contexts, "dctx", None)
     if dctx is None:
         dctx = _contexts.dctx = zstandard.ZstdDecompressor()
-    view = memoryview(prefix.reshape(-1).view(np.uint8))
-    n, pos = len(view), 0
-    with dctx.stream_reader(data, read_across_frames=True) as reader:
-        while pos < n:
-            got = reader.readinto(view[pos:])
-            if not got:
-                raise ValueError(f"zstd frames end after {pos} bytes, before {n}")
-            pos += got
+    return dctx
+
+
+def _bytes_of(target: np.ndarray) -> memoryview:
+    return memoryview(target.reshape(-1).view(np.uint8))
+
+
+def _fill(reader: Any, view: memoryview) -> int:
+    """Read from a stream reader into ``view`` until it is full or the frames end: the bytes it holds."""
+    pos = 0
+    while pos < len(view):
+        got = reader.readinto(view[pos:])
+        if not got:
+            break
+        pos += got
+    return pos
 
 
 BOUNDED_DECODERS["zstd"] = bounded_decode
