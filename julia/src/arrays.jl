@@ -62,7 +62,6 @@ struct ZArray{T,N} <: AbstractArray{T,N}
     index_cache::IndexCache               # shard indexes of partial reads (local files only)
 end
 
-
 Base.size(a::ZArray) = a.jsize
 Base.IndexStyle(::Type{<:ZArray}) = IndexCartesian()
 Base.show(io::IO, a::ZArray) = print(io, "ZArray{", eltype(a), "}(", repr(a.path), ", v", zarr_format(a.meta),

@@ -205,12 +205,15 @@ function readkey!(s::DirectoryStore, key::AbstractString, buf::Vector{UInt8})
     end)
 end
 
-# Fill `buf` from the file's current position; fewer bytes at end of file.
-function _read_fd!(io::Base.Filesystem.File, buf::Vector{UInt8})
+# Fill `buf` from the file's current position, or by `pread` from byte `at` (any task may, at once);
+# fewer bytes at end of file.
+function _read_fd!(io::Base.Filesystem.File, buf::Vector{UInt8}, at::Int=-1)
     fd = Base.cconvert(Cint, Base.fd(io))
     n = 0
     GC.@preserve buf while n < length(buf)
-        r = ccall(:read, Cssize_t, (Cint, Ptr{UInt8}, Csize_t), fd, pointer(buf, n + 1), length(buf) - n)
+        p, k = pointer(buf, n + 1), length(buf) - n
+        r = at < 0 ? ccall(:read, Cssize_t, (Cint, Ptr{UInt8}, Csize_t), fd, p, k) :
+                     ccall(:pread, Cssize_t, (Cint, Ptr{UInt8}, Csize_t, Int64), fd, p, k, at + n)
         if r < 0
             Libc.errno() == Libc.EINTR && continue
             throw(SystemError("read", Libc.errno()))
@@ -270,17 +273,10 @@ function readrange(r::FileReader, offset::Integer, length::Integer)
     length < 0 && throw(ArgumentError("negative length"))
     lo = offset < 0 ? max(0, r.size - length) : min(Int(offset), r.size)
     buf = Vector{UInt8}(undef, min(length, r.size - lo))
-    fd = Base.cconvert(Cint, Base.fd(r.io))
-    n = 0
-    GC.@preserve buf while n < Base.length(buf)
-        got = ccall(:pread, Cssize_t, (Cint, Ptr{UInt8}, Csize_t, Int64), fd, pointer(buf, n + 1),
-                    Base.length(buf) - n, lo + n)
-        if got < 0
-            Libc.errno() == Libc.EINTR && continue
-            throw(StoreError(r.key, "cannot read $(r.path): $(Libc.strerror(Libc.errno()))"))
-        end
-        got == 0 && break
-        n += got
+    n = try
+        _read_fd!(r.io, buf, lo)
+    catch e
+        throw(StoreError(r.key, "cannot read $(r.path): $(sprint(showerror, e))"))
     end
     return resize!(buf, n)
 end

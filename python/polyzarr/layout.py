@@ -32,12 +32,12 @@ def permute(shape: Sequence[int], perm: Sequence[int]) -> tuple[int, ...]:
     return tuple(shape[p] for p in perm)
 
 
-def memory_prefix(box: Sequence[slice], perm: Sequence[int], shape: Sequence[int]) -> int:
-    """How many elements of a chunk of logical ``shape``, stored as ``transpose(perm)`` in C order, come up to and
-    including the last element of ``box`` (non-empty slices with explicit bounds): the prefix of the stored
-    elements that holds the whole box."""
+def memory_prefix(box: Sequence[slice], perm: Sequence[int], mem_shape: Sequence[int]) -> int:
+    """How many elements of a chunk stored as ``transpose(perm)`` in C order (``mem_shape``: its shape so
+    permuted) come up to and including the last element of ``box`` (logical, non-empty slices with explicit
+    bounds): the prefix of the stored elements that holds the whole box."""
     last = tuple(box[p].stop - 1 for p in perm)
-    return int(np.ravel_multi_index(last, permute(shape, perm))) + 1
+    return int(np.ravel_multi_index(last, mem_shape)) + 1
 
 
 def reversed_axes(shape: Sequence[T]) -> tuple[T, ...]:

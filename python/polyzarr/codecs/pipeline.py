@@ -324,8 +324,7 @@ class DirectDecode:
         well short of the chunk and the codec can stop early; False: nothing decoded that counts."""
         if self.prefix_decoder is None or self.codec is None or any(s.stop <= s.start for s in in_chunk):
             return False
-        logical = layout.permute(self.mem_shape, self.inverse)
-        end = layout.memory_prefix(in_chunk, self.perm, logical) * self.dtype.itemsize
+        end = layout.memory_prefix(in_chunk, self.perm, self.mem_shape) * self.dtype.itemsize
         granule = self.prefix_decoder.granule
         if -(-end // granule) * granule > PREFIX_WORTH * self.nbytes:
             return False
